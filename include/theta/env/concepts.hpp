@@ -1,0 +1,142 @@
+#pragma once
+/// \file The environment contract, as small concepts that refine each other.
+///
+/// An environment is any type with:
+///
+///     struct MyEnv {
+///       using Observation = Eigen::Vector4f;          // an Eigen column vector
+///       using Action = int;                           // an integer (discrete) or an Eigen column vector (continuous)
+///       theta::Box observation_space() const;         // sizes and bounds of observations
+///       theta::Discrete action_space() const;         // or theta::Box with finite bounds
+///       Observation reset(std::uint64_t seed);        // the first observation of an episode
+///       theta::StepResult<Observation> step(const Action& action);  // never resets itself
+///     };
+///
+/// `terminated` means the MDP ended (no bootstrap); `truncated` means the episode was cut
+/// (bootstrap from the true final observation); both may be true and then `terminated` wins.
+/// The environment never resets itself: `VectorEnv` and the trainers own resets.
+
+#include <theta/env/spaces.hpp>
+#include <theta/env/step_result.hpp>
+
+#include <Eigen/Core>
+
+#include <concepts>
+#include <cstdint>
+#include <type_traits>
+
+namespace theta {
+
+/// An Eigen dense column vector of float or double: what observations and continuous
+/// actions are made of.
+template <class V>
+concept EigenColumnVector =
+    std::derived_from<V, Eigen::MatrixBase<V>> && V::ColsAtCompileTime == 1 &&
+    (std::same_as<typename V::Scalar, float> || std::same_as<typename V::Scalar, double>);
+
+/// The type names `Observation`.
+template <class E>
+concept HasObservationType = requires { typename E::Observation; };
+
+/// The type names `Action`.
+template <class E>
+concept HasActionType = requires { typename E::Action; };
+
+/// `Observation` is an Eigen column vector of float or double.
+template <class E>
+concept HasVectorObservation = HasObservationType<E> && EigenColumnVector<typename E::Observation>;
+
+/// `observation_space() const` returns a `Box`.
+template <class E>
+concept HasObservationSpace = requires(const E& env) {
+  { env.observation_space() } -> std::convertible_to<Box>;
+};
+
+/// `action_space() const` exists.
+template <class E>
+concept HasActionSpace = requires(const E& env) { env.action_space(); };
+
+/// `reset(seed)` returns an `Observation`.
+template <class E>
+concept HasReset = HasObservationType<E> && requires(E& env, std::uint64_t seed) {
+  { env.reset(seed) } -> std::same_as<typename E::Observation>;
+};
+
+/// `step(action)` returns `StepResult<Observation>`.
+template <class E>
+concept HasStep = HasObservationType<E> && HasActionType<E> &&
+                  requires(E& env, const typename E::Action& action) {
+                    { env.step(action) } -> std::same_as<StepResult<typename E::Observation>>;
+                  };
+
+/// The environment contract (see the file comment).
+template <class E>
+concept Environment = HasObservationType<E> && HasActionType<E> && HasVectorObservation<E> &&
+                      HasObservationSpace<E> && HasActionSpace<E> && HasReset<E> && HasStep<E>;
+
+/// An environment whose actions are integers in `Discrete(n)`.
+template <class E>
+concept DiscreteEnvironment = Environment<E> && std::integral<typename E::Action> &&
+                              requires(const E& env) {
+                                { env.action_space() } -> std::same_as<Discrete>;
+                              };
+
+/// An environment whose actions are vectors in a bounded `Box`.
+template <class E>
+concept ContinuousEnvironment = Environment<E> && EigenColumnVector<typename E::Action> &&
+                                requires(const E& env) {
+                                  { env.action_space() } -> std::same_as<Box>;
+                                };
+
+/// The observation scalar (float for the built-in environments).
+template <Environment E>
+using observation_scalar_t = typename E::Observation::Scalar;
+
+/// Checks the contract member by member and stops at the first thing that is missing, with
+/// a message that names it. Use it as `static_assert(theta::diagnose_environment<MyEnv>())`;
+/// `VectorEnv` and `check_environment` do.
+template <class E>
+consteval bool diagnose_environment() {
+  if constexpr (!HasObservationType<E>) {
+    static_assert(HasObservationType<E>,
+                  "theta::Environment: the type has no member type 'Observation' "
+                  "(add e.g. 'using Observation = Eigen::Vector4f;')");
+    return false;
+  } else if constexpr (!HasActionType<E>) {
+    static_assert(HasActionType<E>,
+                  "theta::Environment: the type has no member type 'Action' "
+                  "(add 'using Action = int;' or an Eigen column vector such as Eigen::Vector2f)");
+    return false;
+  } else if constexpr (!HasVectorObservation<E>) {
+    static_assert(HasVectorObservation<E>,
+                  "theta::Environment: 'Observation' must be an Eigen column vector of float or double");
+    return false;
+  } else if constexpr (!HasObservationSpace<E>) {
+    static_assert(HasObservationSpace<E>,
+                  "theta::Environment: the type has no member function 'theta::Box observation_space() const'");
+    return false;
+  } else if constexpr (!HasActionSpace<E>) {
+    static_assert(HasActionSpace<E>,
+                  "theta::Environment: the type has no member function 'action_space() const' "
+                  "(returning theta::Discrete or theta::Box)");
+    return false;
+  } else if constexpr (!HasReset<E>) {
+    static_assert(HasReset<E>,
+                  "theta::Environment: the type has no member function 'Observation reset(std::uint64_t seed)'");
+    return false;
+  } else if constexpr (!HasStep<E>) {
+    static_assert(HasStep<E>,
+                  "theta::Environment: the type has no member function "
+                  "'theta::StepResult<Observation> step(const Action&)'");
+    return false;
+  } else if constexpr (!DiscreteEnvironment<E> && !ContinuousEnvironment<E>) {
+    static_assert(DiscreteEnvironment<E> || ContinuousEnvironment<E>,
+                  "theta::Environment: 'Action' must be an integer with action_space() returning "
+                  "theta::Discrete, or an Eigen column vector with action_space() returning theta::Box");
+    return false;
+  } else {
+    return true;
+  }
+}
+
+}  // namespace theta
