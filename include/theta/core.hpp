@@ -1,0 +1,7 @@
+#pragma once
+/// \file The core group: scalar aliases, errors, Rng and the thread pool.
+
+#include <theta/core/error.hpp>
+#include <theta/core/rng.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/core/thread_pool.hpp>

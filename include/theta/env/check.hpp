@@ -1,0 +1,123 @@
+#pragma once
+/// \file check_environment: the run-time half of the environment contract.
+
+#include <theta/core/error.hpp>
+#include <theta/core/rng.hpp>
+#include <theta/env/concepts.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace theta {
+
+/// What `check_environment` ran.
+struct EnvironmentCheck {
+  std::int64_t steps = 0;     ///< steps taken in each of the two identical runs
+  std::int64_t episodes = 0;  ///< episodes started in each run
+};
+
+/// Checks at run time what the compiler cannot: the observation size agrees with
+/// `observation_space()`, observations and rewards are finite, a continuous action space has
+/// finite bounds, and the same seed replays the same trajectory (observations, rewards and
+/// flags bit for bit) under the same actions. Random actions come from a stream derived from
+/// `seed`. Throws `EnvironmentError` naming the step and the value on the first failure.
+///
+///     MyEnv env;
+///     theta::check_environment(env, /*seed=*/0);   // throws if something is wrong
+template <class Env>
+  requires(diagnose_environment<Env>())
+EnvironmentCheck check_environment(Env& env, std::uint64_t seed, std::int64_t steps = 1000) {
+  require<ConfigError>(steps > 0, "check_environment: steps must be > 0, got {}", steps);
+  using Observation = typename Env::Observation;
+  using Action = typename Env::Action;
+
+  const Box observation_space = env.observation_space();
+  const Index obs_dim = observation_space.size();
+  require<EnvironmentError>(obs_dim > 0, "check_environment: observation_space() has size 0");
+  const auto action_space = env.action_space();
+  if constexpr (DiscreteEnvironment<Env>) {
+    require<EnvironmentError>(action_space.n > 0, "check_environment: action_space() is Discrete({}), needs n > 0",
+                              action_space.n);
+  } else {
+    require<EnvironmentError>(action_space.size() > 0, "check_environment: action_space() is a Box of size 0");
+    for (Index i = 0; i < action_space.size(); ++i) {
+      require<EnvironmentError>(std::isfinite(action_space.low[i]) && std::isfinite(action_space.high[i]),
+                                "check_environment: continuous action bounds must be finite, got [{}, {}] at "
+                                "index {}",
+                                action_space.low[i], action_space.high[i], i);
+    }
+  }
+
+  struct Record {
+    Observation observation;
+    double reward;
+    bool terminated;
+    bool truncated;
+  };
+  const auto check_observation = [&](const Observation& obs, std::int64_t step, const char* where) {
+    require<EnvironmentError>(obs.size() == obs_dim,
+                              "check_environment: {} at step {} returned an observation of size {}, but "
+                              "observation_space() has size {}",
+                              where, step, obs.size(), obs_dim);
+    for (Index k = 0; k < obs.size(); ++k) {
+      require<EnvironmentError>(std::isfinite(static_cast<double>(obs[k])),
+                                "check_environment: {} at step {} returned a non-finite observation[{}] = {}", where,
+                                step, k, static_cast<double>(obs[k]));
+    }
+  };
+
+  const auto run = [&](std::vector<Record>& trace) {
+    Rng action_rng(derive_seed(seed, 0x616374696f6eULL));  // "action"
+    std::uint64_t episode = 0;
+    EnvironmentCheck report;
+    Observation first = env.reset(derive_seed(seed, episode++));
+    check_observation(first, 0, "reset()");
+    trace.push_back({first, 0.0, false, false});
+    report.episodes = 1;
+    for (std::int64_t t = 1; t <= steps; ++t) {
+      Action action{};
+      if constexpr (DiscreteEnvironment<Env>) {
+        action = static_cast<Action>(action_space.sample(action_rng));
+      } else {
+        action = action_space.template sample<typename Action::Scalar>(action_rng);
+      }
+      StepResult<Observation> result = env.step(action);
+      check_observation(result.observation, t, "step()");
+      require<EnvironmentError>(std::isfinite(result.reward),
+                                "check_environment: step() at step {} returned a non-finite reward {}", t,
+                                result.reward);
+      trace.push_back({result.observation, result.reward, result.terminated, result.truncated});
+      if (result.terminated || result.truncated) {
+        if (t == steps) break;
+        Observation next = env.reset(derive_seed(seed, episode++));
+        check_observation(next, t, "reset()");
+        trace.push_back({next, 0.0, false, false});
+        ++report.episodes;
+      }
+    }
+    report.steps = steps;
+    return report;
+  };
+
+  std::vector<Record> first_run, second_run;
+  first_run.reserve(static_cast<std::size_t>(steps) + 1);
+  second_run.reserve(static_cast<std::size_t>(steps) + 1);
+  const EnvironmentCheck report = run(first_run);
+  run(second_run);
+  for (std::size_t k = 0; k < first_run.size(); ++k) {
+    const Record& a = first_run[k];
+    const Record& b = second_run[k];
+    const bool same = a.observation.size() == b.observation.size() &&
+                      (a.observation.array() == b.observation.array()).all() && a.reward == b.reward &&
+                      a.terminated == b.terminated && a.truncated == b.truncated;
+    require<EnvironmentError>(same,
+                              "check_environment: the same seed did not replay the same trajectory: record {} "
+                              "differs (reward {} vs {}, terminated {} vs {}, truncated {} vs {}); does reset(seed) "
+                              "reseed every source of randomness?",
+                              k, a.reward, b.reward, a.terminated, b.terminated, a.truncated, b.truncated);
+  }
+  return report;
+}
+
+}  // namespace theta

@@ -1,0 +1,233 @@
+#pragma once
+/// \file VectorEnv: N copies of an environment stepped together, with resets owned here.
+
+#include <theta/core/error.hpp>
+#include <theta/core/rng.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/core/thread_pool.hpp>
+#include <theta/env/concepts.hpp>
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace theta {
+
+/// Options of a `VectorEnv`.
+struct VectorEnvOptions {
+  /// Threads that step the copies (1: the calling thread alone). Worth it only for expensive
+  /// environments (physics simulators); results are identical to the sequential path.
+  std::size_t threads = 1;
+};
+
+/// One episode that ended on the last `step`.
+struct EpisodeRecord {
+  std::size_t env = 0;        ///< index of the copy
+  double episode_return = 0;  ///< undiscounted sum of rewards
+  std::int64_t length = 0;    ///< steps in the episode
+  bool terminated = false;    ///< false: cut by truncation only
+};
+
+/// N copies of `Env`. Observations are an `obs_dim x N` matrix (one column per copy).
+///
+/// Resets belong to the vector environment: when copy i ends an episode (terminated or
+/// truncated), `final_observations().col(i)` keeps the true last observation (the truncation
+/// bootstrap needs it) and `observations().col(i)` is the first observation of the next
+/// episode. Copy i's k-th episode starts from `reset(derive_seed(derive_seed(seed, i), k))`, so
+/// a run depends on the seed only, whatever the number of threads.
+///
+///     theta::VectorEnv<theta::TimeLimit<theta::CartPole>> envs(8, /*seed=*/1);
+///     envs.reset();
+///     std::vector<int> actions(8, 1);
+///     envs.step(actions);
+///     for (auto& e : envs.finished_episodes()) fmt::print("{}\n", e.episode_return);
+template <class Env>
+  requires(diagnose_environment<Env>())
+class VectorEnv {
+ public:
+  using Observation = typename Env::Observation;
+  using Action = typename Env::Action;
+  using ObservationScalar = typename Observation::Scalar;
+  using ObservationMatrix = Matrix<ObservationScalar>;
+
+  /// N copies of `prototype`.
+  VectorEnv(std::size_t n, std::uint64_t seed, const Env& prototype = Env{}, VectorEnvOptions options = {})
+    requires std::copy_constructible<Env>
+      : VectorEnv(n, seed, [&](std::size_t) { return prototype; }, options) {}
+
+  /// N copies made by `make(i)` (for environments that are not copyable or that share a model).
+  template <std::invocable<std::size_t> Make>
+    requires std::same_as<std::invoke_result_t<Make, std::size_t>, Env>
+  VectorEnv(std::size_t n, std::uint64_t seed, Make make, VectorEnvOptions options = {})
+      : seed_(seed), pool_(std::make_unique<ThreadPool>(options.threads)) {
+    require<ConfigError>(n > 0, "VectorEnv: the number of environments must be > 0, got {}", n);
+    envs_.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) envs_.push_back(make(i));
+    observation_space_ = envs_.front().observation_space();
+    action_space_ = envs_.front().action_space();
+    const Index obs_dim = observation_space_.size();
+    require<EnvironmentError>(obs_dim > 0, "VectorEnv: the observation space must have size > 0, got {}", obs_dim);
+    if constexpr (ContinuousEnvironment<Env>) {
+      require<EnvironmentError>(action_space_.is_bounded(),
+                                "VectorEnv: continuous action bounds must be finite");
+    }
+    const auto count = static_cast<Index>(n);
+    observations_.setZero(obs_dim, count);
+    final_observations_.setZero(obs_dim, count);
+    rewards_.setZero(count);
+    terminated_.assign(n, 0);
+    truncated_.assign(n, 0);
+    episode_returns_.assign(n, 0.0);
+    episode_lengths_.assign(n, 0);
+    episode_counts_.assign(n, 0);
+    ended_returns_.assign(n, 0.0);
+    ended_lengths_.assign(n, 0);
+    finished_.resize(n);
+  }
+
+  /// Number of copies.
+  [[nodiscard]] std::size_t size() const noexcept { return envs_.size(); }
+  [[nodiscard]] const Box& observation_space() const noexcept { return observation_space_; }
+  [[nodiscard]] const auto& action_space() const noexcept { return action_space_; }
+  [[nodiscard]] Index observation_size() const noexcept { return observation_space_.size(); }
+
+  /// Starts a fresh episode in every copy and returns the observations.
+  const ObservationMatrix& reset() {
+    for (std::size_t i = 0; i < size(); ++i) {
+      episode_counts_[i] = 0;
+      reset_copy(i);
+    }
+    finished_count_ = 0;
+    started_ = true;
+    return observations_;
+  }
+
+  /// Steps copy i with `actions[i]`; finished copies are reset (see the class comment).
+  void step(std::span<const Action> actions) {
+    require<EnvironmentError>(actions.size() == size(), "VectorEnv::step: got {} actions for {} environments",
+                              actions.size(), size());
+    step_each([&](std::size_t i) -> const Action& { return actions[i]; });
+  }
+
+  /// Continuous actions as an `act_dim x N` matrix, one column per copy.
+  template <class Derived>
+    requires ContinuousEnvironment<Env>
+  void step(const Eigen::MatrixBase<Derived>& actions) {
+    require<EnvironmentError>(actions.cols() == static_cast<Index>(size()) && actions.rows() == action_space_.size(),
+                              "VectorEnv::step: the action matrix is {}x{}, expected {}x{} (act_dim x n_envs)",
+                              actions.rows(), actions.cols(), action_space_.size(), size());
+    step_each([&](std::size_t i) -> Action {
+      return actions.col(static_cast<Index>(i)).template cast<typename Action::Scalar>();
+    });
+  }
+
+  /// Current observations: for a copy that just finished, the first of its next episode.
+  [[nodiscard]] const ObservationMatrix& observations() const noexcept { return observations_; }
+  /// True last observations of the episodes that ended on the last step (other columns hold
+  /// stale values).
+  [[nodiscard]] const ObservationMatrix& final_observations() const noexcept { return final_observations_; }
+  [[nodiscard]] const Eigen::VectorXd& rewards() const noexcept { return rewards_; }
+  [[nodiscard]] bool terminated(std::size_t i) const { return terminated_[i] != 0; }
+  [[nodiscard]] bool truncated(std::size_t i) const { return truncated_[i] != 0; }
+  /// The episode of copy i ended on the last step (terminated or truncated).
+  [[nodiscard]] bool done(std::size_t i) const { return (terminated_[i] | truncated_[i]) != 0; }
+  /// The episodes that ended on the last step, in copy order.
+  [[nodiscard]] std::span<const EpisodeRecord> finished_episodes() const noexcept {
+    return {finished_.data(), finished_count_};
+  }
+
+  [[nodiscard]] Env& env(std::size_t i) { return envs_.at(i); }
+  [[nodiscard]] const Env& env(std::size_t i) const { return envs_.at(i); }
+
+ private:
+  void reset_copy(std::size_t i) {
+    const std::uint64_t episode_seed = derive_seed(derive_seed(seed_, i), episode_counts_[i]++);
+    const Observation first = envs_[i].reset(episode_seed);
+    check_observation(i, first, "reset");
+    observations_.col(static_cast<Index>(i)) = first;
+    episode_returns_[i] = 0.0;
+    episode_lengths_[i] = 0;
+  }
+
+  void check_observation(std::size_t i, const Observation& obs, const char* where) const {
+    require<EnvironmentError>(obs.size() == observation_size(),
+                              "VectorEnv: environment {} returned an observation of size {} from {} "
+                              "(observation_space() has size {})",
+                              i, obs.size(), where, observation_size());
+    if (!obs.allFinite()) [[unlikely]] {
+      throw EnvironmentError(fmt::format("VectorEnv: environment {} returned a non-finite observation from {} "
+                                         "at step {} of episode {}",
+                                         i, where, episode_lengths_[i], episode_counts_[i] - 1));
+    }
+  }
+
+  template <class GetAction>
+  void step_each(GetAction&& get_action) {
+    require<EnvironmentError>(started_, "VectorEnv::step called before reset()");
+    auto body = [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) step_copy(i, get_action(i));
+    };
+    pool_->parallel_for(size(), body);
+    finished_count_ = 0;
+    for (std::size_t i = 0; i < size(); ++i) {
+      if (done(i)) {
+        finished_[finished_count_++] = EpisodeRecord{i, ended_returns_[i], ended_lengths_[i], terminated(i)};
+      }
+    }
+  }
+
+  void step_copy(std::size_t i, const Action& action) {
+    StepResult<Observation> result = envs_[i].step(action);
+    ++episode_lengths_[i];
+    const auto column = static_cast<Index>(i);
+    if (!std::isfinite(result.reward)) [[unlikely]] {
+      throw EnvironmentError(fmt::format("VectorEnv: environment {} returned a non-finite reward ({}) at step {} "
+                                         "of episode {}",
+                                         i, result.reward, episode_lengths_[i], episode_counts_[i] - 1));
+    }
+    check_observation(i, result.observation, "step");
+    rewards_[column] = result.reward;
+    episode_returns_[i] += result.reward;
+    terminated_[i] = result.terminated;
+    truncated_[i] = result.truncated;
+    if (result.terminated || result.truncated) {
+      final_observations_.col(column) = result.observation;
+      ended_returns_[i] = episode_returns_[i];
+      ended_lengths_[i] = episode_lengths_[i];
+      reset_copy(i);
+    } else {
+      observations_.col(column) = result.observation;
+    }
+  }
+
+  std::vector<Env> envs_;
+  std::uint64_t seed_;
+  std::unique_ptr<ThreadPool> pool_;
+  Box observation_space_;
+  std::decay_t<decltype(std::declval<const Env&>().action_space())> action_space_{};
+  ObservationMatrix observations_;
+  ObservationMatrix final_observations_;
+  Eigen::VectorXd rewards_;
+  std::vector<std::uint8_t> terminated_;
+  std::vector<std::uint8_t> truncated_;
+  std::vector<double> episode_returns_;
+  std::vector<std::int64_t> episode_lengths_;
+  std::vector<std::uint64_t> episode_counts_;
+  // Return and length of the episode that just ended, per copy, so that the threads never
+  // write shared bookkeeping; gathered into finished_ after the parallel loop.
+  std::vector<double> ended_returns_;
+  std::vector<std::int64_t> ended_lengths_;
+  std::vector<EpisodeRecord> finished_;
+  std::size_t finished_count_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace theta
