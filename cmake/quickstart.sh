@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# theta's one-command driver for a fresh Debian 12 machine. Idempotent: re-running it installs
+# nothing twice and rebuilds only what changed.
+#
+#   cmake/quickstart.sh example   install what is missing, build (release preset), run the flagship example
+#   cmake/quickstart.sh test      install what is missing, then the whole test suite:
+#                                   1. release preset (-O3 -march=native): every test
+#                                   2. sanitize preset (ASan + UBSan): the unit tests
+#                                   3. clang preset (clang++ -O3 -march=native): the conformance tests
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+# Debian packages theta needs to build, test and benchmark.
+packages=(cmake make g++ clang libeigen3-dev libfmt-dev catch2 libbenchmark-dev gnuplot-nox)
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return
+  fi
+  echo "quickstart: installing ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {  # build <preset> [targets...]
+  local preset="$1"
+  shift
+  cmake --preset "$preset" >/dev/null
+  if (($# > 0)); then
+    cmake --build --preset "$preset" -j "$jobs" --target "$@"
+  else
+    cmake --build --preset "$preset" -j "$jobs"
+  fi
+}
+
+case "${1:-}" in
+  example)
+    install_missing
+    build release cartpole_random
+    ./build/release/examples/cartpole_random
+    ;;
+  test)
+    install_missing
+    build release
+    ctest --preset release -j "$jobs"
+    build sanitize
+    ctest --preset sanitize -j "$jobs" -LE "cmake|concept"
+    build clang test_env_classic_conformance
+    ctest --preset clang -R conformance
+    ;;
+  *)
+    echo "usage: cmake/quickstart.sh example|test" >&2
+    exit 2
+    ;;
+esac
