@@ -1,0 +1,7 @@
+#pragma once
+/// \file The policy group: actors and critics built from `nn::Mlp` and the distributions.
+
+#include <theta/policy/categorical_policy.hpp>
+#include <theta/policy/gaussian_policy.hpp>
+#include <theta/policy/network.hpp>
+#include <theta/policy/value_function.hpp>

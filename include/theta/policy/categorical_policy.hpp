@@ -1,0 +1,141 @@
+#pragma once
+/// \file CategoricalPolicy: an MLP of logits and a categorical distribution (discrete actions).
+
+#include <theta/core/error.hpp>
+#include <theta/core/rng.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/distributions/categorical.hpp>
+#include <theta/nn/mlp.hpp>
+#include <theta/policy/network.hpp>
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace theta {
+
+/// pi(a|s) = softmax(f(s)), f an MLP `obs_dim -> hidden -> n_actions` (orthogonal head gain
+/// 0.01, SB3's policy head). Actions are stored as their index in a 1 x B matrix of `T`.
+///
+/// The training path records a pass (`evaluate`) and differentiates it (`backward`); TRPO's
+/// pieces (`snapshot`, `kl_from_snapshot`, `fisher_vector_product`) work on the recorded pass.
+/// Nothing allocates after construction for batches within the capacities.
+template <Real T = Scalar>
+class CategoricalPolicy {
+ public:
+  static constexpr bool is_discrete = true;
+
+  CategoricalPolicy(Index obs_dim, Index n_actions, const NetworkConfig& config, Index max_act_batch,
+                    Index max_train_batch, Rng& rng)
+      : net_(detail::make_network<T>(config, obs_dim, n_actions, 0.01, rng)),
+        act_ws_(net_.make_workspace(max_act_batch)),
+        train_ws_(net_.make_workspace(max_train_batch)),
+        act_dist_(n_actions, max_act_batch),
+        train_dist_(n_actions, max_train_batch),
+        old_dist_(n_actions, max_train_batch),
+        act_index_(static_cast<std::size_t>(max_act_batch)),
+        train_index_(static_cast<std::size_t>(max_train_batch)),
+        grad_logits_(n_actions, max_train_batch),
+        grad_scratch_(n_actions, max_train_batch),
+        old_logits_(n_actions, max_train_batch) {}
+
+  /// Rows of the stored action matrix (1: the index).
+  [[nodiscard]] Index action_rows() const noexcept { return 1; }
+  [[nodiscard]] Index n_actions() const noexcept { return net_.outputs(); }
+
+  /// Samples (or, if `deterministic`, takes the most probable) actions for a batch of
+  /// observations (obs_dim x B), writing their indices (1 x B) and log-probabilities (B).
+  void act(const Eigen::Ref<const Matrix<T>>& obs, Rng& rng, bool deterministic, Eigen::Ref<Matrix<T>> actions,
+           Eigen::Ref<Vector<T>> log_probs) {
+    const Index batch = obs.cols();
+    act_dist_.set_logits(net_.forward(obs, act_ws_));
+    std::span<std::int64_t> index(act_index_.data(), static_cast<std::size_t>(batch));
+    if (deterministic) {
+      act_dist_.mode(index);
+    } else {
+      act_dist_.sample(rng, index);
+    }
+    act_dist_.log_prob(index, log_probs);
+    for (Index b = 0; b < batch; ++b) actions(0, b) = static_cast<T>(index[static_cast<std::size_t>(b)]);
+  }
+
+  /// Records a pass on a training batch and writes log pi(a|s) and the entropy per sample.
+  void evaluate(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
+                Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Vector<T>> entropy) {
+    const Index batch = obs.cols();
+    train_dist_.set_logits(net_.forward(obs, train_ws_));
+    for (Index b = 0; b < batch; ++b) train_index_[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(actions(0, b));
+    train_dist_.log_prob(train_indices(batch), log_probs);
+    train_dist_.entropy(entropy);
+  }
+
+  /// Adds the gradient of sum_b (dlogp_b log pi_b + dentropy_b H_b) for the recorded pass.
+  void backward(const Eigen::Ref<const Vector<T>>& dlog_prob, const Eigen::Ref<const Vector<T>>& dentropy) {
+    const Index batch = train_dist_.batch_size();
+    auto grad = grad_logits_.leftCols(batch);
+    auto scratch = grad_scratch_.leftCols(batch);
+    train_dist_.grad_log_prob(train_indices(batch), dlog_prob, grad);
+    train_dist_.grad_entropy(dentropy, scratch);
+    grad += scratch;
+    net_.backward(train_ws_, grad);
+  }
+
+  /// Keeps the distributions of the recorded pass as the "old" policy (TRPO).
+  void snapshot() {
+    const Index batch = train_dist_.batch_size();
+    old_logits_.leftCols(batch) = train_dist_.log_probs();
+    old_dist_.set_logits(old_logits_.leftCols(batch));
+  }
+  /// KL(old || current) per sample of the recorded pass.
+  void kl_from_snapshot(Eigen::Ref<Vector<T>> out) const { kl_divergence(old_dist_, train_dist_, out); }
+
+  /// F v with F the Fisher of the mean KL over the recorded batch, in flat parameter space:
+  /// J^T M J v / B by a Jacobian-vector product, the categorical Fisher M in logit space and
+  /// a vector-Jacobian product (exact, no double backpropagation).
+  void fisher_vector_product(const Eigen::Ref<const Vector<T>>& v, Eigen::Ref<Vector<T>> out) {
+    const Index batch = train_dist_.batch_size();
+    auto jv = grad_scratch_.leftCols(batch);
+    auto mjv = grad_logits_.leftCols(batch);
+    net_.jvp(train_ws_, v, jv);
+    train_dist_.fisher_vector_product(jv, mjv);
+    mjv /= static_cast<T>(batch);
+    out.setZero();
+    net_.vjp(train_ws_, mjv, out);
+  }
+
+  /// Number of trainable parameters (the network's).
+  [[nodiscard]] Index num_parameters() const noexcept { return net_.num_parameters(); }
+  /// Copies every trainable parameter into / from a flat vector (TRPO's line search).
+  void get_parameters(Eigen::Ref<Vector<T>> flat) const { flat = net_.parameters(); }
+  void set_parameters(const Eigen::Ref<const Vector<T>>& flat) { net_.parameters() = flat; }
+  void get_gradients(Eigen::Ref<Vector<T>> flat) const { flat = net_.gradients(); }
+
+  void zero_grad() noexcept { net_.zero_grad(); }
+  /// The parameter buffers an optimizer steps: one here (the network).
+  static constexpr std::size_t num_blocks = 1;
+  [[nodiscard]] Eigen::Map<Vector<T>> parameters(std::size_t) noexcept { return net_.parameters(); }
+  [[nodiscard]] Eigen::Map<Vector<T>> gradients(std::size_t) noexcept { return net_.gradients(); }
+  [[nodiscard]] nn::Mlp<T>& network() noexcept { return net_; }
+  [[nodiscard]] const nn::Mlp<T>& network() const noexcept { return net_; }
+
+ private:
+  std::span<const std::int64_t> train_indices(Index batch) const {
+    return {train_index_.data(), static_cast<std::size_t>(batch)};
+  }
+
+  nn::Mlp<T> net_;
+  typename nn::Mlp<T>::Workspace act_ws_;
+  typename nn::Mlp<T>::Workspace train_ws_;
+  Categorical<T> act_dist_;
+  Categorical<T> train_dist_;
+  Categorical<T> old_dist_;
+  std::vector<std::int64_t> act_index_;
+  std::vector<std::int64_t> train_index_;
+  Matrix<T> grad_logits_;
+  Matrix<T> grad_scratch_;
+  Matrix<T> old_logits_;
+};
+
+}  // namespace theta

@@ -1,0 +1,64 @@
+#pragma once
+/// \file The network part of a policy or value function: hidden layers, activation and the
+/// initialisation scheme, and the helper that builds and initialises an `nn::Mlp` from it.
+
+#include <theta/core/error.hpp>
+#include <theta/core/rng.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/nn/activation.hpp>
+#include <theta/nn/init.hpp>
+#include <theta/nn/mlp.hpp>
+
+#include <cmath>
+#include <vector>
+
+namespace theta {
+
+/// How the weights of a network start.
+enum class Init {
+  /// Orthogonal (Saxe et al. 2014) with the SB3/CleanRL gains: sqrt(2) for hidden layers and
+  /// the head gain of the network's role (0.01 policy head, 1 value head); biases 0.
+  orthogonal,
+  /// Xavier/Glorot uniform, biases 0.
+  xavier_uniform,
+  /// PyTorch's default `nn.Linear` initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for
+  /// weights and biases (RLtools and the PyTorch REINFORCE example).
+  torch_default,
+};
+
+/// Hidden layers, activation and initialisation of one network.
+///
+///     theta::NetworkConfig net{.hidden = {64, 64}, .activation = theta::nn::Activation::tanh};
+struct NetworkConfig {
+  std::vector<Index> hidden = {64, 64};              ///< hidden widths (SB3's default net_arch)
+  nn::Activation activation = nn::Activation::tanh;  ///< after every hidden layer
+  Init init = Init::orthogonal;                      ///< weight initialisation
+};
+
+namespace detail {
+
+/// Builds `inputs -> hidden -> outputs` (linear head) and initialises it; `head_gain` is the
+/// orthogonal gain of the last layer.
+template <Real T>
+nn::Mlp<T> make_network(const NetworkConfig& config, Index inputs, Index outputs, double head_gain, Rng& rng) {
+  nn::Mlp<T> net(nn::MlpConfig{.inputs = inputs,
+                               .hidden = config.hidden,
+                               .outputs = outputs,
+                               .hidden_activation = config.activation,
+                               .output_activation = nn::Activation::identity});
+  switch (config.init) {
+    case Init::orthogonal:
+      nn::init_orthogonal(net, std::sqrt(2.0), head_gain, rng);
+      break;
+    case Init::xavier_uniform:
+      nn::init_xavier_uniform(net, rng);
+      break;
+    case Init::torch_default:
+      nn::init_torch_default(net, rng);
+      break;
+  }
+  return net;
+}
+
+}  // namespace detail
+}  // namespace theta

@@ -1,0 +1,217 @@
+#include <theta/policy.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "support/data_dir.hpp"
+#include "support/json.hpp"
+
+#include <cmath>
+#include <functional>
+
+using theta::CategoricalPolicy;
+using theta::GaussianPolicy;
+using theta::Index;
+using theta::NetworkConfig;
+using theta::ValueFunction;
+using Mat = theta::Matrix<double>;
+using Vec = theta::Vector<double>;
+
+namespace {
+
+Mat random_matrix(Index rows, Index cols, theta::Rng& rng) {
+  Mat m(rows, cols);
+  for (Index k = 0; k < m.size(); ++k) m.data()[k] = rng.normal();
+  return m;
+}
+
+// Central differences of f over a flat parameter vector set through `set`.
+Vec numerical_gradient(const std::function<double()>& f, Vec params, const std::function<void(const Vec&)>& set) {
+  Vec g(params.size());
+  for (Index i = 0; i < params.size(); ++i) {
+    const double h = 1e-6 * std::max(1.0, std::abs(params[i]));
+    const double saved = params[i];
+    params[i] = saved + h;
+    set(params);
+    const double up = f();
+    params[i] = saved - h;
+    set(params);
+    const double down = f();
+    params[i] = saved;
+    set(params);
+    g[i] = (up - down) / (2 * h);
+  }
+  return g;
+}
+
+double max_err(const Vec& a, const Vec& b) {
+  return ((a - b).array().abs() / b.array().abs().max(1.0)).maxCoeff();
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("Policy backward matches finite differences", "[gradient]", (CategoricalPolicy<double>),
+                   (GaussianPolicy<double>)) {
+  theta::Rng rng(3);
+  const Index obs_dim = 3, act = 2;
+  const NetworkConfig config{.hidden = {5, 4}, .activation = theta::nn::Activation::tanh};
+  for (const Index batch : {1, 7}) {
+    auto policy = [&] {
+      if constexpr (TestType::is_discrete) {
+        return TestType(obs_dim, 3, config, batch, batch, rng);
+      } else {
+        return TestType(obs_dim, act, config, -0.3, batch, batch, rng);
+      }
+    }();
+    // Larger head weights than the 0.01 init, so that the test is not near-degenerate.
+    policy.network().parameters() = Vec::Random(policy.network().num_parameters()) * 0.8;
+    const Mat obs = random_matrix(obs_dim, batch, rng);
+    Mat actions(policy.action_rows(), batch);
+    Vec logp(batch), ent(batch);
+    policy.act(obs, rng, false, actions, logp);
+    const Vec w = random_matrix(batch, 1, rng);
+    const Vec u = random_matrix(batch, 1, rng);
+    const auto objective = [&] {
+      policy.evaluate(obs, actions, logp, ent);
+      return w.dot(logp) + u.dot(ent);
+    };
+    Vec params(policy.num_parameters());
+    policy.get_parameters(params);
+    objective();
+    policy.zero_grad();
+    policy.backward(w, u);
+    Vec analytic(policy.num_parameters());
+    policy.get_gradients(analytic);
+    const Vec numeric = numerical_gradient(objective, params, [&](const Vec& p) { policy.set_parameters(p); });
+    INFO("batch " << batch);
+    REQUIRE(max_err(analytic, numeric) < 1e-7);
+    // act's log-probabilities agree with evaluate's.
+    Vec logp_act(batch);
+    theta::Rng replay(11), replay2(11);
+    policy.act(obs, replay, false, actions, logp_act);
+    policy.evaluate(obs, actions, logp, ent);
+    REQUIRE((logp_act - logp).cwiseAbs().maxCoeff() < 1e-12);
+  }
+}
+
+TEST_CASE("ValueFunction backward matches finite differences", "[gradient]") {
+  theta::Rng rng(5);
+  ValueFunction<double> critic(3, {.hidden = {6}, .activation = theta::nn::Activation::relu}, 4, 9, rng);
+  const Mat obs = random_matrix(3, 9, rng);
+  const Vec w = random_matrix(9, 1, rng);
+  const auto objective = [&] { return w.dot(Vec(critic.forward(obs))); };
+  Vec params = critic.parameters();
+  objective();
+  critic.zero_grad();
+  critic.backward(w);
+  const Vec analytic = critic.gradients();
+  const Vec numeric = numerical_gradient(objective, params, [&](const Vec& p) { critic.parameters() = p; });
+  REQUIRE(max_err(analytic, numeric) < 1e-7);
+  Vec predicted(4);
+  critic.predict(obs.leftCols(4), predicted);
+  REQUIRE((predicted - Vec(critic.forward(obs)).head(4)).cwiseAbs().maxCoeff() < 1e-14);
+}
+
+namespace {
+
+// Loads the 4 -> 8 tanh -> 8 tanh -> 2 network of mlp.json (PyTorch layout) into `net`.
+void load_mlp(theta::nn::Mlp<double>& net, const theta::test::Json& k) {
+  const char* w[] = {"W1", "W2", "W3"};
+  const char* b[] = {"b1", "b2", "b3"};
+  for (Index l = 0; l < 3; ++l) {
+    auto layer = net.layer(l);
+    layer.weight() = k[w[l]].matrix();
+    layer.bias() = k[b[l]].vector();
+  }
+}
+
+// PyTorch's flat order (row-major W per layer) -> ours (column-major W).
+Vec from_torch_order(const theta::nn::Mlp<double>& net, const Vec& torch) {
+  Vec ours(torch.size());
+  Index offset = 0;
+  for (Index l = 0; l < net.num_layers(); ++l) {
+    const Index out = net.layer(l).outputs(), in = net.layer(l).inputs();
+    for (Index i = 0; i < out; ++i)
+      for (Index j = 0; j < in; ++j) ours[offset + j * out + i] = torch[offset + i * in + j];
+    for (Index i = 0; i < out; ++i) ours[offset + out * in + i] = torch[offset + out * in + i];
+    offset += out * in + out;
+  }
+  ours.tail(torch.size() - offset) = torch.tail(torch.size() - offset);
+  return ours;
+}
+
+}  // namespace
+
+TEST_CASE("Fisher-vector products match PyTorch (mlp.json)", "[conformance]") {
+  const auto path = theta::test::data_dir("THETA_TORCH_REFERENCE", "torch") / "mlp.json";
+  const auto data = theta::test::Json::load(path.string());
+  const NetworkConfig config{.hidden = {8, 8}, .activation = theta::nn::Activation::tanh};
+  theta::Rng rng(0);
+  int checked = 0;
+  for (const auto& k : data["cases"].array()) {
+    const std::string name = k["name"].string();
+    if (name.rfind("categorical", 0) != 0 && name.rfind("gaussian", 0) != 0) continue;
+    INFO(name);
+    const Mat obs = k["inputs"].batch();
+    const Index batch = obs.cols();
+    Vec out;
+    if (name.rfind("categorical", 0) == 0) {
+      CategoricalPolicy<double> policy(4, 2, config, batch, batch, rng);
+      load_mlp(policy.network(), k);
+      Mat actions = Mat::Zero(1, batch);
+      Vec logp(batch), ent(batch);
+      policy.evaluate(obs, actions, logp, ent);
+      const Vec v = from_torch_order(policy.network(), k["tangent"].vector());
+      out.resize(v.size());
+      policy.fisher_vector_product(v, out);
+      const Vec expected = from_torch_order(policy.network(), k["fvp"].vector());
+      REQUIRE(max_err(out, expected) < 1e-12);
+    } else {
+      const Vec log_std = k["log_std"].vector();
+      GaussianPolicy<double> policy(4, 2, config, 0.0, batch, batch, rng);
+      load_mlp(policy.network(), k);
+      Vec params(policy.num_parameters());
+      policy.get_parameters(params);
+      params.tail(2) = log_std;
+      policy.set_parameters(params);
+      Mat actions = Mat::Zero(2, batch);
+      Vec logp(batch), ent(batch);
+      policy.evaluate(obs, actions, logp, ent);
+      const Vec v = from_torch_order(policy.network(), k["tangent"].vector());
+      out.resize(v.size());
+      policy.fisher_vector_product(v, out);
+      const Vec expected = from_torch_order(policy.network(), k["fvp"].vector());
+      REQUIRE(max_err(out, expected) < 1e-12);
+    }
+    ++checked;
+  }
+  REQUIRE(checked == 3);
+}
+
+TEMPLATE_TEST_CASE("KL from the snapshot is 0 at the snapshot and positive after a change", "[unit]",
+                   (CategoricalPolicy<double>), (GaussianPolicy<double>)) {
+  theta::Rng rng(8);
+  const NetworkConfig config{.hidden = {6}};
+  auto policy = [&] {
+    if constexpr (TestType::is_discrete) {
+      return TestType(3, 4, config, 10, 10, rng);
+    } else {
+      return TestType(3, 2, config, 0.1, 10, 10, rng);
+    }
+  }();
+  policy.network().parameters() = Vec::Random(policy.network().num_parameters());
+  const Mat obs = random_matrix(3, 10, rng);
+  Mat actions(policy.action_rows(), 10);
+  Vec logp(10), ent(10), kl(10);
+  policy.act(obs, rng, false, actions, logp);
+  policy.evaluate(obs, actions, logp, ent);
+  policy.snapshot();
+  policy.kl_from_snapshot(kl);
+  REQUIRE(kl.cwiseAbs().maxCoeff() < 1e-15);
+  Vec params(policy.num_parameters());
+  policy.get_parameters(params);
+  params.array() += 0.05;
+  policy.set_parameters(params);
+  policy.evaluate(obs, actions, logp, ent);
+  policy.kl_from_snapshot(kl);
+  REQUIRE(kl.minCoeff() > 0);
+}
