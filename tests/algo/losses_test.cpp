@@ -1,0 +1,133 @@
+#include <theta/algo/losses.hpp>
+#include <theta/core/rng.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "support/data_dir.hpp"
+#include "support/json.hpp"
+
+#include <cmath>
+
+using theta::test::Json;
+
+namespace {
+
+double err(double x, double ref) { return std::abs(x - ref) / std::max(1.0, std::abs(ref)); }
+
+template <class T>
+double max_err(const theta::Vector<T>& x, const Eigen::VectorXd& ref) {
+  double e = 0;
+  for (Eigen::Index i = 0; i < ref.size(); ++i) e = std::max(e, err(static_cast<double>(x[i]), ref[i]));
+  return e;
+}
+
+Json load() {
+  const auto path = theta::test::data_dir("THETA_TORCH_REFERENCE", "torch") / "losses.json";
+  return Json::load(path.string());
+}
+
+template <class T>
+void check_ppo_policy(const Json& k, double tol) {
+  INFO(k["name"].string() << (sizeof(T) == 4 ? " float" : " double"));
+  theta::Vector<T> adv = k["advantages"].vector<T>();
+  if (k["normalize_advantage"].boolean()) theta::normalize_advantages(adv);
+  REQUIRE(max_err(adv, k["advantages_used"].vector()) <= tol);
+  theta::Vector<T> grad(adv.size());
+  const auto stats = theta::clipped_surrogate<T>(k["old_log_prob"].vector<T>(), k["new_log_prob"].vector<T>(), adv,
+                                                 static_cast<T>(k["clip_range"].number()), grad);
+  REQUIRE(err(stats.loss, k["policy_loss"].number()) <= tol);
+  REQUIRE(max_err(grad, k["grad_policy_loss_new_log_prob"].vector()) <= tol);
+  REQUIRE(err(stats.clip_fraction, k["clip_fraction"].number()) <= tol);
+  REQUIRE(err(stats.approx_kl, k["approx_kl"].number()) <= tol);
+}
+
+template <class T>
+void check_value_loss(const Json& k, double tol) {
+  INFO(k["name"].string() << (sizeof(T) == 4 ? " float" : " double"));
+  const auto v = k["values"].vector<T>();
+  const auto old = k["old_values"].vector<T>();
+  const auto ret = k["returns"].vector<T>();
+  const auto clip = static_cast<T>(k["clip"].number());
+  theta::Vector<T> grad(v.size());
+  using theta::ValueLoss;
+  REQUIRE(err(theta::value_loss<T>(ValueLoss::mse, v, old, ret, clip, grad), k["sb3_loss"].number()) <= tol);
+  REQUIRE(max_err(grad, k["sb3_grad"].vector()) <= tol);
+  REQUIRE(err(theta::value_loss<T>(ValueLoss::sb3_clipped, v, old, ret, clip, grad), k["sb3_loss_clipped"].number()) <= tol);
+  REQUIRE(max_err(grad, k["sb3_grad_clipped"].vector()) <= tol);
+  REQUIRE(err(theta::value_loss<T>(ValueLoss::cleanrl_clipped, v, old, ret, clip, grad),
+              k["cleanrl_loss_clipped"].number()) <= tol);
+  REQUIRE(max_err(grad, k["cleanrl_grad_clipped"].vector()) <= tol);
+}
+
+}  // namespace
+
+TEST_CASE("PPO clipped surrogate and advantage normalisation match SB3", "[conformance]") {
+  const Json data = load();
+  REQUIRE(data["ppo_policy"].size() >= 6);
+  for (const auto& k : data["ppo_policy"].array()) {
+    check_ppo_policy<double>(k, 1e-12);
+    check_ppo_policy<float>(k, 1e-5);
+  }
+}
+
+TEST_CASE("Value losses match SB3 and CleanRL", "[conformance]") {
+  const Json data = load();
+  REQUIRE(data["value_loss"].size() >= 2);
+  for (const auto& k : data["value_loss"].array()) {
+    check_value_loss<double>(k, 1e-12);
+    check_value_loss<float>(k, 1e-5);
+  }
+}
+
+TEST_CASE("Explained variance matches SB3", "[conformance]") {
+  const Json data = load();
+  int checked = 0;
+  for (const auto& k : data["explained_variance"].array()) {
+    INFO(k["name"].string());
+    const double ev = theta::explained_variance(k["y_pred"].vector(), k["y_true"].vector());
+    if (k["explained_variance"].is_null()) {
+      REQUIRE(std::isnan(ev));
+    } else {
+      REQUIRE(err(ev, k["explained_variance"].number()) <= 1e-12);
+    }
+    ++checked;
+  }
+  REQUIRE(checked == 3);
+}
+
+TEST_CASE("Loss gradients match finite differences", "[gradient]") {
+  theta::Rng rng(2);
+  const int n = 9;
+  Eigen::VectorXd old_lp(n), new_lp(n), adv(n), v(n), old_v(n), ret(n);
+  for (int i = 0; i < n; ++i) {
+    old_lp[i] = rng.normal();
+    new_lp[i] = old_lp[i] + 0.3 * rng.normal();
+    adv[i] = rng.normal();
+    v[i] = rng.normal();
+    old_v[i] = v[i] + 0.4 * rng.normal();
+    ret[i] = rng.normal();
+  }
+  Eigen::VectorXd grad(n), scratch(n);
+  theta::clipped_surrogate<double>(old_lp, new_lp, adv, 0.2, grad);
+  for (int i = 0; i < n; ++i) {
+    Eigen::VectorXd up = new_lp, down = new_lp;
+    up[i] += 1e-6;
+    down[i] -= 1e-6;
+    const double fd = (theta::clipped_surrogate<double>(old_lp, up, adv, 0.2, scratch).loss -
+                       theta::clipped_surrogate<double>(old_lp, down, adv, 0.2, scratch).loss) /
+                      2e-6;
+    REQUIRE(grad[i] == Approx(fd).margin(1e-8));
+  }
+  for (const auto kind : {theta::ValueLoss::mse, theta::ValueLoss::sb3_clipped, theta::ValueLoss::cleanrl_clipped}) {
+    theta::value_loss<double>(kind, v, old_v, ret, 0.2, grad);
+    for (int i = 0; i < n; ++i) {
+      Eigen::VectorXd up = v, down = v;
+      up[i] += 1e-6;
+      down[i] -= 1e-6;
+      const double fd = (theta::value_loss<double>(kind, up, old_v, ret, 0.2, scratch) -
+                         theta::value_loss<double>(kind, down, old_v, ret, 0.2, scratch)) /
+                        2e-6;
+      REQUIRE(grad[i] == Approx(fd).margin(1e-8));
+    }
+  }
+}
