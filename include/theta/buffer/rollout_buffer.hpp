@@ -44,10 +44,20 @@ class RolloutBuffer {
     truncated_.assign(static_cast<std::size_t>(n), 0);
   }
 
+  /// Capacity in steps per copy.
   [[nodiscard]] Index n_steps() const noexcept { return n_steps_; }
   [[nodiscard]] Index n_envs() const noexcept { return n_envs_; }
-  /// n_steps * n_envs.
-  [[nodiscard]] Index size() const noexcept { return n_steps_ * n_envs_; }
+  /// Steps per copy in the current rollout (n_steps unless a collector stopped early, e.g.
+  /// REINFORCE at the end of an episode).
+  [[nodiscard]] Index used_steps() const noexcept { return used_steps_; }
+  /// Transitions in the current rollout: used_steps * n_envs, the first columns.
+  [[nodiscard]] Index size() const noexcept { return used_steps_ * n_envs_; }
+  /// Declares how many steps of the rollout were filled (1..n_steps).
+  void set_used_steps(Index steps) {
+    require<ConfigError>(steps >= 1 && steps <= n_steps_, "RolloutBuffer: used steps must be in [1, {}], got {}",
+                         n_steps_, steps);
+    used_steps_ = steps;
+  }
   [[nodiscard]] Index column(Index t, Index e) const noexcept { return t * n_envs_ + e; }
 
   /// The `obs_dim x n_envs` observations of step t (s_t, what the policy acted on).
@@ -69,7 +79,7 @@ class RolloutBuffer {
 
   /// GAE(lambda) (Schulman et al. 2016, eq. 16) over the stored rollout:
   ///
-  ///     next_value_t = last_values[e] if t == T-1, else values[t+1]
+  ///     next_value_t = last_values[e] if t == T-1, else values[t+1]    (T = used_steps)
   ///     done_t       = terminated_t or truncated_t
   ///     bootstrap_t  = final_values_t if truncated_t and not terminated_t, else next_value_t * (1 - done_t)
   ///     delta_t      = r_t + gamma * bootstrap_t - values_t
@@ -83,7 +93,7 @@ class RolloutBuffer {
     for (Index e = 0; e < n_envs_; ++e) {
       T next_advantage = 0;
       T next_value = last_values[e];
-      for (Index t = n_steps_ - 1; t >= 0; --t) {
+      for (Index t = used_steps_ - 1; t >= 0; --t) {
         const Index k = column(t, e);
         const bool terminated = terminated_[static_cast<std::size_t>(k)] != 0;
         const bool truncated = truncated_[static_cast<std::size_t>(k)] != 0;
@@ -96,7 +106,7 @@ class RolloutBuffer {
         next_value = values_[k];
       }
     }
-    returns_ = advantages_ + values_;
+    returns_.head(size()) = advantages_.head(size()) + values_.head(size());
   }
 
   Matrix<T>& observations() noexcept { return observations_; }
@@ -118,6 +128,7 @@ class RolloutBuffer {
  private:
   Index n_steps_;
   Index n_envs_;
+  Index used_steps_ = n_steps_;
   Matrix<T> observations_;
   Matrix<T> actions_;
   Vector<T> log_probs_;

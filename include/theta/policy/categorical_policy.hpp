@@ -25,6 +25,7 @@ namespace theta {
 template <Real T = Scalar>
 class CategoricalPolicy {
  public:
+  using Scalar = T;
   static constexpr bool is_discrete = true;
 
   CategoricalPolicy(Index obs_dim, Index n_actions, const NetworkConfig& config, Index max_act_batch,

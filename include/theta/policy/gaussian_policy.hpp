@@ -23,6 +23,7 @@ namespace theta {
 template <Real T = Scalar>
 class GaussianPolicy {
  public:
+  using Scalar = T;
   static constexpr bool is_discrete = false;
 
   GaussianPolicy(Index obs_dim, Index act_dim, const NetworkConfig& config, double log_std_init, Index max_act_batch,

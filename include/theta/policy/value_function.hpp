@@ -20,6 +20,7 @@ namespace theta {
 template <Real T = Scalar>
 class ValueFunction {
  public:
+  using Scalar = T;
   ValueFunction(Index obs_dim, const NetworkConfig& config, Index max_act_batch, Index max_train_batch, Rng& rng)
       : net_(detail::make_network<T>(config, obs_dim, 1, 1.0, rng)),
         act_ws_(net_.make_workspace(max_act_batch)),

@@ -1,0 +1,7 @@
+#pragma once
+/// \file The trainers, callbacks and evaluation.
+
+#include <theta/train/callbacks.hpp>
+#include <theta/train/episode_stats.hpp>
+#include <theta/train/evaluate.hpp>
+#include <theta/train/on_policy_trainer.hpp>

@@ -1,0 +1,80 @@
+#pragma once
+/// \file Callbacks for the trainers: periodic evaluation and stopping at a reward threshold.
+///
+/// A callback is any object with some of these members (each returns false to stop training):
+///
+///     bool on_step(Trainer& trainer);                            // after every vector step
+///     bool on_rollout_end(Trainer& trainer);                     // after a rollout is collected
+///     bool on_update_end(Trainer& trainer, theta::LogRecord& r); // after an update, before logging
+///
+/// The trainers take them as a parameter pack (`trainer.learn(steps, logger, eval, stop)`), so
+/// there is no virtual call and no allocation; a member that is absent is never called.
+
+#include <theta/log/logger.hpp>
+#include <theta/train/evaluate.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace theta {
+
+/// Evaluates the deterministic policy every `every_steps` environment steps (checked after
+/// each update) over `episodes` episodes, logs `eval/mean_reward`, `eval/std_reward` and
+/// `eval/mean_ep_length`, keeps the history, and, with `stop_at_reward`, stops training the
+/// first time the mean reaches it (`solved_at_step` remembers when).
+///
+///     theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 475.0};
+///     trainer.learn(100'000, logger, eval);
+struct EvalCallback {
+  std::int64_t every_steps = 10'000;     ///< evaluation period in environment steps
+  int episodes = 20;                     ///< episodes per evaluation
+  std::optional<double> stop_at_reward;  ///< stop once the mean return reaches this
+
+  struct Point {
+    std::int64_t step;
+    double mean_return;
+    double std_return;
+  };
+  std::vector<Point> history;                 ///< every evaluation so far
+  std::optional<std::int64_t> solved_at_step; ///< first step whose evaluation reached stop_at_reward
+
+  template <class Trainer>
+  bool on_update_end(Trainer& trainer, LogRecord& record) {
+    if (trainer.steps() < next_step_) return true;
+    next_step_ = trainer.steps() + every_steps;
+    const EvaluationResult result = trainer.evaluate(episodes);
+    history.push_back({trainer.steps(), result.mean_return, result.std_return});
+    record.set("eval/mean_reward", result.mean_return);
+    record.set("eval/std_reward", result.std_return);
+    record.set("eval/mean_ep_length", result.mean_length);
+    if (stop_at_reward && result.mean_return >= *stop_at_reward) {
+      if (!solved_at_step) solved_at_step = trainer.steps();
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  std::int64_t next_step_ = 0;
+};
+
+/// Stops training once the mean return of the last `window` training episodes reaches
+/// `threshold` (the zoo's "training mean >= 475" criterion for CartPole).
+struct StopOnTrainingReward {
+  double threshold = 0;
+  std::size_t window = 100;
+  std::optional<std::int64_t> reached_at_step;  ///< when it stopped training
+
+  template <class Trainer>
+  bool on_update_end(Trainer& trainer, LogRecord&) {
+    if (trainer.episodes_finished() < static_cast<std::int64_t>(window)) return true;
+    if (trainer.recent_mean_return(window) >= threshold) {
+      reached_at_step = trainer.steps();
+      return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace theta

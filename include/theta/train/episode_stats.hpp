@@ -1,0 +1,54 @@
+#pragma once
+/// \file EpisodeStats: the returns and lengths of the most recent training episodes.
+
+#include <theta/core/error.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace theta {
+
+/// A ring of the last `capacity` finished training episodes (SB3's `ep_info_buffer`, 100).
+class EpisodeStats {
+ public:
+  explicit EpisodeStats(std::size_t capacity = 100) : returns_(capacity), lengths_(capacity) {
+    require<ConfigError>(capacity >= 1, "EpisodeStats: capacity must be >= 1, got {}", capacity);
+  }
+
+  void add(double episode_return, std::int64_t length) {
+    returns_[next_] = episode_return;
+    lengths_[next_] = length;
+    next_ = (next_ + 1) % returns_.size();
+    ++total_;
+  }
+
+  /// Episodes finished since the start (not only those kept).
+  [[nodiscard]] std::int64_t total() const noexcept { return total_; }
+  /// Episodes kept: min(total, capacity).
+  [[nodiscard]] std::size_t size() const noexcept {
+    return static_cast<std::size_t>(std::min<std::int64_t>(total_, static_cast<std::int64_t>(returns_.size())));
+  }
+  [[nodiscard]] std::size_t capacity() const noexcept { return returns_.size(); }
+
+  /// Mean return of the last min(n, size()) episodes (0 when there are none).
+  [[nodiscard]] double mean_return(std::size_t n) const { return mean_of(returns_, n); }
+  [[nodiscard]] double mean_length(std::size_t n) const { return mean_of(lengths_, n); }
+
+ private:
+  template <class V>
+  double mean_of(const std::vector<V>& values, std::size_t n) const {
+    n = std::min(n, size());
+    if (n == 0) return 0.0;
+    double sum = 0;
+    for (std::size_t k = 1; k <= n; ++k) sum += static_cast<double>(values[(next_ + values.size() - k) % values.size()]);
+    return sum / static_cast<double>(n);
+  }
+
+  std::vector<double> returns_;
+  std::vector<std::int64_t> lengths_;
+  std::size_t next_ = 0;
+  std::int64_t total_ = 0;
+};
+
+}  // namespace theta
