@@ -1,5 +1,7 @@
 #pragma once
 /// \file The update rules: REINFORCE, A2C, PPO, TRPO (and their loss pieces).
 
+#include <theta/algo/a2c.hpp>
 #include <theta/algo/losses.hpp>
 #include <theta/algo/ppo.hpp>
+#include <theta/algo/trpo.hpp>

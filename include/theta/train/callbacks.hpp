@@ -38,11 +38,13 @@ struct EvalCallback {
   };
   std::vector<Point> history;                 ///< every evaluation so far
   std::optional<std::int64_t> solved_at_step; ///< first step whose evaluation reached stop_at_reward
+  std::int64_t next_evaluation_step = 0;      ///< the first update at or after it evaluates (0: every_steps)
 
   template <class Trainer>
   bool on_update_end(Trainer& trainer, LogRecord& record) {
-    if (trainer.steps() < next_step_) return true;
-    next_step_ = trainer.steps() + every_steps;
+    if (next_evaluation_step == 0) next_evaluation_step = every_steps;
+    if (trainer.steps() < next_evaluation_step) return true;
+    next_evaluation_step = trainer.steps() + every_steps;
     const EvaluationResult result = trainer.evaluate(episodes);
     history.push_back({trainer.steps(), result.mean_return, result.std_return});
     record.set("eval/mean_reward", result.mean_return);
@@ -54,9 +56,6 @@ struct EvalCallback {
     }
     return true;
   }
-
- private:
-  std::int64_t next_step_ = 0;
 };
 
 /// Stops training once the mean return of the last `window` training episodes reaches
