@@ -4,4 +4,5 @@
 #include <theta/algo/a2c.hpp>
 #include <theta/algo/losses.hpp>
 #include <theta/algo/ppo.hpp>
+#include <theta/algo/reinforce.hpp>
 #include <theta/algo/trpo.hpp>
