@@ -162,6 +162,13 @@ class OnPolicyTrainer {
     });
   }
 
+  /// Collects one rollout into the algorithm's buffer and computes advantages and returns
+  /// (what `learn` does before each update). Exposed for tests and custom loops.
+  void collect() {
+    if (!started_) reset_envs();
+    collect_rollout();
+  }
+
   [[nodiscard]] std::int64_t steps() const noexcept { return steps_; }
   [[nodiscard]] std::int64_t updates() const noexcept { return updates_; }
   [[nodiscard]] std::int64_t episodes_finished() const noexcept { return stats_.total(); }
