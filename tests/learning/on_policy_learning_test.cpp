@@ -1,0 +1,90 @@
+// Learning tests: each on-policy algorithm learns CartPole (and PPO and TRPO Pendulum) within
+// a fixed budget, with a fixed seed and a threshold it clears with margin. No retries. Release
+// builds take a few seconds in all; the sanitizer run skips this label.
+#include <theta/theta.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using CartPole = theta::TimeLimit<theta::CartPole>;
+using Pendulum = theta::TimeLimit<theta::Pendulum>;
+
+TEST_CASE("PPO learns CartPole (zoo settings, 100k steps)", "[learning]") {
+  theta::OnPolicyTrainer<CartPole, theta::ppo::Ppo> trainer({.n_envs = 8,
+                                                             .n_steps = 32,
+                                                             .gamma = 0.98,
+                                                             .gae_lambda = 0.8,
+                                                             .batch_size = 256,
+                                                             .n_epochs = 20,
+                                                             .learning_rate = theta::Schedule::linear(1e-3, 0.0),
+                                                             .clip_range = theta::Schedule::linear(0.2, 0.0),
+                                                             .seed = 0});
+  trainer.learn(100'000);
+  const auto eval = trainer.evaluate(20);
+  INFO("PPO CartPole evaluation: " << eval.mean_return);
+  REQUIRE(eval.mean_return >= 475.0);  // observed 500 on seeds 0-4
+}
+
+TEST_CASE("A2C learns CartPole (SB3 defaults, 8 envs)", "[learning]") {
+  theta::OnPolicyTrainer<CartPole, theta::a2c::A2c> trainer({.n_envs = 8, .seed = 1});
+  theta::EvalCallback eval{.every_steps = 25'000, .episodes = 20, .stop_at_reward = 475.0};
+  trainer.learn(300'000, theta::NullLogger{}, eval);
+  INFO("A2C solved at step " << eval.solved_at_step.value_or(-1));
+  REQUIRE(eval.solved_at_step.has_value());  // observed: 100k steps
+}
+
+TEST_CASE("TRPO learns CartPole (zoo settings, 100k steps)", "[learning]") {
+  theta::OnPolicyTrainer<CartPole, theta::trpo::Trpo> trainer({.n_envs = 2,
+                                                               .n_steps = 512,
+                                                               .gae_lambda = 0.98,
+                                                               .cg_damping = 1e-3,
+                                                               .batch_size = 512,
+                                                               .n_critic_updates = 20,
+                                                               .seed = 0});
+  trainer.learn(100'000);
+  const auto eval = trainer.evaluate(20);
+  INFO("TRPO CartPole evaluation: " << eval.mean_return);
+  REQUIRE(eval.mean_return >= 475.0);  // observed 500 on seeds 0-2
+}
+
+TEST_CASE("REINFORCE learns CartPole (PyTorch example settings)", "[learning]") {
+  theta::OnPolicyTrainer<CartPole, theta::reinforce::Reinforce> trainer({.n_steps = 500, .seed = 0});
+  theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 475.0};
+  trainer.learn(200'000, theta::NullLogger{}, eval);
+  INFO("REINFORCE solved at step " << eval.solved_at_step.value_or(-1));
+  REQUIRE(eval.solved_at_step.has_value());  // observed: 10k steps
+}
+
+TEST_CASE("PPO learns Pendulum (RLtools settings, 300k steps)", "[learning]") {
+  const theta::NetworkConfig relu{.hidden = {64, 64}, .activation = theta::nn::Activation::relu,
+                                  .init = theta::Init::torch_default};
+  theta::OnPolicyTrainer<Pendulum, theta::ppo::Ppo> trainer({.n_envs = 4,
+                                                             .n_steps = 1024,
+                                                             .gamma = 0.9,
+                                                             .batch_size = 256,
+                                                             .n_epochs = 2,
+                                                             .learning_rate = 1e-3,
+                                                             .adam_eps = 1e-7,
+                                                             .max_grad_norm = 0.0,
+                                                             .actor = relu,
+                                                             .critic = relu,
+                                                             .log_std_init = std::log(2.0),
+                                                             .normalize_observations = true,
+                                                             .seed = 0});
+  trainer.learn(300'000);
+  const auto eval = trainer.evaluate(20);
+  INFO("PPO Pendulum evaluation: " << eval.mean_return);
+  // A random policy scores about -1200; -400 is far from it and far below what PPO reaches
+  // here (observed -149 with this seed, -150 to -230 over seeds 0-7).
+  REQUIRE(eval.mean_return >= -400.0);
+}
+
+TEST_CASE("TRPO learns Pendulum (100k steps)", "[learning]") {
+  theta::OnPolicyTrainer<Pendulum, theta::trpo::Trpo> trainer(
+      {.n_envs = 2, .n_steps = 1024, .gamma = 0.9, .gae_lambda = 0.95, .n_critic_updates = 15, .seed = 1});
+  trainer.learn(100'000);
+  const auto eval = trainer.evaluate(20);
+  INFO("TRPO Pendulum evaluation: " << eval.mean_return);
+  REQUIRE(eval.mean_return >= -400.0);  // observed -157 with this seed; random: about -1200
+}
