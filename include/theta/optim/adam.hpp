@@ -1,0 +1,147 @@
+#pragma once
+/// \file Adam and AdamW with PyTorch's semantics, as one fused pass over a flat buffer.
+
+#include <theta/core/error.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/optim/detail/config_rules.hpp>
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstdint>
+
+namespace theta {
+
+/// Hyperparameters of `Adam`. The defaults are torch.optim.Adam's (SB3's on-policy
+/// algorithms use eps = 1e-5).
+struct AdamConfig {
+  double lr = 1e-3;              ///< learning rate, > 0 (set_learning_rate may later set 0)
+  double beta1 = 0.9;            ///< decay of the first moment, in [0, 1)
+  double beta2 = 0.999;          ///< decay of the second moment, in [0, 1)
+  double eps = 1e-8;             ///< added to sqrt(v̂) after bias correction, > 0
+  double weight_decay = 0.0;     ///< >= 0; L2 (added to the gradient) unless decoupled
+  bool decoupled_weight_decay = false;  ///< AdamW (Loshchilov and Hutter 2019): x ← x(1 - lr·wd) before the step
+};
+
+/// Adam (Kingma and Ba 2015) with torch.optim.Adam's arithmetic, and AdamW when
+/// `decoupled_weight_decay` is set. With t the 1-based step count:
+///
+///     g ← g + wd·x                      (L2 weight decay only)
+///     x ← x·(1 - lr·wd)                 (decoupled weight decay only)
+///     m ← β1 m + (1-β1) g,  v ← β2 v + (1-β2) g²
+///     x ← x - (lr/(1-β1^t)) · m / (sqrt(v)/sqrt(1-β2^t) + eps)
+///
+/// eps is added after the bias correction of v, as torch does (not inside it as in the
+/// paper's algorithm 1 footnote). One pass over the buffer per step, no allocation after
+/// construction.
+///
+///     theta::Adam<float> adam(n_params, {.lr = 3e-4, .eps = 1e-5});
+///     adam.step(params, grads);
+template <Real T = Scalar>
+class Adam {
+ public:
+  using Config = AdamConfig;
+  using value_type = T;
+
+  /// An optimizer for `size` parameters, moments at 0. Throws ConfigError on a bad config.
+  explicit Adam(Index size, const Config& config = {}) : config_(config), exp_avg_(size), exp_avg_sq_(size) {
+    require<ConfigError>(size >= 0, "Adam: size must be >= 0, got {}", size);
+    detail::require_positive("Adam::Config::lr", config.lr);
+    detail::require_decay_rate("Adam::Config::beta1", config.beta1);
+    detail::require_decay_rate("Adam::Config::beta2", config.beta2);
+    detail::require_positive("Adam::Config::eps", config.eps);
+    detail::require_non_negative("Adam::Config::weight_decay", config.weight_decay);
+    reset();
+  }
+
+  /// One update of `params` from `grads` (both of `size()` entries).
+  void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
+    detail::require_step_sizes("Adam::step", params.size(), grads.size(), size());
+    ++step_;
+    const double t = static_cast<double>(step_);
+    const double bias_correction1 = 1.0 - std::pow(config_.beta1, t);
+    const double bias_correction2 = 1.0 - std::pow(config_.beta2, t);
+    const auto step_size = static_cast<T>(config_.lr / bias_correction1);
+    const auto inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(bias_correction2));
+    if (config_.weight_decay == 0.0) {
+      fused_step<false>(params.data(), grads.data(), step_size, inv_sqrt_bc2, T(1));
+    } else if (config_.decoupled_weight_decay) {
+      fused_step<false>(params.data(), grads.data(), step_size, inv_sqrt_bc2,
+                        static_cast<T>(1.0 - config_.lr * config_.weight_decay));
+    } else {
+      fused_step<true>(params.data(), grads.data(), step_size, inv_sqrt_bc2, T(1));
+    }
+  }
+
+  /// The current learning rate.
+  [[nodiscard]] double learning_rate() const noexcept { return config_.lr; }
+  /// Sets the learning rate (>= 0: a schedule annealed to 0 ends there).
+  void set_learning_rate(double lr) {
+    detail::require_non_negative("Adam::set_learning_rate: lr", lr);
+    config_.lr = lr;
+  }
+
+  /// The configuration, with the current learning rate.
+  [[nodiscard]] const Config& config() const noexcept { return config_; }
+  /// The number of parameters.
+  [[nodiscard]] Index size() const noexcept { return exp_avg_.size(); }
+  /// Steps taken so far (torch's `state["step"]`).
+  [[nodiscard]] std::int64_t step_count() const noexcept { return step_; }
+  /// The first moment m (torch's `exp_avg`).
+  [[nodiscard]] const Vector<T>& exp_avg() const noexcept { return exp_avg_; }
+  /// The second moment v (torch's `exp_avg_sq`).
+  [[nodiscard]] const Vector<T>& exp_avg_sq() const noexcept { return exp_avg_sq_; }
+
+  /// Restores a saved state (from a checkpoint).
+  void set_state(std::int64_t step_count, const Eigen::Ref<const Vector<T>>& exp_avg,
+                 const Eigen::Ref<const Vector<T>>& exp_avg_sq) {
+    require(step_count >= 0, "Adam::set_state: step_count must be >= 0, got {}", step_count);
+    require(exp_avg.size() == size() && exp_avg_sq.size() == size(),
+            "Adam::set_state: moments have {} and {} entries, the optimizer has {}", exp_avg.size(), exp_avg_sq.size(),
+            size());
+    require((exp_avg_sq.array() >= T(0)).all(), "Adam::set_state: exp_avg_sq must be >= 0");
+    step_ = step_count;
+    exp_avg_ = exp_avg;
+    exp_avg_sq_ = exp_avg_sq;
+  }
+
+  /// Back to step 0 with zero moments.
+  void reset() noexcept {
+    step_ = 0;
+    exp_avg_.setZero();
+    exp_avg_sq_.setZero();
+  }
+
+ private:
+  Config config_;
+  Vector<T> exp_avg_;
+  Vector<T> exp_avg_sq_;
+  std::int64_t step_ = 0;
+
+  // The loop over raw pointers is what the compiler vectorises into one pass (TARGETS.md:
+  // 0.18 ns/param fused against 1.6x that for three Eigen expressions); it needs
+  // -fno-math-errno for the sqrt to vectorise.
+  template <bool L2>
+  void fused_step(T* x, const T* g, T step_size, T inv_sqrt_bc2, T decay) {
+    const auto beta1 = static_cast<T>(config_.beta1);
+    const auto beta2 = static_cast<T>(config_.beta2);
+    const auto one_minus_beta1 = static_cast<T>(1.0 - config_.beta1);
+    const auto one_minus_beta2 = static_cast<T>(1.0 - config_.beta2);
+    const auto eps = static_cast<T>(config_.eps);
+    const auto weight_decay = static_cast<T>(config_.weight_decay);
+    T* m = exp_avg_.data();
+    T* v = exp_avg_sq_.data();
+    const Index n = size();
+    for (Index i = 0; i < n; ++i) {
+      T gi = g[i];
+      if constexpr (L2) gi += weight_decay * x[i];
+      const T mi = beta1 * m[i] + one_minus_beta1 * gi;
+      const T vi = beta2 * v[i] + one_minus_beta2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      x[i] = decay * x[i] - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
+    }
+  }
+};
+
+}  // namespace theta

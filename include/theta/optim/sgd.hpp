@@ -1,0 +1,111 @@
+#pragma once
+/// \file Sgd: stochastic gradient descent with optional (Nesterov) momentum, PyTorch's semantics.
+
+#include <theta/core/error.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/optim/detail/config_rules.hpp>
+
+#include <Eigen/Core>
+
+#include <cstdint>
+
+namespace theta {
+
+/// Hyperparameters of `Sgd`. torch.optim.SGD has no default learning rate; 0.01 is ours.
+struct SgdConfig {
+  double lr = 1e-2;       ///< learning rate, > 0 (set_learning_rate may later set 0)
+  double momentum = 0.0;  ///< momentum μ, >= 0 (0: plain SGD)
+  bool nesterov = false;  ///< Nesterov momentum (requires momentum > 0)
+};
+
+/// SGD with torch.optim.SGD's momentum (dampening 0): the first step copies g into the
+/// buffer, then b ← μ b + g; the update is x ← x - lr·b, or x ← x - lr·(g + μ b) with
+/// Nesterov. lr stays outside the buffer, so changing it does not rescale past momentum.
+///
+///     theta::Sgd<double> sgd(n_params, {.lr = 0.01, .momentum = 0.9});
+///     sgd.step(params, grads);
+template <Real T = Scalar>
+class Sgd {
+ public:
+  using Config = SgdConfig;
+  using value_type = T;
+
+  /// An optimizer for `size` parameters. Throws ConfigError on a bad config.
+  explicit Sgd(Index size, const Config& config = {}) : config_(config), momentum_buffer_(size) {
+    require<ConfigError>(size >= 0, "Sgd: size must be >= 0, got {}", size);
+    detail::require_positive("Sgd::Config::lr", config.lr);
+    detail::require_non_negative("Sgd::Config::momentum", config.momentum);
+    require<ConfigError>(!config.nesterov || config.momentum > 0,
+                         "Sgd::Config::nesterov requires momentum > 0, got momentum {}", config.momentum);
+    reset();
+  }
+
+  /// One update of `params` from `grads`.
+  void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
+    detail::require_step_sizes("Sgd::step", params.size(), grads.size(), size());
+    const auto lr = static_cast<T>(config_.lr);
+    const auto mu = static_cast<T>(config_.momentum);
+    T* x = params.data();
+    const T* g = grads.data();
+    T* buffer = momentum_buffer_.data();
+    const Index n = size();
+    if (config_.momentum == 0.0) {
+      for (Index i = 0; i < n; ++i) x[i] -= lr * g[i];
+    } else if (step_ == 0) {
+      for (Index i = 0; i < n; ++i) {
+        buffer[i] = g[i];
+        x[i] -= lr * (config_.nesterov ? g[i] + mu * g[i] : g[i]);
+      }
+    } else if (config_.nesterov) {
+      for (Index i = 0; i < n; ++i) {
+        buffer[i] = mu * buffer[i] + g[i];
+        x[i] -= lr * (g[i] + mu * buffer[i]);
+      }
+    } else {
+      for (Index i = 0; i < n; ++i) {
+        buffer[i] = mu * buffer[i] + g[i];
+        x[i] -= lr * buffer[i];
+      }
+    }
+    ++step_;
+  }
+
+  /// The current learning rate.
+  [[nodiscard]] double learning_rate() const noexcept { return config_.lr; }
+  /// Sets the learning rate (>= 0).
+  void set_learning_rate(double lr) {
+    detail::require_non_negative("Sgd::set_learning_rate: lr", lr);
+    config_.lr = lr;
+  }
+
+  [[nodiscard]] const Config& config() const noexcept { return config_; }
+  /// The number of parameters.
+  [[nodiscard]] Index size() const noexcept { return momentum_buffer_.size(); }
+  /// Steps taken so far (0 means the momentum buffer is not yet initialised).
+  [[nodiscard]] std::int64_t step_count() const noexcept { return step_; }
+  /// The momentum buffer b (torch's `momentum_buffer`; zeros before the first step or
+  /// without momentum).
+  [[nodiscard]] const Vector<T>& momentum_buffer() const noexcept { return momentum_buffer_; }
+
+  /// Restores a saved state (from a checkpoint).
+  void set_state(std::int64_t step_count, const Eigen::Ref<const Vector<T>>& momentum_buffer) {
+    require(step_count >= 0, "Sgd::set_state: step_count must be >= 0, got {}", step_count);
+    require(momentum_buffer.size() == size(), "Sgd::set_state: momentum_buffer has {} entries, the optimizer has {}",
+            momentum_buffer.size(), size());
+    step_ = step_count;
+    momentum_buffer_ = momentum_buffer;
+  }
+
+  /// Back to step 0 with an empty momentum buffer.
+  void reset() noexcept {
+    step_ = 0;
+    momentum_buffer_.setZero();
+  }
+
+ private:
+  Config config_;
+  Vector<T> momentum_buffer_;
+  std::int64_t step_ = 0;
+};
+
+}  // namespace theta

@@ -1,0 +1,85 @@
+// Hot-loop calls of the distributions allocate nothing once their storage is sized. Eigen
+// reports a heap allocation through eigen_assert when EIGEN_RUNTIME_NO_MALLOC is defined;
+// here eigen_assert throws, so the check also runs in Release builds.
+#define EIGEN_RUNTIME_NO_MALLOC
+#include <stdexcept>
+#define eigen_assert(x) \
+  do {                  \
+    if (!(x)) throw std::runtime_error("eigen_assert failed: " #x); \
+  } while (false)
+
+#include <theta/distributions.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdint>
+
+using theta::Index;
+
+namespace {
+// Forbids Eigen heap allocations for its lifetime.
+struct NoMalloc {
+  NoMalloc() { Eigen::internal::set_is_malloc_allowed(false); }
+  ~NoMalloc() { Eigen::internal::set_is_malloc_allowed(true); }
+  NoMalloc(const NoMalloc&) = delete;
+  NoMalloc& operator=(const NoMalloc&) = delete;
+};
+}  // namespace
+
+TEST_CASE("No-allocation guard: an allocation under the guard is caught", "[alloc]") {
+  NoMalloc guard;
+  REQUIRE_THROWS_WITH(Eigen::MatrixXf(64, 64), Catch::Contains("heap allocation is forbidden"));
+}
+
+TEST_CASE("Distributions allocate nothing once sized", "[alloc]") {
+  const Index K = 4, D = 3, B = 64;
+  theta::Rng rng(1);
+  const Eigen::MatrixXf logits = Eigen::MatrixXf::Random(K, B), logits2 = Eigen::MatrixXf::Random(K, B);
+  const Eigen::MatrixXf mean = Eigen::MatrixXf::Random(D, B), log_std = Eigen::MatrixXf::Random(D, B) * 0.5f;
+  const Eigen::VectorXf shared_log_std = Eigen::VectorXf::Constant(D, -0.5f);
+  Eigen::VectorXf out(B), w = Eigen::VectorXf::Constant(B, 1.0f / B);
+  Eigen::MatrixXf gk(K, B), gd(D, B), gs(D, B), g1(D, 1), actions(D, B);
+  std::array<std::int64_t, B> discrete{};
+
+  theta::Categorical<float> p(K, B), q(K, B);
+  theta::DiagGaussian<float> gp(mean, shared_log_std), gq(mean, shared_log_std);
+  theta::SquashedGaussian<float> sq(Eigen::VectorXf::Constant(D, 2.0f), Eigen::VectorXf::Zero(D));
+  sq.set(mean, log_std);
+  sq.rsample(rng);  // sizes nothing new, but proves the first call is also clean below
+
+  NoMalloc guard;
+  p.set_logits(logits);
+  q.set_logits(logits2);
+  p.sample(rng, discrete);
+  p.log_prob(discrete, out);
+  p.entropy(out);
+  kl_divergence(p, q, out);
+  p.grad_log_prob(discrete, w, gk);
+  p.grad_entropy(w, gk);
+  grad_kl_divergence_p(p, q, w, gk);
+  grad_kl_divergence_q(p, q, gk);
+  p.fisher_vector_product(logits, w, gk);
+
+  gp.set(mean, shared_log_std);
+  gp.sample(rng, actions);
+  gp.log_prob(actions, out);
+  gp.entropy(out);
+  kl_divergence(gp, gq, out);
+  gp.grad_log_prob(actions, w, gd, g1);
+  gp.grad_entropy(w, g1);
+  grad_kl_divergence_p(gp, gq, w, gd, g1);
+  grad_kl_divergence_q(gp, gq, gd, g1);
+  gp.fisher_vector_product(mean, shared_log_std, w, gd, g1);
+
+  sq.set(mean, log_std);
+  sq.rsample(rng);
+  sq.action(actions);
+  sq.log_prob(out);
+  sq.grad_log_prob(w, gd, gs);
+  sq.grad_log_prob_u(gd);
+  sq.grad_action_u(gd);
+  sq.grad_through_sample(gd, gd, gs);
+  sq.mode(actions);
+  SUCCEED("no Eigen allocation");
+}

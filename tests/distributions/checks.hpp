@@ -1,0 +1,91 @@
+#pragma once
+// Shared by the distribution tests: the reference error metric, the per-type tolerances of
+// tests/data/torch/README.md, central finite differences and random inputs.
+
+#include <theta/core/rng.hpp>
+
+#include "support/json.hpp"
+
+#include <Eigen/Core>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+#include <type_traits>
+
+namespace theta::test {
+
+/// The README's tolerance: 1e-12 in double, 1e-5 in float (inputs rounded to float, all
+/// arithmetic in float).
+template <class T>
+constexpr double reference_tolerance = std::is_same_v<T, double> ? 1e-12 : 1e-5;
+
+/// max over entries of |x - ref| / max(1, |ref|) (the README's metric).
+inline double max_err(const Eigen::MatrixXd& actual, const Eigen::MatrixXd& expected) {
+  double err = 0;
+  for (Eigen::Index i = 0; i < expected.size(); ++i) {
+    const double e = std::abs(actual(i) - expected(i)) / std::max(1.0, std::abs(expected(i)));
+    err = std::isnan(e) ? INFINITY : std::max(err, e);
+  }
+  return err;
+}
+
+/// Compares one field with the reference and reports the field and the error on failure.
+template <class Actual>
+void check_field(const std::string& field, const Actual& actual, const Eigen::MatrixXd& expected, double tolerance) {
+  const Eigen::MatrixXd a = actual.template cast<double>();
+  INFO("field " << field << ": " << a.rows() << " x " << a.cols() << " against " << expected.rows() << " x "
+                << expected.cols());
+  REQUIRE(a.rows() == expected.rows());
+  REQUIRE(a.cols() == expected.cols());
+  const double err = max_err(a, expected);
+  INFO("field " << field << ": err " << err << ", tolerance " << tolerance);
+  CHECK(err <= tolerance);
+}
+
+/// Fails when a reference case has a field the test does not know: a new output in the
+/// data must get a check, not be skipped silently.
+inline void require_known_fields(const Json& reference_case, const std::set<std::string>& known) {
+  for (const auto& [key, value] : reference_case.object()) {
+    INFO("reference case " << reference_case["name"].string() << " has field '" << key << "' that no check covers");
+    CHECK(known.count(key) == 1);
+  }
+}
+
+/// Central differences of a scalar function of a matrix, entry by entry.
+template <class F>
+Eigen::MatrixXd numeric_gradient(F&& f, Eigen::MatrixXd x, double h = 1e-5) {
+  Eigen::MatrixXd g(x.rows(), x.cols());
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const double saved = x(i);
+    x(i) = saved + h;
+    const double plus = f(x);
+    x(i) = saved - h;
+    const double minus = f(x);
+    x(i) = saved;
+    g(i) = (plus - minus) / (2 * h);
+  }
+  return g;
+}
+
+/// Tolerance of a finite-difference check in double with h = 1e-5: truncation and rounding
+/// stay below 1e-8 for these smooth, O(1)-scaled functions; a wrong formula is off by O(1).
+constexpr double fd_tolerance = 1e-6;
+
+/// A rows x cols matrix of uniform entries in [low, high).
+inline Eigen::MatrixXd random_uniform(Rng& rng, Eigen::Index rows, Eigen::Index cols, double low, double high) {
+  Eigen::MatrixXd m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = rng.uniform(low, high);
+  return m;
+}
+
+/// A rows x cols matrix of standard normal entries.
+inline Eigen::MatrixXd random_normal(Rng& rng, Eigen::Index rows, Eigen::Index cols) {
+  Eigen::MatrixXd m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = rng.normal();
+  return m;
+}
+
+}  // namespace theta::test
