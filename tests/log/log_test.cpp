@@ -95,3 +95,18 @@ TEST_CASE("ProgressBar prints plain lines when not on a terminal", "[unit]") {
   REQUIRE(out.find('\r') == std::string::npos);
   REQUIRE(std::count(out.begin(), out.end(), '\n') == 2);
 }
+
+TEST_CASE("CsvLogger with declared columns keeps keys that appear later", "[unit]") {
+  const auto path = std::filesystem::temp_directory_path() / "theta_log_test_columns" / "run.csv";
+  std::filesystem::remove_all(path.parent_path());
+  {
+    theta::CsvLogger csv(path, {"rollout/ep_rew_mean", "eval/mean_reward"});
+    theta::LogRecord r;
+    r.set("rollout/ep_rew_mean", 1.5);
+    r.set("other", 3);
+    csv.write(r, 10);
+    r.set("eval/mean_reward", 7);
+    csv.write(r, 20);
+  }
+  REQUIRE(read_all(path) == "step,rollout/ep_rew_mean,eval/mean_reward\n10,1.5,\n20,1.5,7\n");
+}

@@ -13,6 +13,7 @@
 #include <theta/log/logger.hpp>
 #include <theta/train/evaluate.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -30,6 +31,7 @@ struct EvalCallback {
   std::int64_t every_steps = 10'000;     ///< evaluation period in environment steps
   int episodes = 20;                     ///< episodes per evaluation
   std::optional<double> stop_at_reward;  ///< stop once the mean return reaches this
+  bool keep_training_when_solved = false; ///< only record solved_at_step, do not stop (benchmarks)
 
   struct Point {
     std::int64_t step;
@@ -39,20 +41,23 @@ struct EvalCallback {
   std::vector<Point> history;                 ///< every evaluation so far
   std::optional<std::int64_t> solved_at_step; ///< first step whose evaluation reached stop_at_reward
   std::int64_t next_evaluation_step = 0;      ///< the first update at or after it evaluates (0: every_steps)
+  double seconds = 0;                         ///< wall time spent evaluating (to subtract from training time)
 
   template <class Trainer>
   bool on_update_end(Trainer& trainer, LogRecord& record) {
     if (next_evaluation_step == 0) next_evaluation_step = every_steps;
     if (trainer.steps() < next_evaluation_step) return true;
     next_evaluation_step = trainer.steps() + every_steps;
+    const auto start = std::chrono::steady_clock::now();
     const EvaluationResult result = trainer.evaluate(episodes);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     history.push_back({trainer.steps(), result.mean_return, result.std_return});
     record.set("eval/mean_reward", result.mean_return);
     record.set("eval/std_reward", result.std_return);
     record.set("eval/mean_ep_length", result.mean_length);
     if (stop_at_reward && result.mean_return >= *stop_at_reward) {
       if (!solved_at_step) solved_at_step = trainer.steps();
-      return false;
+      return keep_training_when_solved;
     }
     return true;
   }

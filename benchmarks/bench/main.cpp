@@ -1,0 +1,238 @@
+// theta-bench: the benchmark suite. Runs the scenarios of ../shared/TARGETS.md for several
+// seeds, each run in its own process (so peak memory is per run and a crash loses one run),
+// and reports steps, wall time, speed, final evaluation, solved and solved-at step.
+//
+//   theta-bench --list
+//   theta-bench --scenario all --seeds 0,1,2,3,4 --json results.json --csv-dir curves/
+//   theta-bench --scenario ppo-cartpole-zoo --scenario a2c-cartpole-zoo --seeds 0
+//
+// Micro-benchmarks (environments, networks, optimizers) are in the separate program
+// theta-micro (Google Benchmark), built next to this one.
+#include "scenario.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace theta::bench {
+
+std::vector<Scenario>& registry() {
+  static std::vector<Scenario> scenarios;
+  return scenarios;
+}
+
+namespace {
+
+std::string to_json(const RunResult& r) {
+  return fmt::format(
+      "{{\"scenario\": \"{}\", \"seed\": {}, \"steps\": {}, \"wall_s\": {:.6f}, \"steps_per_s\": {:.1f}, "
+      "\"eval_return\": {:.4f}, \"solved\": {}, \"solved_at_step\": {}, \"peak_rss_kb\": {}}}",
+      r.scenario, r.seed, r.steps, r.wall_s, r.steps_per_s, r.eval_return, r.solved ? "true" : "false",
+      r.solved_at_step ? std::to_string(*r.solved_at_step) : "null", r.peak_rss_kb);
+}
+
+// Reads back the line the child wrote (fields in the order of to_json).
+bool from_json(const std::string& line, RunResult& r) {
+  char scenario[128] = {};
+  char solved[8] = {}, solved_at[32] = {};
+  unsigned long long seed = 0;
+  long long steps = 0;
+  const int n = std::sscanf(line.c_str(),
+                            "{\"scenario\": \"%127[^\"]\", \"seed\": %llu, \"steps\": %lld, \"wall_s\": %lf, "
+                            "\"steps_per_s\": %lf, \"eval_return\": %lf, \"solved\": %7[a-z], \"solved_at_step\": %31[0-9a-z]",
+                            scenario, &seed, &steps, &r.wall_s, &r.steps_per_s, &r.eval_return, solved, solved_at);
+  if (n != 8) return false;
+  r.scenario = scenario;
+  r.seed = seed;
+  r.steps = steps;
+  r.solved = std::strcmp(solved, "true") == 0;
+  if (std::strcmp(solved_at, "null") != 0) r.solved_at_step = std::atoll(solved_at);
+  return true;
+}
+
+// Runs one scenario and seed in a child process; fills peak memory from the child's rusage.
+std::optional<RunResult> run_isolated(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
+  int fds[2];
+  if (pipe(fds) != 0) return std::nullopt;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    int code = 0;
+    std::string line;
+    try {
+      line = to_json(s.run(s, seed, options)) + "\n";
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "theta-bench: {} seed {} failed: {}\n", s.id, seed, e.what());
+      code = 1;
+    }
+    if (!line.empty() && write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) code = 1;
+    close(fds[1]);
+    _exit(code);
+  }
+  close(fds[1]);
+  std::string output;
+  char buffer[512];
+  ssize_t n;
+  while ((n = read(fds[0], buffer, sizeof buffer)) > 0) output.append(buffer, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  RunResult r;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !from_json(output, r)) {
+    fmt::print(stderr, "theta-bench: {} seed {} did not complete\n", s.id, seed);
+    return std::nullopt;
+  }
+  r.peak_rss_kb = usage.ru_maxrss;
+  return r;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+std::vector<std::uint64_t> parse_seeds(const std::string& text) {
+  std::vector<std::uint64_t> seeds;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+    require<ConfigError>(!item.empty() && end != nullptr && *end == '\0', "theta-bench: bad seed '{}' in --seeds", item);
+    seeds.push_back(v);
+  }
+  require<ConfigError>(!seeds.empty(), "theta-bench: --seeds needs at least one seed");
+  return seeds;
+}
+
+int usage() {
+  fmt::print(stderr,
+             "usage: theta-bench --list\n"
+             "       theta-bench --scenario ID|all [--scenario ID ...] [--seeds 0,1,2,3,4] [--json FILE] "
+             "[--csv-dir DIR]\n");
+  return 2;
+}
+
+}  // namespace
+}  // namespace theta::bench
+
+int main(int argc, char** argv) {
+  using namespace theta::bench;
+  std::vector<std::string> wanted;
+  std::vector<std::uint64_t> seeds{0, 1, 2, 3, 4};
+  std::optional<std::string> json_path;
+  RunOptions options;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      const auto value = [&]() -> std::string {
+        theta::require<theta::ConfigError>(i + 1 < argc, "theta-bench: {} needs a value", arg);
+        return argv[++i];
+      };
+      if (arg == "--list") {
+        for (const auto& s : registry()) fmt::print("{:<24} {}\n", s.id, s.description);
+        return 0;
+      } else if (arg == "--scenario") {
+        wanted.push_back(value());
+      } else if (arg == "--seeds") {
+        seeds = parse_seeds(value());
+      } else if (arg == "--json") {
+        json_path = value();
+      } else if (arg == "--csv-dir") {
+        options.csv_dir = value();
+      } else {
+        return usage();
+      }
+    }
+  } catch (const theta::Error& e) {
+    fmt::print(stderr, "{}\n", e.what());
+    return 2;
+  }
+  if (wanted.empty()) return usage();
+  std::vector<const Scenario*> selected;
+  for (const auto& id : wanted) {
+    if (id == "all") {
+      for (const auto& s : registry()) selected.push_back(&s);
+      continue;
+    }
+    const auto it = std::find_if(registry().begin(), registry().end(), [&](const Scenario& s) { return s.id == id; });
+    if (it == registry().end()) {
+      fmt::print(stderr, "theta-bench: unknown scenario '{}' (see --list)\n", id);
+      return 2;
+    }
+    selected.push_back(&*it);
+  }
+  if (options.csv_dir) std::filesystem::create_directories(*options.csv_dir);
+
+  const auto suite_start = std::chrono::steady_clock::now();
+  std::vector<RunResult> results;
+  const std::size_t total = selected.size() * seeds.size();
+  std::size_t done = 0;
+  bool failed = false;
+  for (const Scenario* s : selected) {
+    for (const std::uint64_t seed : seeds) {
+      fmt::print(stderr, "[{}/{}] {} seed {} ({} steps)\n", ++done, total, s->id, seed, s->steps);
+      const auto r = run_isolated(*s, seed, options);
+      if (!r) {
+        failed = true;
+        continue;
+      }
+      fmt::print(stderr, "        {:.2f} s, {:.0f} steps/s, eval {:.1f}{}\n", r->wall_s, r->steps_per_s, r->eval_return,
+                 r->solved ? " (solved)" : "");
+      results.push_back(*r);
+    }
+  }
+  const double suite_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
+
+  // ---- table of medians over seeds
+  fmt::print("\n{:<22} {:>7} {:>9} {:>11} {:>10} {:>7} {:>10} {:>8}  {}\n", "scenario", "steps", "wall_s", "steps/s",
+             "eval", "solved", "solved_at", "rss_MB", "target");
+  for (const Scenario* s : selected) {
+    std::vector<double> wall, speed, eval, at, rss;
+    int solved = 0, n = 0;
+    for (const auto& r : results) {
+      if (r.scenario != s->id) continue;
+      ++n;
+      wall.push_back(r.wall_s);
+      speed.push_back(r.steps_per_s);
+      eval.push_back(r.eval_return);
+      rss.push_back(static_cast<double>(r.peak_rss_kb) / 1024.0);
+      solved += r.solved;
+      if (r.solved_at_step) at.push_back(static_cast<double>(*r.solved_at_step));
+    }
+    if (n == 0) continue;
+    fmt::print("{:<22} {:>7} {:>9.2f} {:>11.0f} {:>10.1f} {:>4}/{:<2} {:>10} {:>8.1f}  {}\n", s->id, s->steps, median(wall),
+               median(speed), median(eval), solved, n, at.empty() ? std::string("-") : fmt::format("{:.0f}", median(at)),
+               median(rss), s->target);
+  }
+  fmt::print("\n{} runs in {:.1f} s (medians over seeds; wall_s excludes periodic evaluations)\n", results.size(), suite_s);
+
+  if (json_path) {
+    std::ofstream out(*json_path);
+    out << "[\n";
+    for (std::size_t i = 0; i < results.size(); ++i) out << "  " << to_json(results[i]) << (i + 1 < results.size() ? ",\n" : "\n");
+    out << "]\n";
+    if (!out) {
+      fmt::print(stderr, "theta-bench: could not write {}\n", *json_path);
+      return 1;
+    }
+  }
+  return failed ? 1 : 0;
+}
