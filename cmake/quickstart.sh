@@ -2,7 +2,8 @@
 # theta's one-command driver for a fresh Debian 12 machine. Idempotent: re-running it installs
 # nothing twice and rebuilds only what changed.
 #
-#   cmake/quickstart.sh example   install what is missing, build (release preset), run the flagship example
+#   cmake/quickstart.sh example   install what is missing, build (release preset), train PPO on CartPole
+#                                 (progress bar, evaluation, build/runs/ppo_cartpole.csv and .png)
 #   cmake/quickstart.sh test      install what is missing, then the whole test suite:
 #                                   1. release preset (-O3 -march=native): every test
 #                                   2. sanitize preset (ASan + UBSan): the unit tests
@@ -14,7 +15,7 @@ cd "$root"
 jobs="$(nproc 2>/dev/null || echo 2)"
 
 # Debian packages theta needs to build, test and benchmark.
-packages=(cmake make g++ clang libeigen3-dev libfmt-dev catch2 libbenchmark-dev gnuplot-nox)
+packages=(cmake make g++ clang libeigen3-dev libfmt-dev catch2 libbenchmark-dev gnuplot-nox python3 libmujoco-dev libqhull-dev libgl-dev)
 
 install_missing() {
   local missing=()
@@ -47,15 +48,18 @@ build() {  # build <preset> [targets...]
 case "${1:-}" in
   example)
     install_missing
-    build release cartpole_random
-    ./build/release/examples/cartpole_random
+    build release ppo_cartpole
+    mkdir -p build/runs
+    ./build/release/examples/ppo_cartpole --csv build/runs/ppo_cartpole.csv
+    benchmarks/plot_learning_curve.sh build/runs/ppo_cartpole.csv build/runs/ppo_cartpole.png \
+      rollout/ep_rew_mean "PPO on CartPole-v1"
     ;;
   test)
     install_missing
     build release
     ctest --preset release -j "$jobs"
     build sanitize
-    ctest --preset sanitize -j "$jobs" -LE "cmake|concept"
+    ctest --preset sanitize -j "$jobs" -LE "cmake|concept|learning|example"
     build clang test_env_classic_conformance
     ctest --preset clang -R conformance
     ;;
