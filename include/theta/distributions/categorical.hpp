@@ -6,6 +6,7 @@
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/distributions/detail/batch_matrix.hpp>
 #include <theta/distributions/detail/batch_weights.hpp>
 
 #include <Eigen/Core>
@@ -65,9 +66,9 @@ class Categorical {
   /// B, the number of samples.
   [[nodiscard]] Index batch_size() const noexcept { return log_probs_.cols(); }
   /// log p, K x B (normalised logits).
-  [[nodiscard]] const Matrix<T>& log_probs() const noexcept { return log_probs_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& log_probs() const noexcept { return log_probs_; }
   /// p, K x B.
-  [[nodiscard]] const Matrix<T>& probs() const noexcept { return probs_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& probs() const noexcept { return probs_; }
 
   /// Draws one action per sample by inverse CDF (one uniform per sample, in sample order).
   void sample(Rng& rng, std::span<Action> actions) const {
@@ -163,8 +164,8 @@ class Categorical {
   }
 
  private:
-  Matrix<T> log_probs_;
-  Matrix<T> probs_;
+  detail::BatchMatrix<T> log_probs_;
+  detail::BatchMatrix<T> probs_;
 
   T entropy_of(Index b) const {
     // p log p is 0 when p underflows to 0, because log p stays finite (logits are finite).

@@ -5,6 +5,7 @@
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/distributions/detail/batch_matrix.hpp>
 #include <theta/distributions/detail/batch_weights.hpp>
 
 #include <Eigen/Core>
@@ -60,11 +61,11 @@ class DiagGaussian {
   /// True when log_std is one D x 1 vector broadcast over the batch.
   [[nodiscard]] bool log_std_shared() const noexcept { return log_std_.cols() == 1; }
   /// The means, D x B.
-  [[nodiscard]] const Matrix<T>& mean() const noexcept { return mean_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& mean() const noexcept { return mean_; }
   /// log σ, D x 1 or D x B.
-  [[nodiscard]] const Matrix<T>& log_std() const noexcept { return log_std_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& log_std() const noexcept { return log_std_; }
   /// σ = exp(log σ), shaped like log_std.
-  [[nodiscard]] const Matrix<T>& stddev() const noexcept { return std_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& stddev() const noexcept { return std_; }
 
   /// Draws mean + σ ⊙ z with z ~ N(0, I) from `rng`, column by column. The raw sample is
   /// what the on-policy algorithms store; clip it only when stepping the environment.
@@ -190,9 +191,9 @@ class DiagGaussian {
  private:
   static constexpr T half_log_two_pi = T(0.91893853320467274178032973640561764);  // ½ log 2π
 
-  Matrix<T> mean_;
-  Matrix<T> log_std_;
-  Matrix<T> std_;
+  detail::BatchMatrix<T> mean_;
+  detail::BatchMatrix<T> log_std_;
+  detail::BatchMatrix<T> std_;
 
   /// The log_std column of sample b.
   Index s(Index b) const noexcept { return log_std_.cols() == 1 ? 0 : b; }

@@ -5,6 +5,7 @@
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/distributions/detail/batch_matrix.hpp>
 #include <theta/distributions/detail/batch_weights.hpp>
 
 #include <Eigen/Core>
@@ -122,14 +123,14 @@ class SquashedGaussian {
   [[nodiscard]] Index dim() const noexcept { return mean_.rows(); }
   /// B, the number of samples.
   [[nodiscard]] Index batch_size() const noexcept { return mean_.cols(); }
-  [[nodiscard]] const Matrix<T>& mean() const noexcept { return mean_; }
-  [[nodiscard]] const Matrix<T>& log_std() const noexcept { return log_std_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& mean() const noexcept { return mean_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& log_std() const noexcept { return log_std_; }
   /// The noise of the current sample, D x B.
-  [[nodiscard]] const Matrix<T>& noise() const noexcept { return noise_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& noise() const noexcept { return noise_; }
   /// The pre-squash sample u = mean + σ ⊙ noise, D x B.
-  [[nodiscard]] const Matrix<T>& pre_squash() const noexcept { return u_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& pre_squash() const noexcept { return u_; }
   /// tanh(u), D x B, in (-1, 1) before rescaling.
-  [[nodiscard]] const Matrix<T>& squashed() const noexcept { return tanh_u_; }
+  [[nodiscard]] const detail::BatchMatrix<T>& squashed() const noexcept { return tanh_u_; }
 
   /// The action of the current sample: offset + scale ⊙ tanh(u).
   void action(Eigen::Ref<Matrix<T>> out) const {
@@ -234,12 +235,12 @@ class SquashedGaussian {
 
   Vector<T> scale_;
   Vector<T> offset_;
-  Matrix<T> mean_;
-  Matrix<T> log_std_;
-  Matrix<T> std_;
-  Matrix<T> noise_;
-  Matrix<T> u_;
-  Matrix<T> tanh_u_;
+  detail::BatchMatrix<T> mean_;
+  detail::BatchMatrix<T> log_std_;
+  detail::BatchMatrix<T> std_;
+  detail::BatchMatrix<T> noise_;
+  detail::BatchMatrix<T> u_;
+  detail::BatchMatrix<T> tanh_u_;
   bool has_sample_ = false;
 
   void reparameterise() {
