@@ -5,6 +5,7 @@
 #include <theta/core/rng.hpp>
 
 #include "support/json.hpp"
+#include "support/reference_checks.hpp"
 
 #include <Eigen/Core>
 #include <catch2/catch.hpp>
@@ -16,34 +17,6 @@
 #include <type_traits>
 
 namespace theta::test {
-
-/// The README's tolerance: 1e-12 in double, 1e-5 in float (inputs rounded to float, all
-/// arithmetic in float).
-template <class T>
-constexpr double reference_tolerance = std::is_same_v<T, double> ? 1e-12 : 1e-5;
-
-/// max over entries of |x - ref| / max(1, |ref|) (the README's metric).
-inline double max_err(const Eigen::MatrixXd& actual, const Eigen::MatrixXd& expected) {
-  double err = 0;
-  for (Eigen::Index i = 0; i < expected.size(); ++i) {
-    const double e = std::abs(actual(i) - expected(i)) / std::max(1.0, std::abs(expected(i)));
-    err = std::isnan(e) ? INFINITY : std::max(err, e);
-  }
-  return err;
-}
-
-/// Compares one field with the reference and reports the field and the error on failure.
-template <class Actual>
-void check_field(const std::string& field, const Actual& actual, const Eigen::MatrixXd& expected, double tolerance) {
-  const Eigen::MatrixXd a = actual.template cast<double>();
-  INFO("field " << field << ": " << a.rows() << " x " << a.cols() << " against " << expected.rows() << " x "
-                << expected.cols());
-  REQUIRE(a.rows() == expected.rows());
-  REQUIRE(a.cols() == expected.cols());
-  const double err = max_err(a, expected);
-  INFO("field " << field << ": err " << err << ", tolerance " << tolerance);
-  CHECK(err <= tolerance);
-}
 
 /// Fails when a reference case has a field the test does not know: a new output in the
 /// data must get a check, not be skipped silently.

@@ -6,6 +6,7 @@
 
 #include "support/data_dir.hpp"
 #include "support/json.hpp"
+#include "support/reference_checks.hpp"
 
 #include <Eigen/Core>
 #include <catch2/catch.hpp>
@@ -34,30 +35,6 @@ inline std::vector<const Json*> runs_of(std::initializer_list<std::string> optim
     }
   }
   return runs;
-}
-
-/// 1e-12 in double, 1e-5 in float (README, Tolerances).
-template <class T>
-constexpr double reference_tolerance = std::is_same_v<T, double> ? 1e-12 : 1e-5;
-
-/// max |x - ref| / max(1, |ref|).
-inline double max_err(const Eigen::MatrixXd& actual, const Eigen::MatrixXd& expected) {
-  double err = 0;
-  for (Eigen::Index i = 0; i < expected.size(); ++i) {
-    const double e = std::abs(actual(i) - expected(i)) / std::max(1.0, std::abs(expected(i)));
-    err = std::isnan(e) ? INFINITY : std::max(err, e);
-  }
-  return err;
-}
-
-template <class Actual>
-void check_field(const std::string& field, const Actual& actual, const Eigen::MatrixXd& expected, double tolerance) {
-  const Eigen::MatrixXd a = actual.template cast<double>();
-  REQUIRE(a.rows() == expected.rows());
-  REQUIRE(a.cols() == expected.cols());
-  const double err = max_err(a, expected);
-  INFO(field << ": err " << err << ", tolerance " << tolerance);
-  CHECK(err <= tolerance);
 }
 
 /// Feeds the recorded gradients to `optimizer` (open loop) and compares the parameters
