@@ -1,0 +1,89 @@
+// PPO on HalfCheetah-v5 with CleanRL's MuJoCo settings (ppo_continuous_action.py): 1
+// environment x 2048 steps, 32 minibatches (batch 64), 10 epochs, Adam lr 3e-4 annealed
+// linearly to 0, gamma 0.99, lambda 0.95, clip 0.2, CleanRL's clipped value loss with vf_coef
+// 0.5, no entropy bonus, gradient-norm clip 0.5, observation and reward normalisation clipped
+// at 10, separate 64-64 tanh actor and critic. Actions are stored raw and clipped to [-1, 1]
+// when the environment is stepped, as CleanRL's ClipAction wrapper does.
+//
+// The model file is Gymnasium's: pass its assets folder (gymnasium/envs/mujoco/assets at
+// v1.3.0, see docs/mujoco.md).
+//
+//   ./build/release/examples/ppo_halfcheetah <assets> [--steps N] [--seed S] [--csv run.csv]
+// theta-requires: mujoco
+#include <theta/mujoco.hpp>
+#include <theta/theta.hpp>
+
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+int main(int argc, char** argv) {
+  // ---- 1. Configuration
+  if (argc < 2 || !std::filesystem::is_directory(argv[1])) {
+    fmt::print(stderr, "usage: {} <gymnasium mujoco assets folder> [--steps N] [--seed S] [--csv file]\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path assets = argv[1];
+  std::int64_t total_steps = 1'000'000;
+  std::uint64_t seed = 1;
+  std::string csv_path;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
+    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
+  }
+  const theta::NetworkConfig tanh_64_64{.hidden = {64, 64}, .activation = theta::nn::Activation::tanh};
+  const theta::ppo::Config config{
+      .n_envs = 1,
+      .n_steps = 2048,
+      .gamma = 0.99,
+      .gae_lambda = 0.95,
+      .batch_size = 64,  // 2048 / 32 minibatches
+      .n_epochs = 10,
+      .learning_rate = theta::Schedule::linear(3e-4, 0.0),
+      .adam_eps = 1e-5,
+      .clip_range = 0.2,
+      // CleanRL's clip_vloss: 1/2 mean(max(unclipped, clipped)), the 1/2 inside the loss, so
+      // vf_coef stays CleanRL's 0.5 (with ValueLoss::mse, which has no 1/2, it would be 0.25).
+      .value_loss = theta::ValueLoss::cleanrl_clipped,
+      .clip_range_vf = 0.2,
+      .normalize_advantage = true,
+      .ent_coef = 0.0,
+      .vf_coef = 0.5,
+      .max_grad_norm = 0.5,
+      .actor = tanh_64_64,
+      .critic = tanh_64_64,
+      .log_std_init = 0.0,
+      .normalize_observations = true,  // clipped at 10
+      .normalize_rewards = true,
+      .reward_clip = 10.0,
+      .seed = seed,
+  };
+
+  // ---- 2. Environment and trainer: one model shared by the training and evaluation copies
+  using Env = theta::TimeLimit<theta::mujoco::HalfCheetah>;  // HalfCheetah-v5: 1000-step limit
+  const theta::mujoco::ModelPtr model = theta::mujoco::load_model(assets / theta::mujoco::HalfCheetah::model_file);
+  theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(
+      config, [&model](std::size_t) { return Env(theta::mujoco::HalfCheetah(model)); });
+
+  // ---- 3. Train
+  theta::TrainingResult result;
+  if (csv_path.empty()) {
+    result = trainer.learn(total_steps, theta::ProgressBar(total_steps));
+  } else {
+    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)));
+  }
+
+  // ---- 4. Result: the training return CleanRL reports, and a deterministic evaluation
+  const theta::EvaluationResult eval = trainer.evaluate(10);
+  fmt::print("MuJoCo {}{}, HalfCheetah-v5\n", mj_versionString(),
+             std::filesystem::exists("/etc/debian_version") ? " (Debian)" : "");
+  fmt::print("trained {} steps in {:.1f} s ({:.0f} steps/s)\n", result.steps, result.seconds,
+             static_cast<double>(result.steps) / result.seconds);
+  fmt::print("mean training return over the last 10 episodes: {:.1f}\n", trainer.recent_mean_return(10));
+  fmt::print("deterministic evaluation over 10 episodes: {:.1f} +- {:.1f}\n", eval.mean_return, eval.std_return);
+  return 0;
+}
