@@ -135,6 +135,15 @@ int usage() {
 
 int main(int argc, char** argv) {
   using namespace theta::bench;
+  // The order of TARGETS.md (registration order across files is unspecified).
+  const std::vector<std::string> order{"ppo-cartpole-zoo", "ppo-cartpole-cleanrl", "ppo-pendulum-rltools",
+                                       "sac-pendulum-rltools", "sac-pendulum-zoo", "a2c-cartpole-zoo",
+                                       "trpo-cartpole-zoo", "trpo-pendulum", "reinforce-cartpole", "ppo-halfcheetah"};
+  const auto rank = [&](const Scenario& s) {
+    return std::find(order.begin(), order.end(), s.id) - order.begin();
+  };
+  std::stable_sort(registry().begin(), registry().end(),
+                   [&](const Scenario& a, const Scenario& b) { return rank(a) < rank(b); });
   std::vector<std::string> wanted;
   std::vector<std::uint64_t> seeds{0, 1, 2, 3, 4};
   std::optional<std::string> json_path;
