@@ -33,13 +33,7 @@ inline void eigen_assert_failed() noexcept { eigen_failures.fetch_add(1, std::me
 
 // GCC 12 warns -W(maybe-)uninitialized inside its own avx512fintrin.h when Eigen's GEMM packs
 // doubles with AVX-512; the state where immintrin.h is first included decides.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Core>
-#pragma GCC diagnostic pop
-#endif
 
 namespace nomalloc {
 

@@ -1,0 +1,95 @@
+#pragma once
+/// \file Weight initialisers for `Linear` layers and whole `Mlp`s, drawing from `theta::Rng`.
+/// Entries are drawn in the flat (column-major) order, so the same seed gives the same
+/// weights on every platform.
+
+#include <theta/core/error.hpp>
+#include <theta/core/rng.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/nn/linear.hpp>
+#include <theta/nn/mlp.hpp>
+
+#include <Eigen/Core>
+#include <Eigen/QR>
+
+#include <cmath>
+
+namespace theta::nn {
+
+/// W <- gain * Q with Q a random (semi-)orthogonal matrix, b <- 0: after Saxe et al. (2014),
+/// the same construction as `torch.nn.init.orthogonal_`. A standard normal matrix (transposed
+/// when out < in) is QR-factorised and Q's columns are multiplied by sign(diag(R)), which
+/// makes Q Haar-distributed. Then W W^T = gain^2 I when out <= in, W^T W = gain^2 I otherwise.
+///
+///     theta::nn::init_orthogonal(net.layer(0), std::sqrt(2.0), rng);
+template <Real T>
+void init_orthogonal(Linear<T> layer, double gain, Rng& rng) {
+  const Index rows = layer.outputs(), cols = layer.inputs();
+  const bool transpose = rows < cols;
+  const Index tall = transpose ? cols : rows, narrow = transpose ? rows : cols;
+  Eigen::MatrixXd normal(tall, narrow);
+  for (Index j = 0; j < narrow; ++j) {
+    for (Index i = 0; i < tall; ++i) normal(i, j) = rng.normal<double>();
+  }
+  // QR in double: float rounding would leave W^T W visibly off gain^2 I for 256-wide layers.
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(normal);
+  Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(tall, narrow);
+  for (Index j = 0; j < narrow; ++j) {
+    if (qr.matrixQR()(j, j) < 0) q.col(j) = -q.col(j);
+  }
+  if (transpose) {
+    layer.weight() = (gain * q.transpose()).cast<T>();
+  } else {
+    layer.weight() = (gain * q).cast<T>();
+  }
+  layer.bias().setZero();
+}
+
+/// W ~ U(-a, a) with a = gain * sqrt(6 / (in + out)) (Glorot and Bengio 2010,
+/// `torch.nn.init.xavier_uniform_`), b <- 0.
+template <Real T>
+void init_xavier_uniform(Linear<T> layer, Rng& rng, double gain = 1.0) {
+  const double a = gain * std::sqrt(6.0 / static_cast<double>(layer.inputs() + layer.outputs()));
+  auto w = layer.weight();
+  for (Index k = 0; k < w.size(); ++k) w.data()[k] = static_cast<T>(rng.uniform<double>(-a, a));
+  layer.bias().setZero();
+}
+
+/// PyTorch's default for `nn.Linear`: W and b ~ U(-1/sqrt(in), 1/sqrt(in)). (PyTorch writes
+/// the weight bound as kaiming_uniform_ with a = sqrt(5), which reduces to the same 1/sqrt(in).)
+template <Real T>
+void init_torch_default(Linear<T> layer, Rng& rng) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(layer.inputs()));
+  auto w = layer.weight();
+  for (Index k = 0; k < w.size(); ++k) w.data()[k] = static_cast<T>(rng.uniform<double>(-bound, bound));
+  auto b = layer.bias();
+  for (Index k = 0; k < b.size(); ++k) b[k] = static_cast<T>(rng.uniform<double>(-bound, bound));
+}
+
+/// Orthogonal init of a whole network, SB3/CleanRL style: hidden layers with `hidden_gain`
+/// (sqrt(2) in both), the last layer with `output_gain` (0.01 for a policy head, 1 for a
+/// value head), all biases 0.
+///
+///     theta::nn::init_orthogonal(actor, std::sqrt(2.0), 0.01, rng);
+///     theta::nn::init_orthogonal(critic, std::sqrt(2.0), 1.0, rng);
+template <Real T>
+void init_orthogonal(Mlp<T>& net, double hidden_gain, double output_gain, Rng& rng) {
+  for (Index l = 0; l < net.num_layers(); ++l) {
+    init_orthogonal(net.layer(l), l + 1 == net.num_layers() ? output_gain : hidden_gain, rng);
+  }
+}
+
+/// Xavier-uniform init of every layer with one gain, biases 0.
+template <Real T>
+void init_xavier_uniform(Mlp<T>& net, Rng& rng, double gain = 1.0) {
+  for (Index l = 0; l < net.num_layers(); ++l) init_xavier_uniform(net.layer(l), rng, gain);
+}
+
+/// PyTorch's default init of every layer (what an untouched `nn.Sequential` of `nn.Linear`
+/// starts from; SB3's SAC uses it).
+template <Real T>
+void init_torch_default(Mlp<T>& net, Rng& rng) {
+  for (Index l = 0; l < net.num_layers(); ++l) init_torch_default(net.layer(l), rng);
+}
+
+}  // namespace theta::nn

@@ -1,0 +1,385 @@
+#pragma once
+/// \file Mlp: a multilayer perceptron whose parameters and gradients live in one flat buffer
+/// each, with batched forward, backward (vector-Jacobian) and forward-mode Jacobian-vector
+/// products that allocate nothing after the workspace is built.
+///
+/// Layout: layer after layer, each as `Linear` documents (W column-major, out x in, then b).
+/// The tensor order is PyTorch's `parameters()` order; inside each W the order is
+/// column-major where PyTorch's flat vectors are row-major.
+///
+/// Tape: the activations a backward or JVP pass needs live in a `Workspace` that the caller
+/// owns, sized once for a maximum batch. One network can have several workspaces, so it can be
+/// evaluated on two batches (SAC's Q(s, a) and Q(s', a')) before either is differentiated.
+
+#include <theta/core/error.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/nn/activation.hpp>
+#include <theta/nn/detail/gemm.hpp>
+#include <theta/nn/linear.hpp>
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace theta::nn {
+
+/// The shape of an `Mlp`: sizes and activations, all chosen at run time.
+///
+///     theta::nn::MlpConfig actor{.inputs = 4, .hidden = {64, 64}, .outputs = 2};
+///     theta::nn::MlpConfig critic{.inputs = 4, .hidden = {256, 256}, .outputs = 1,
+///                                 .hidden_activation = theta::nn::Activation::relu};
+struct MlpConfig {
+  Index inputs = 0;                                     ///< input size; required, >= 1
+  std::vector<Index> hidden = {64, 64};                 ///< hidden widths, each >= 1; empty is a linear model
+  Index outputs = 0;                                    ///< output size; required, >= 1
+  Activation hidden_activation = Activation::tanh;      ///< after every hidden layer
+  Activation output_activation = Activation::identity;  ///< after the last layer
+
+  friend bool operator==(const MlpConfig&, const MlpConfig&) = default;
+};
+
+/// A multilayer perceptron y = f_L(W_L ... f_1(W_1 x + b_1) ... + b_L) over batches stored one
+/// column per sample. `T` is float or double.
+///
+/// Threads: the const passes (forward, jvp, vjp, input_gradient) only read the network, so
+/// threads may run them concurrently on separate workspaces; backward writes `gradients()`.
+///
+///     theta::nn::Mlp<float> net({.inputs = 4, .hidden = {64, 64}, .outputs = 2});
+///     theta::Rng rng(1);
+///     theta::nn::init_orthogonal(net, std::sqrt(2.0), 0.01, rng);
+///     auto ws = net.make_workspace(256);        // once; allocates
+///     auto y = net.forward(x, ws);              // x: 4 x B, B <= 256; y: 2 x B view into ws
+///     net.zero_grad();
+///     net.backward(ws, dloss_dy);               // gradients() += dL/dtheta
+template <Real T = Scalar>
+class Mlp {
+ public:
+  using value_type = T;
+
+  /// Activation storage and scratch for one batch of up to `capacity()` samples. Built by
+  /// `Mlp::make_workspace`; it holds the last forward pass of its network (the tape) until the
+  /// next forward on it. Backward and JVP read the tape and overwrite only scratch, so several
+  /// passes may follow one forward.
+  class Workspace {
+   public:
+    Workspace() = default;
+
+    /// The largest batch this workspace takes.
+    [[nodiscard]] Index capacity() const noexcept { return capacity_; }
+    /// The batch of the recorded forward pass; 0 before the first forward or after `input()`.
+    [[nodiscard]] Index batch() const noexcept { return batch_; }
+
+    /// The network input for the next `forward(ws)`, in x batch, to fill in place (for
+    /// example observations and actions stacked for a Q-function without a temporary).
+    /// Invalidates the recorded pass.
+    [[nodiscard]] Eigen::Map<Matrix<T>> input(Index batch) {
+      require(batch >= 1 && batch <= capacity_, "nn::Mlp::Workspace::input: batch must be in [1, {}], got {}",
+              capacity_, batch);
+      input_batch_ = batch;
+      batch_ = 0;
+      return Eigen::Map<Matrix<T>>(activation_data(0), widths_.front(), batch);
+    }
+
+    /// The network output of the recorded pass, out x batch.
+    [[nodiscard]] Eigen::Map<const Matrix<T>> output() const noexcept {
+      if (widths_.empty()) return Eigen::Map<const Matrix<T>>(nullptr, 0, 0);  // default-constructed
+      return activation(static_cast<Index>(widths_.size()) - 1);
+    }
+
+    /// The recorded activation after layer `layer` (0 is the input), width x batch.
+    [[nodiscard]] Eigen::Map<const Matrix<T>> activation(Index layer) const noexcept {
+      const auto l = static_cast<std::size_t>(layer);
+      return Eigen::Map<const Matrix<T>>(activations_.data() + offsets_[l], widths_[l], batch_);
+    }
+
+   private:
+    friend class Mlp;
+
+    Workspace(const std::vector<Index>& widths, Index capacity) : widths_(widths), capacity_(capacity) {
+      Index total = 0;
+      for (const Index w : widths_) {
+        offsets_.push_back(total);
+        total += w * capacity;
+      }
+      activations_.setZero(total);
+      const Index widest = *std::max_element(widths_.begin(), widths_.end());
+      scratch_[0].setZero(widest * capacity);
+      scratch_[1].setZero(widest * capacity);
+      // Reserve packing space for every product a pass makes at full capacity:
+      // forward and JVP (out x B, depth in), dW (out x in, depth B), dX (in x B, depth out).
+      for (std::size_t l = 0; l + 1 < widths_.size(); ++l) {
+        const Index in = widths_[l], out = widths_[l + 1];
+        gemm_.reserve(out, capacity, in);
+        gemm_.reserve(out, in, capacity);
+        gemm_.reserve(in, capacity, out);
+      }
+    }
+
+    T* activation_data(std::size_t layer) noexcept { return activations_.data() + offsets_[layer]; }
+    const T* activation_data(std::size_t layer) const noexcept { return activations_.data() + offsets_[layer]; }
+
+    std::vector<Index> widths_;
+    std::vector<Index> offsets_;
+    Index capacity_ = 0;
+    Index input_batch_ = 0;
+    Index batch_ = 0;
+    const Mlp* owner_ = nullptr;  // the network whose forward filled the tape
+    Vector<T> activations_;       // a_0 (input), a_1, ..., a_L, each width x capacity
+    Vector<T> scratch_[2];        // ping-pong cotangents / tangents, widest x capacity
+    detail::GemmBuffers<T> gemm_;
+  };
+
+  /// Builds the network with every parameter and gradient 0; use an initialiser from
+  /// `theta/nn/init.hpp` before training. Throws `ConfigError` for a size < 1.
+  explicit Mlp(MlpConfig config) : config_(std::move(config)) {
+    require<ConfigError>(config_.inputs >= 1, "nn::MlpConfig::inputs must be >= 1, got {}", config_.inputs);
+    require<ConfigError>(config_.outputs >= 1, "nn::MlpConfig::outputs must be >= 1, got {}", config_.outputs);
+    for (std::size_t i = 0; i < config_.hidden.size(); ++i) {
+      require<ConfigError>(config_.hidden[i] >= 1, "nn::MlpConfig::hidden[{}] must be >= 1, got {}", i,
+                           config_.hidden[i]);
+    }
+    widths_.push_back(config_.inputs);
+    widths_.insert(widths_.end(), config_.hidden.begin(), config_.hidden.end());
+    widths_.push_back(config_.outputs);
+    Index total = 0;
+    for (std::size_t l = 0; l + 1 < widths_.size(); ++l) {
+      offsets_.push_back(total);
+      total += Linear<T>::size(widths_[l], widths_[l + 1]);
+    }
+    parameters_.setZero(total);
+    gradients_.setZero(total);
+  }
+
+  [[nodiscard]] const MlpConfig& config() const noexcept { return config_; }
+  [[nodiscard]] Index inputs() const noexcept { return config_.inputs; }
+  [[nodiscard]] Index outputs() const noexcept { return config_.outputs; }
+  /// Number of affine layers (hidden layers + 1).
+  [[nodiscard]] Index num_layers() const noexcept { return static_cast<Index>(offsets_.size()); }
+  [[nodiscard]] Index num_parameters() const noexcept { return parameters_.size(); }
+  /// The activation after layer `layer` (hidden activation, or the output activation for the last).
+  [[nodiscard]] Activation activation(Index layer) const noexcept {
+    return layer + 1 == num_layers() ? config_.output_activation : config_.hidden_activation;
+  }
+  /// Where layer `layer` starts in the flat buffers.
+  [[nodiscard]] Index offset(Index layer) const noexcept { return offsets_[static_cast<std::size_t>(layer)]; }
+
+  /// All parameters, flat (layout in the file comment). A view: it cannot be resized.
+  [[nodiscard]] Eigen::Map<Vector<T>> parameters() noexcept {
+    return Eigen::Map<Vector<T>>(parameters_.data(), parameters_.size());
+  }
+  [[nodiscard]] Eigen::Map<const Vector<T>> parameters() const noexcept {
+    return Eigen::Map<const Vector<T>>(parameters_.data(), parameters_.size());
+  }
+  /// All gradients, flat, in the layout of `parameters()`. Backward passes add to them.
+  [[nodiscard]] Eigen::Map<Vector<T>> gradients() noexcept {
+    return Eigen::Map<Vector<T>>(gradients_.data(), gradients_.size());
+  }
+  [[nodiscard]] Eigen::Map<const Vector<T>> gradients() const noexcept {
+    return Eigen::Map<const Vector<T>>(gradients_.data(), gradients_.size());
+  }
+  /// Sets every gradient to 0.
+  void zero_grad() noexcept { gradients_.setZero(); }
+
+  /// Views of layer `layer`'s parameters and gradients.
+  [[nodiscard]] Linear<T> layer(Index layer) noexcept {
+    const auto l = static_cast<std::size_t>(layer);
+    return Linear<T>(widths_[l], widths_[l + 1], parameters_.data() + offsets_[l], gradients_.data() + offsets_[l]);
+  }
+  [[nodiscard]] Linear<const T> layer(Index layer) const noexcept {
+    const auto l = static_cast<std::size_t>(layer);
+    return Linear<const T>(widths_[l], widths_[l + 1], parameters_.data() + offsets_[l],
+                           gradients_.data() + offsets_[l]);
+  }
+
+  /// A workspace for batches of up to `max_batch` samples. This allocates; every pass on it
+  /// afterwards does not.
+  [[nodiscard]] Workspace make_workspace(Index max_batch) const {
+    require<ConfigError>(max_batch >= 1, "nn::Mlp::make_workspace: max_batch must be >= 1, got {}", max_batch);
+    return Workspace(widths_, max_batch);
+  }
+
+  /// Forward pass on `x` (inputs x B, B <= capacity), recorded in `ws`. Returns the output,
+  /// outputs x B, as a view into `ws` valid until its next forward. `x` is copied into the
+  /// workspace, so it may be any Eigen expression (a product expression would be evaluated
+  /// into a temporary first, as Eigen always does; pass products evaluated).
+  template <class Derived>
+  Eigen::Map<const Matrix<T>> forward(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+    static_assert(std::is_same_v<typename Derived::Scalar, T>, "nn::Mlp::forward: x has another scalar type");
+    check_workspace(ws, "forward");
+    require(x.rows() == inputs(), "nn::Mlp::forward: x must have {} rows, got {}", inputs(), x.rows());
+    ws.input(x.cols()) = x;
+    return forward(ws);
+  }
+
+  /// Forward pass on the input written through `ws.input(batch)`.
+  Eigen::Map<const Matrix<T>> forward(Workspace& ws) const {
+    check_workspace(ws, "forward");
+    require(ws.input_batch_ >= 1, "nn::Mlp::forward: the workspace has no input; call ws.input(batch) first");
+    const Index batch = ws.input_batch_;
+    for (std::size_t l = 0; l < offsets_.size(); ++l) {
+      const Index in = widths_[l], out = widths_[l + 1];
+      const Linear<const T> affine = layer(static_cast<Index>(l));
+      T* z = ws.activation_data(l + 1);
+      // z = b broadcast, then z += W x: the bias costs no extra pass over z.
+      Eigen::Map<Matrix<T>>(z, out, batch).colwise() = affine.bias();
+      detail::gemm_add<false, false>(out, batch, in, affine.parameter_data(), ws.activation_data(l), z, ws.gemm_);
+      nn::activate(activation(static_cast<Index>(l)), std::span<T>(z, static_cast<std::size_t>(out * batch)));
+    }
+    ws.batch_ = batch;
+    ws.owner_ = this;
+    return ws.output();
+  }
+
+  /// The output for `x` with a workspace built for the call. Allocates: for tests, evaluation
+  /// and one-off use; hot loops keep a workspace and call `forward`.
+  template <class Derived>
+  [[nodiscard]] Matrix<T> predict(const Eigen::MatrixBase<Derived>& x) const {
+    auto ws = make_workspace(std::max<Index>(x.cols(), 1));
+    return forward(x, ws);
+  }
+
+  /// Backward pass of the forward recorded in `ws`: given dL/dy (outputs x B), adds dL/dtheta
+  /// to `gradients()`.
+  template <class Derived>
+  void backward(Workspace& ws, const Eigen::MatrixBase<Derived>& dy) {
+    backpropagate(ws, dy, gradients_.data(), nullptr, "backward");
+  }
+
+  /// As above, and writes dL/dx (inputs x B) to `input_grad`.
+  template <class Derived>
+  void backward(Workspace& ws, const Eigen::MatrixBase<Derived>& dy, Eigen::Ref<Matrix<T>> input_grad) {
+    backpropagate(ws, dy, gradients_.data(), &input_grad, "backward");
+  }
+
+  /// dL/dx only (inputs x B): the parameter gradients are neither computed nor touched, for
+  /// losses that flow through this network into its input (SAC's actor loss through Q(s, a)).
+  template <class Derived>
+  void input_gradient(Workspace& ws, const Eigen::MatrixBase<Derived>& dy, Eigen::Ref<Matrix<T>> input_grad) const {
+    backpropagate(ws, dy, nullptr, &input_grad, "input_gradient");
+  }
+
+  /// Vector-Jacobian product into a caller's buffer: `grad += J^T dy` (flat layout of
+  /// `parameters()`), leaving `gradients()` alone. TRPO's Fisher-vector product is
+  /// `vjp(ws, M * jvp(ws, v), fvp)`.
+  template <class Derived>
+  void vjp(Workspace& ws, const Eigen::MatrixBase<Derived>& dy, Eigen::Ref<Vector<T>> grad) const {
+    require(grad.size() == num_parameters(), "nn::Mlp::vjp: grad must have {} entries, got {}", num_parameters(),
+            grad.size());
+    backpropagate(ws, dy, grad.data(), nullptr, "vjp");
+  }
+
+  /// Forward-mode product at the recorded pass: out = J v (outputs x B), where `tangent` is a
+  /// direction in flat parameter space (`num_parameters()` entries, layout of `parameters()`).
+  void jvp(Workspace& ws, Eigen::Ref<const Vector<T>> tangent, Eigen::Ref<Matrix<T>> out) const {
+    forward_mode(ws, tangent, nullptr, out);
+  }
+
+  /// As above with a tangent of the input as well (inputs x B): out = J_theta v + J_x u.
+  template <class Derived>
+  void jvp(Workspace& ws, Eigen::Ref<const Vector<T>> tangent, const Eigen::MatrixBase<Derived>& input_tangent,
+           Eigen::Ref<Matrix<T>> out) const {
+    static_assert(std::is_same_v<typename Derived::Scalar, T>, "nn::Mlp::jvp: input tangent has another scalar type");
+    check_tape(ws, "jvp");
+    require(input_tangent.rows() == inputs() && input_tangent.cols() == ws.batch_,
+            "nn::Mlp::jvp: input_tangent must be {} x {}, got {} x {}", inputs(), ws.batch_, input_tangent.rows(),
+            input_tangent.cols());
+    Eigen::Map<Matrix<T>>(ws.scratch_[0].data(), inputs(), ws.batch_) = input_tangent;
+    forward_mode(ws, tangent, ws.scratch_[0].data(), out);
+  }
+
+ private:
+  void check_workspace(const Workspace& ws, const char* what) const {
+    require(ws.widths_ == widths_, "nn::Mlp::{}: the workspace was made for another network shape", what);
+  }
+
+  void check_tape(const Workspace& ws, const char* what) const {
+    check_workspace(ws, what);
+    require(ws.owner_ == this && ws.batch_ >= 1,
+            "nn::Mlp::{}: the workspace holds no forward pass of this network; call forward first", what);
+  }
+
+  // Reverse mode through the recorded pass. Adds J^T dy to `grad` when it is not null, writes
+  // dL/dx when `input_grad` is not null. The cotangent ping-pongs between the two scratch
+  // buffers: dz_l is formed in place, then W_l^T dz_l goes to the other one.
+  template <class Derived>
+  void backpropagate(Workspace& ws, const Eigen::MatrixBase<Derived>& dy, T* grad, Eigen::Ref<Matrix<T>>* input_grad,
+                     const char* what) const {
+    static_assert(std::is_same_v<typename Derived::Scalar, T>, "nn::Mlp: dy has another scalar type");
+    check_tape(ws, what);
+    const Index batch = ws.batch_;
+    require(dy.rows() == outputs() && dy.cols() == batch, "nn::Mlp::{}: dy must be {} x {}, got {} x {}", what,
+            outputs(), batch, dy.rows(), dy.cols());
+    if (input_grad != nullptr) {
+      require(input_grad->rows() == inputs() && input_grad->cols() == batch,
+              "nn::Mlp::{}: input_grad must be {} x {}, got {} x {}", what, inputs(), batch, input_grad->rows(),
+              input_grad->cols());
+    }
+    T* g = ws.scratch_[0].data();
+    T* other = ws.scratch_[1].data();
+    Eigen::Map<Matrix<T>>(g, outputs(), batch) = dy;
+    for (std::size_t l = offsets_.size(); l-- > 0;) {
+      const Index in = widths_[l], out = widths_[l + 1];
+      const auto n = static_cast<std::size_t>(out * batch);
+      nn::multiply_derivative(activation(static_cast<Index>(l)), std::span<const T>(ws.activation_data(l + 1), n),
+                              std::span<T>(g, n));
+      if (grad != nullptr) {
+        T* grad_w = grad + offsets_[l];
+        // dW += dz x^T; db += dz summed over the batch.
+        detail::gemm_add<false, true>(out, in, batch, g, ws.activation_data(l), grad_w, ws.gemm_);
+        Eigen::Map<Vector<T>>(grad_w + out * in, out) += Eigen::Map<const Matrix<T>>(g, out, batch).rowwise().sum();
+      }
+      if (l > 0 || input_grad != nullptr) {
+        // dx = W^T dz.
+        Eigen::Map<Matrix<T>>(other, in, batch).setZero();
+        detail::gemm_add<true, false>(in, batch, out, parameters_.data() + offsets_[l], g, other, ws.gemm_);
+        std::swap(g, other);
+      }
+    }
+    if (input_grad != nullptr) *input_grad = Eigen::Map<const Matrix<T>>(g, inputs(), batch);
+  }
+
+  // Forward mode through the recorded pass: dz_l = W_l da_{l-1} + dW_l a_{l-1} + db_l and
+  // da_l = f'(a_l) dz_l, with (dW_l, db_l) the tangent's slice for layer l. `input_tangent`
+  // is null (dx = 0) or points at scratch_[0].
+  void forward_mode(Workspace& ws, const Eigen::Ref<const Vector<T>>& tangent, const T* input_tangent,
+                    Eigen::Ref<Matrix<T>>& out) const {
+    check_tape(ws, "jvp");
+    const Index batch = ws.batch_;
+    require(tangent.size() == num_parameters(), "nn::Mlp::jvp: tangent must have {} entries, got {}",
+            num_parameters(), tangent.size());
+    require(out.rows() == outputs() && out.cols() == batch, "nn::Mlp::jvp: out must be {} x {}, got {} x {}",
+            outputs(), batch, out.rows(), out.cols());
+    const T* t_in = input_tangent;
+    T* t_out = ws.scratch_[1].data();
+    T* spare = ws.scratch_[0].data();
+    for (std::size_t l = 0; l < offsets_.size(); ++l) {
+      const Index in = widths_[l], out_width = widths_[l + 1];
+      const Linear<const T> direction(in, out_width, tangent.data() + offsets_[l]);
+      Eigen::Map<Matrix<T>>(t_out, out_width, batch).colwise() = direction.bias();
+      detail::gemm_add<false, false>(out_width, batch, in, direction.parameter_data(), ws.activation_data(l), t_out,
+                                     ws.gemm_);
+      if (t_in != nullptr) {
+        detail::gemm_add<false, false>(out_width, batch, in, parameters_.data() + offsets_[l], t_in, t_out, ws.gemm_);
+      }
+      const auto n = static_cast<std::size_t>(out_width * batch);
+      nn::multiply_derivative(activation(static_cast<Index>(l)), std::span<const T>(ws.activation_data(l + 1), n),
+                              std::span<T>(t_out, n));
+      t_in = t_out;
+      std::swap(t_out, spare);
+    }
+    out = Eigen::Map<const Matrix<T>>(t_in, outputs(), batch);
+  }
+
+  MlpConfig config_;
+  std::vector<Index> widths_;   // inputs, hidden..., outputs
+  std::vector<Index> offsets_;  // start of each layer in the flat buffers
+  Vector<T> parameters_;
+  Vector<T> gradients_;
+};
+
+}  // namespace theta::nn

@@ -1,0 +1,61 @@
+#include <theta/nn/detail/gemm.hpp>
+
+#include <theta/core/rng.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+
+using theta::Index;
+using theta::nn::detail::gemm_add;
+using theta::nn::detail::GemmBuffers;
+
+namespace {
+
+template <bool TA, bool TB, class T>
+void check_shape(Index rows, Index cols, Index depth, GemmBuffers<T>& buffers, theta::Rng& rng) {
+  using M = theta::Matrix<T>;
+  M a(TA ? depth : rows, TA ? rows : depth), b(TB ? cols : depth, TB ? depth : cols), c(rows, cols);
+  for (auto* m : {&a, &b, &c}) {
+    for (Index k = 0; k < m->size(); ++k) m->data()[k] = rng.normal<T>();
+  }
+  const M op_a = TA ? M(a.transpose()) : a;
+  const M op_b = TB ? M(b.transpose()) : b;
+  const M expected = c + op_a * op_b;
+  gemm_add<TA, TB>(rows, cols, depth, a.data(), b.data(), c.data(), buffers);
+  INFO(rows << " x " << cols << " x " << depth << ", transpose " << TA << TB);
+  // Sums of `depth` products of N(0,1) entries: rounding grows like sqrt(depth) eps.
+  const T tol = std::numeric_limits<T>::epsilon() * T(8) * std::sqrt(static_cast<T>(depth)) * T(4);
+  CHECK(((c - expected).cwiseAbs().array() / (T(1) + expected.cwiseAbs().array())).maxCoeff() <= tol);
+}
+
+template <class T>
+void check_all(GemmBuffers<T>& buffers) {
+  theta::Rng rng(11);
+  // Tiny (coefficient-based), one column, one row, and full GEMM shapes, including blocks
+  // that do not divide the sizes.
+  const std::array<std::array<Index, 3>, 9> shapes{{
+      {2, 3, 4}, {7, 1, 9}, {1, 33, 17}, {64, 256, 4}, {1, 256, 64}, {256, 4, 256}, {65, 130, 257}, {3, 300, 2}, {300, 3, 5},
+  }};
+  for (const auto& [rows, cols, depth] : shapes) {
+    check_shape<false, false>(rows, cols, depth, buffers, rng);
+    check_shape<false, true>(rows, cols, depth, buffers, rng);
+    check_shape<true, false>(rows, cols, depth, buffers, rng);
+    check_shape<true, true>(rows, cols, depth, buffers, rng);
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("gemm_add matches Eigen's product on every dispatch path", "[unit]", float, double) {
+  SECTION("with buffers reserved for the largest shape") {
+    GemmBuffers<TestType> buffers;
+    buffers.reserve(300, 300, 300);
+    check_all(buffers);
+  }
+  SECTION("with unreserved (empty) buffers: blocks shrink, results do not change") {
+    GemmBuffers<TestType> buffers;
+    REQUIRE(buffers.size() == 0);
+    check_all(buffers);
+  }
+}
