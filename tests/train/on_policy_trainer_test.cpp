@@ -149,3 +149,34 @@ TEST_CASE("Callbacks see every step and can stop training", "[unit]") {
   REQUIRE(counter.steps == 3 * 8);
   REQUIRE(result.steps == 3 * 16);
 }
+
+namespace {
+// A user-written optimizer (sign SGD, Bernstein et al. 2018): one type, no constructor needed.
+struct SignSgd {
+  double lr = 1e-3;
+  int steps = 0;
+  void step(Eigen::Ref<theta::Vector<float>> params, const Eigen::Ref<const theta::Vector<float>>& grads) {
+    params.array() -= static_cast<float>(lr) * grads.array().sign();
+    ++steps;
+  }
+  double learning_rate() const { return lr; }
+  void set_learning_rate(double value) { lr = value; }
+};
+template <class Policy>
+using SignSgdPpo = theta::ppo::Ppo<Policy, SignSgd>;
+}  // namespace
+
+TEST_CASE("A user-written optimizer plugs into PPO through an alias template", "[unit]") {
+  static_assert(theta::Optimizer<SignSgd>);
+  theta::OnPolicyTrainer<DiscreteEnv, SignSgdPpo> trainer(
+      {.n_envs = 2, .n_steps = 8, .batch_size = 8, .n_epochs = 1, .learning_rate = 0.01, .actor = small,
+       .critic = small},
+      DiscreteEnv(Corridor{}, 10));
+  const theta::Vector<float> before = trainer.algorithm().critic().parameters();
+  trainer.learn(32);
+  const theta::Vector<float> after = trainer.algorithm().critic().parameters();
+  // Every changed parameter moved by a multiple of the learning rate 0.01: sign SGD's steps.
+  const Eigen::ArrayXf moved = (after - before).array().abs() / 0.01f;
+  REQUIRE((moved > 0.5f).any());
+  REQUIRE(((moved - moved.round()).abs() < 1e-2f).all());
+}

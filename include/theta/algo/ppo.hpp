@@ -10,6 +10,7 @@
 #include <theta/log/logger.hpp>
 #include <theta/normalize/observation_normalizer.hpp>
 #include <theta/optim/adam.hpp>
+#include <theta/optim/concepts.hpp>
 #include <theta/policy/network.hpp>
 #include <theta/policy/value_function.hpp>
 
@@ -80,9 +81,14 @@ inline void validate(const Config& c) {
 }
 
 /// The PPO update rule over a policy type (`CategoricalPolicy<T>` or `GaussianPolicy<T>`).
-/// It owns the actor, the critic, their Adam optimizers and the rollout buffer;
-/// `OnPolicyTrainer` fills the buffer and calls `update`.
-template <class Policy>
+/// It owns the actor, the critic, their optimizers (Adam, or any type satisfying the
+/// `Optimizer` concept) and the rollout buffer; `OnPolicyTrainer` fills the buffer and calls
+/// `update`. Another optimizer plugs in through an alias template:
+///
+///     template <class Policy> using SignSgdPpo = theta::ppo::Ppo<Policy, SignSgd>;
+///     theta::OnPolicyTrainer<Env, SignSgdPpo> trainer(config);
+template <class Policy, class Opt = Adam<typename Policy::Scalar>>
+  requires Optimizer<Opt, typename Policy::Scalar>
 class Ppo {
  public:
   using Scalar = typename Policy::Scalar;
@@ -193,7 +199,7 @@ class Ppo {
   Policy policy_;
   ValueFunction<T> critic_;
   RolloutBuffer<T> buffer_;
-  detail::BlockOptimizers<Adam<T>> optimizers_;
+  detail::BlockOptimizers<Opt> optimizers_;
   Minibatch minibatch_;
   std::vector<Index> indices_;
   Rng shuffle_rng_;

@@ -14,6 +14,7 @@
 #include <Eigen/Core>
 
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -99,13 +100,17 @@ struct Minibatch {
 /// and SGD act element by element, so one instance per buffer with the same settings is the
 /// same update as one optimizer over all parameters (PyTorch's param group); the gradient
 /// norm is clipped over all buffers together, as `clip_grad_norm_(policy.parameters())` does.
+///
+/// `Optimizer` is built from (size, config) when it can be (theta's optimizers), else from
+/// (size) or from nothing, and then given the config's learning rate: a user-written type
+/// that satisfies the `Optimizer` concept needs no particular constructor.
 template <class Optimizer>
 class BlockOptimizers {
  public:
   template <class Policy, class Config>
   BlockOptimizers(Policy& policy, ValueFunction<typename Policy::Scalar>* critic, const Config& config) {
-    for (std::size_t b = 0; b < Policy::num_blocks; ++b) optimizers_.emplace_back(policy.parameters(b).size(), config);
-    if (critic != nullptr) optimizers_.emplace_back(critic->parameters().size(), config);
+    for (std::size_t b = 0; b < Policy::num_blocks; ++b) optimizers_.push_back(make(policy.parameters(b).size(), config));
+    if (critic != nullptr) optimizers_.push_back(make(critic->parameters().size(), config));
   }
 
   void set_learning_rate(double lr) {
@@ -135,6 +140,23 @@ class BlockOptimizers {
   [[nodiscard]] std::vector<Optimizer>& optimizers() noexcept { return optimizers_; }
 
  private:
+  template <class Config>
+  static Optimizer make(Index size, const Config& config) {
+    if constexpr (std::constructible_from<Optimizer, Index, const Config&>) {
+      return Optimizer(size, config);
+    } else {
+      Optimizer optimizer = [&] {
+        if constexpr (std::constructible_from<Optimizer, Index>) {
+          return Optimizer(size);
+        } else {
+          return Optimizer{};
+        }
+      }();
+      optimizer.set_learning_rate(config.lr);
+      return optimizer;
+    }
+  }
+
   template <class Policy>
   static auto make_refs(Policy& policy, ValueFunction<typename Policy::Scalar>* critic) {
     using T = typename Policy::Scalar;
