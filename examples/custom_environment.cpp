@@ -16,7 +16,8 @@
 
 // ---- 1. The environment -------------------------------------------------------------------
 // A room heated in 5-minute steps for a day. Reward: minus the distance to 21 degrees, minus
-// a small energy cost. The episode ends early (terminated) if the room drops below 5 degrees.
+// a small energy cost. If the room drops below 5 degrees the pipes freeze: a large penalty, and
+// the episode ends (terminated). Without the penalty, ending early would be the best policy.
 struct Thermostat {
   using Observation = Eigen::Vector2f;  // room and outside temperature, degrees C
   using Action = int;                   // 0: heater off, 1: heater on
@@ -36,8 +37,8 @@ struct Thermostat {
     theta::require<theta::EnvironmentError>(heater == 0 || heater == 1,
                                             "Thermostat: action must be 0 or 1, got {}", heater);
     room += 0.05 * (outside - room) + (heater == 1 ? 1.2 : 0.0);  // heat loss and heating
-    const double reward = -std::abs(room - 21.0) - 0.2 * heater;
     const bool frozen = room < 5.0;
+    const double reward = -std::abs(room - 21.0) - 0.2 * heater - (frozen ? 10'000.0 : 0.0);
     return {observe(), reward, /*terminated=*/frozen, /*truncated=*/false};
   }
 
