@@ -1,4 +1,5 @@
 #pragma once
-/// \file The buffer group: on-policy rollouts (and, with SAC, the replay buffer).
+/// \file The buffer group: on-policy rollouts and the off-policy replay buffer.
 
+#include <theta/buffer/replay_buffer.hpp>
 #include <theta/buffer/rollout_buffer.hpp>

@@ -4,4 +4,6 @@
 #include <theta/train/callbacks.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
+#include <theta/train/off_policy_trainer.hpp>
 #include <theta/train/on_policy_trainer.hpp>
+#include <theta/train/training_result.hpp>

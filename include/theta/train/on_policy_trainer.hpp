@@ -14,8 +14,10 @@
 #include <theta/policy/categorical_policy.hpp>
 #include <theta/policy/gaussian_policy.hpp>
 #include <theta/train/callbacks.hpp>
+#include <theta/train/detail/callbacks.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
+#include <theta/train/training_result.hpp>
 
 #include <chrono>
 #include <functional>
@@ -35,14 +37,6 @@ using policy_for = std::conditional_t<DiscreteEnvironment<Env>, CategoricalPolic
 struct TrainerOptions {
   VectorEnvOptions env;            ///< threads stepping the environment copies
   std::size_t stats_window = 100;  ///< episodes averaged in rollout/ep_rew_mean
-};
-
-/// What `learn` did.
-struct TrainingResult {
-  std::int64_t steps = 0;
-  std::int64_t updates = 0;
-  double seconds = 0;
-  bool stopped_by_callback = false;
 };
 
 /// Trains an on-policy algorithm on `Env`:
@@ -120,7 +114,7 @@ class OnPolicyTrainer {
         break;
       }
       bool go_on = true;
-      ((go_on = go_on && call_rollout_end(callbacks)), ...);
+      ((go_on = go_on && detail::call_rollout_end(callbacks, *this)), ...);
       // SB3's progress: after collection, 1 - steps / total.
       const double progress_remaining =
           1.0 - static_cast<double>(steps_ - start_steps) / static_cast<double>(total_steps);
@@ -133,7 +127,7 @@ class OnPolicyTrainer {
       record.set("time/fps", elapsed > 0 ? static_cast<double>(steps_ - start_steps) / elapsed : 0.0);
       record.set("time/iterations", static_cast<double>(updates_));
       record.set("time/time_elapsed", elapsed);
-      ((go_on = go_on && call_update_end(callbacks, record)), ...);
+      ((go_on = go_on && detail::call_update_end(callbacks, *this, record)), ...);
       logger.write(record, steps_);
       if (!go_on) {
         result.stopped_by_callback = true;
@@ -264,7 +258,7 @@ class OnPolicyTrainer {
       observe(envs_.observations());
 
       bool go_on = true;
-      ((go_on = go_on && call_step(callbacks)), ...);
+      ((go_on = go_on && detail::call_step(callbacks, *this)), ...);
       if (!go_on) return false;
       if constexpr (Algo::collects_whole_episodes) {
         if (any_done) {
@@ -277,22 +271,6 @@ class OnPolicyTrainer {
     if constexpr (Algo::has_critic) algo_.values(obs_, last_values_);
     else last_values_.setZero();
     buffer.compute_returns_and_advantages(last_values_, static_cast<T>(config_.gamma), static_cast<T>(config_.gae_lambda));
-    return true;
-  }
-
-  template <class C>
-  bool call_step(C& callback) {
-    if constexpr (requires { callback.on_step(*this); }) return callback.on_step(*this);
-    return true;
-  }
-  template <class C>
-  bool call_rollout_end(C& callback) {
-    if constexpr (requires { callback.on_rollout_end(*this); }) return callback.on_rollout_end(*this);
-    return true;
-  }
-  template <class C>
-  bool call_update_end(C& callback, LogRecord& record) {
-    if constexpr (requires { callback.on_update_end(*this, record); }) return callback.on_update_end(*this, record);
     return true;
   }
 

@@ -1,0 +1,418 @@
+#pragma once
+/// \file SAC: soft actor-critic with twin Q critics, Polyak targets and a learned temperature
+/// (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications", arXiv:1812.05905).
+
+#include <theta/buffer/replay_buffer.hpp>
+#include <theta/core/error.hpp>
+#include <theta/core/rng.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/core/schedule.hpp>
+#include <theta/distributions/squashed_gaussian.hpp>
+#include <theta/log/logger.hpp>
+#include <theta/optim/adam.hpp>
+#include <theta/policy/network.hpp>
+#include <theta/policy/squashed_gaussian_policy.hpp>
+#include <theta/policy/twin_q.hpp>
+
+#include <Eigen/Core>
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+
+namespace theta::sac {
+
+/// SAC's configuration. Defaults are Stable-Baselines3's `SAC` defaults.
+///
+///     theta::sac::Config config{.learning_starts = 100, .actor_learning_rate = 1e-3,
+///                               .critic_learning_rate = 1e-3, .alpha_learning_rate = 1e-3};
+struct Config {
+  // ---- collection
+  Index n_envs = 1;                 ///< environment copies stepped together, >= 1
+  Index buffer_size = 1'000'000;    ///< replay capacity in transitions, >= 1
+  Index learning_starts = 100;      ///< uniform random actions while fewer steps were taken; training once more were
+  Index train_freq = 1;             ///< vector steps (of n_envs transitions) between training phases, >= 1
+  Index gradient_steps = 1;         ///< gradient steps per training phase, >= 1
+  /// AR(1) coefficient ρ of the exploration noise, in [0, 1): ε_t = ρ ε_{t-1} + sqrt(1 - ρ²) ξ_t
+  /// per environment and dimension, so ε stays N(0, 1) but holds its sign for about
+  /// 1/(1 - ρ) steps (the random warm-up actions become 2Φ(ε) - 1, still uniform). 0 is SB3's
+  /// white noise; sparse rewards behind a long manoeuvre (MountainCarContinuous) need about
+  /// 0.99 (temporally correlated exploration, cf. Eberhard et al. 2023, "Pink noise is all you need").
+  double exploration_correlation = 0.0;
+  // ---- optimisation
+  Index batch_size = 256;           ///< transitions per gradient step, >= 1 (sampled with replacement)
+  double gamma = 0.99;              ///< discount, in [0, 1]
+  double tau = 0.005;               ///< Polyak coefficient of the targets, in [0, 1] (1: hard copy)
+  Index target_update_interval = 1; ///< gradient steps between target updates, >= 1, counted over the run
+  Schedule actor_learning_rate = 3e-4;   ///< Adam's learning rate for the actor (SB3: one rate for all three)
+  Schedule critic_learning_rate = 3e-4;  ///< Adam's learning rate for both critics
+  Schedule alpha_learning_rate = 3e-4;   ///< Adam's learning rate for log(alpha)
+  double adam_eps = 1e-8;           ///< Adam's epsilon, > 0 (torch's default, which SB3's SAC keeps)
+  // ---- temperature (entropy coefficient)
+  bool learn_alpha = true;          ///< learn log(alpha) toward target_entropy (SB3 "auto"); false: alpha stays fixed
+  double alpha = 1.0;               ///< initial (or fixed) temperature, > 0 (SB3 "auto" starts at 1)
+  std::optional<double> target_entropy;  ///< entropy target of the (-1, 1) actions; default -action_dim
+  // ---- networks
+  NetworkConfig actor{.hidden = {256, 256}, .activation = nn::Activation::relu, .init = Init::torch_default};
+  NetworkConfig critic{.hidden = {256, 256}, .activation = nn::Activation::relu, .init = Init::torch_default};
+  LogStdRange log_std{};            ///< actor log-std bounds: clamp to [-20, 2] (SB3)
+  TanhCorrection tanh_correction = TanhCorrection::stable;  ///< log-prob of the squash: exact (sb3_epsilon: SB3's)
+  // ---- reproducibility
+  std::uint64_t seed = 0;           ///< every random stream of a run derives from it
+};
+
+/// Checks every field; throws ConfigError naming the field, the value and the rule.
+inline void validate(const Config& c) {
+  require<ConfigError>(c.n_envs >= 1, "sac::Config::n_envs must be >= 1, got {}", c.n_envs);
+  require<ConfigError>(c.buffer_size >= 1, "sac::Config::buffer_size must be >= 1, got {}", c.buffer_size);
+  require<ConfigError>(c.learning_starts >= 0, "sac::Config::learning_starts must be >= 0, got {}", c.learning_starts);
+  require<ConfigError>(c.train_freq >= 1, "sac::Config::train_freq must be >= 1, got {}", c.train_freq);
+  require<ConfigError>(c.gradient_steps >= 1, "sac::Config::gradient_steps must be >= 1, got {}", c.gradient_steps);
+  require<ConfigError>(c.exploration_correlation >= 0 && c.exploration_correlation < 1,
+                       "sac::Config::exploration_correlation must be in [0, 1), got {}", c.exploration_correlation);
+  require<ConfigError>(c.batch_size >= 1, "sac::Config::batch_size must be >= 1, got {}", c.batch_size);
+  require<ConfigError>(c.gamma >= 0 && c.gamma <= 1, "sac::Config::gamma must be in [0, 1], got {}", c.gamma);
+  require<ConfigError>(c.tau >= 0 && c.tau <= 1, "sac::Config::tau must be in [0, 1], got {}", c.tau);
+  require<ConfigError>(c.target_update_interval >= 1, "sac::Config::target_update_interval must be >= 1, got {}",
+                       c.target_update_interval);
+  require<ConfigError>(c.actor_learning_rate(1.0) > 0, "sac::Config::actor_learning_rate must be > 0 at the start, got {}",
+                       c.actor_learning_rate(1.0));
+  require<ConfigError>(c.critic_learning_rate(1.0) > 0,
+                       "sac::Config::critic_learning_rate must be > 0 at the start, got {}", c.critic_learning_rate(1.0));
+  require<ConfigError>(c.alpha_learning_rate(1.0) > 0, "sac::Config::alpha_learning_rate must be > 0 at the start, got {}",
+                       c.alpha_learning_rate(1.0));
+  require<ConfigError>(c.adam_eps > 0, "sac::Config::adam_eps must be > 0, got {}", c.adam_eps);
+  require<ConfigError>(std::isfinite(c.alpha) && c.alpha > 0, "sac::Config::alpha must be finite and > 0, got {}",
+                       c.alpha);
+  require<ConfigError>(!c.target_entropy || std::isfinite(*c.target_entropy),
+                       "sac::Config::target_entropy must be finite, got {}", c.target_entropy.value_or(0.0));
+  require<ConfigError>(std::isfinite(c.log_std.min) && std::isfinite(c.log_std.max) && c.log_std.min < c.log_std.max,
+                       "sac::Config::log_std must have finite min < max, got [{}, {}]", c.log_std.min, c.log_std.max);
+}
+
+// ---------------------------------------------------------------------------------------
+// The loss pieces, each with its gradient. They match SB3's SAC.train() term for term
+// (tests/algo/sac_test.cpp replays ../shared/reference/torch/losses.json, section sac).
+
+/// The soft Bellman target (Haarnoja et al. 2018b, eq. 3 with the soft value of eq. 3's
+/// V(s') = E[min_i Q'_i(s', a') - α log π(a'|s')]):
+/// y = r + γ (1 - terminated) (min(Q'_1, Q'_2) - α log π(a'|s')). `terminated` is 1 or 0; a
+/// truncated transition has 0 there and bootstraps from its true final observation.
+template <class T>
+void soft_target(const Eigen::Ref<const Vector<T>>& rewards, const Eigen::Ref<const Vector<T>>& terminated,
+                 const Eigen::Ref<const Vector<T>>& next_q1, const Eigen::Ref<const Vector<T>>& next_q2,
+                 const Eigen::Ref<const Vector<T>>& next_log_prob, T gamma, T alpha, Eigen::Ref<Vector<T>> out) {
+  out.array() = rewards.array() + gamma * (T(1) - terminated.array()) *
+                                      (next_q1.array().min(next_q2.array()) - alpha * next_log_prob.array());
+}
+
+/// The critic loss ½ (mean((Q_1 - y)²) + mean((Q_2 - y)²)) (SB3: 0.5 * sum of the two MSEs;
+/// eq. 5 for each critic) and its gradients (Q_i - y)/N.
+template <class T>
+double critic_loss(const Eigen::Ref<const Vector<T>>& q1, const Eigen::Ref<const Vector<T>>& q2,
+                   const Eigen::Ref<const Vector<T>>& target, Eigen::Ref<Vector<T>> grad_q1,
+                   Eigen::Ref<Vector<T>> grad_q2) {
+  const auto n = static_cast<T>(q1.size());
+  grad_q1 = q1 - target;
+  grad_q2 = q2 - target;
+  const double loss = 0.5 * (static_cast<double>(grad_q1.squaredNorm()) + static_cast<double>(grad_q2.squaredNorm())) /
+                      static_cast<double>(q1.size());
+  grad_q1 /= n;
+  grad_q2 /= n;
+  return loss;
+}
+
+/// The actor loss mean(α log π(a|s) - min(Q_1, Q_2)(s, a)) for reparameterised a (eq. 7 with
+/// the twin minimum) and its gradients: α/N for each log π, -1/N for the smaller Q (Q_1 on a
+/// tie, where torch.min's argmin is the first), 0 for the other. α is a constant here.
+template <class T>
+double actor_loss(const Eigen::Ref<const Vector<T>>& log_prob, const Eigen::Ref<const Vector<T>>& q1,
+                  const Eigen::Ref<const Vector<T>>& q2, T alpha, Eigen::Ref<Vector<T>> grad_log_prob,
+                  Eigen::Ref<Vector<T>> grad_q1, Eigen::Ref<Vector<T>> grad_q2) {
+  const Index n = log_prob.size();
+  const T inv_n = T(1) / static_cast<T>(n);
+  double sum = 0;
+  for (Index b = 0; b < n; ++b) {
+    const bool first = q1[b] <= q2[b];
+    sum += static_cast<double>(alpha * log_prob[b] - (first ? q1[b] : q2[b]));
+    grad_q1[b] = first ? -inv_n : T(0);
+    grad_q2[b] = first ? T(0) : -inv_n;
+  }
+  grad_log_prob.setConstant(alpha * inv_n);
+  return sum / static_cast<double>(n);
+}
+
+/// The temperature loss and its gradient with respect to log α.
+struct TemperatureLoss {
+  double loss = 0;            ///< -log α · mean(log π + target_entropy)
+  double grad_log_alpha = 0;  ///< -mean(log π + target_entropy)
+};
+
+/// J(α) of eq. 18, written for log α as SB3 does (the bracket is a constant):
+/// -log α · mean(log π(a|s) + H̄). Minimising it raises α while the entropy -log π is below
+/// the target H̄ and lowers it above.
+template <class T>
+TemperatureLoss temperature_loss(double log_alpha, const Eigen::Ref<const Vector<T>>& log_prob,
+                                 double target_entropy) {
+  double mean = 0;
+  for (Index b = 0; b < log_prob.size(); ++b) mean += static_cast<double>(log_prob[b]);
+  mean = mean / static_cast<double>(log_prob.size()) + target_entropy;
+  return {.loss = -log_alpha * mean, .grad_log_alpha = -mean};
+}
+
+/// Diagnostics of the gradient steps since the last `Sac::write_stats`.
+struct Stats {
+  double critic_loss = 0;
+  double actor_loss = 0;
+  double alpha = 0;       ///< the temperature used in the step
+  double alpha_loss = 0;  ///< 0 when alpha is fixed
+  double entropy = 0;     ///< -mean log π(a|s) of the fresh actor samples
+  double q1_mean = 0;     ///< mean Q_1 on the replayed (s, a)
+  double q2_mean = 0;
+  double target_mean = 0; ///< mean soft target y
+};
+
+/// The SAC update rule. It owns the actor, the twin critics and their targets, the three Adam
+/// optimizers, log α and the replay buffer; `OffPolicyTrainer` fills the buffer and calls
+/// `update` once per gradient step. `T` is float or double.
+///
+/// One gradient step follows SB3's `SAC.train()` in order:
+///  1. sample a batch; the actor's reparameterised sample a ~ π(·|s) and log π(a|s);
+///  2. (learned α) a step on log α with the α of before the step used below;
+///  3. the soft target from the target critics at (s', a' ~ π(·|s')), then a critic step;
+///  4. the actor loss against the just-updated critics, then an actor step;
+///  5. every `target_update_interval` steps, the Polyak update of the targets.
+template <class T = Scalar>
+class Sac {
+  static_assert(Real<T>, "sac::Sac<T>: T must be float or double");
+
+ public:
+  using Scalar = T;
+  using Config = sac::Config;
+  using Policy = SquashedGaussianPolicy<T>;
+
+  /// Networks are initialised from `rng` (actor, then Q_1, Q_2); the replay and noise
+  /// streams are split from it.
+  Sac(const Config& config, Index obs_dim, Index act_dim, Rng& rng)
+      : config_((validate(config), config)),
+        target_entropy_(config.target_entropy.value_or(-static_cast<double>(act_dim))),
+        actor_(obs_dim, act_dim, config.actor, config.log_std, config.n_envs, config.batch_size, rng),
+        critics_(obs_dim, act_dim, config.critic, config.batch_size, rng),
+        buffer_(config.buffer_size, obs_dim, act_dim),
+        batch_(config.batch_size, obs_dim, act_dim),
+        actor_optimizer_(actor_.num_parameters(), AdamConfig{.lr = config.actor_learning_rate(1.0), .eps = config.adam_eps}),
+        critic_optimizers_{Adam<T>(critics_.parameters(0).size(),
+                                   AdamConfig{.lr = config.critic_learning_rate(1.0), .eps = config.adam_eps}),
+                           Adam<T>(critics_.parameters(1).size(),
+                                   AdamConfig{.lr = config.critic_learning_rate(1.0), .eps = config.adam_eps})},
+        alpha_optimizer_(1, AdamConfig{.lr = config.alpha_learning_rate(1.0), .eps = config.adam_eps}),
+        log_alpha_(Vector<T>::Constant(1, static_cast<T>(std::log(config.alpha)))),
+        log_alpha_grad_(Vector<T>::Zero(1)),
+        replay_rng_(rng.split(0x5ac0)),
+        noise_rng_(rng.split(0x5ac1)),
+        noise_(act_dim, config.batch_size),
+        next_noise_(act_dim, config.batch_size),
+        actions_pi_(act_dim, config.batch_size),
+        next_actions_(act_dim, config.batch_size),
+        grad_actions_(act_dim, config.batch_size),
+        log_prob_(config.batch_size),
+        next_log_prob_(config.batch_size),
+        target_(config.batch_size),
+        grad_q1_(config.batch_size),
+        grad_q2_(config.batch_size),
+        grad_log_prob_(config.batch_size) {
+    require<ConfigError>(obs_dim >= 1 && act_dim >= 1, "sac::Sac: obs_dim and act_dim must be >= 1, got {} and {}",
+                         obs_dim, act_dim);
+  }
+
+  [[nodiscard]] const Config& config() const noexcept { return config_; }
+  [[nodiscard]] Policy& policy() noexcept { return actor_; }
+  [[nodiscard]] const Policy& policy() const noexcept { return actor_; }
+  [[nodiscard]] TwinQ<T>& critics() noexcept { return critics_; }
+  [[nodiscard]] const TwinQ<T>& critics() const noexcept { return critics_; }
+  [[nodiscard]] ReplayBuffer<T>& buffer() noexcept { return buffer_; }
+  [[nodiscard]] const ReplayBuffer<T>& buffer() const noexcept { return buffer_; }
+  [[nodiscard]] Adam<T>& actor_optimizer() noexcept { return actor_optimizer_; }
+  [[nodiscard]] Adam<T>& critic_optimizer(std::size_t i) noexcept { return critic_optimizers_[i]; }
+  [[nodiscard]] Adam<T>& alpha_optimizer() noexcept { return alpha_optimizer_; }
+  /// The temperature: exp(log α) when learned, the configured value exactly when fixed.
+  [[nodiscard]] double alpha() const noexcept {
+    return config_.learn_alpha ? std::exp(static_cast<double>(log_alpha_[0])) : config_.alpha;
+  }
+  [[nodiscard]] double log_alpha() const noexcept { return static_cast<double>(log_alpha_[0]); }
+  /// Sets log α (a learned temperature's state; restoring a checkpoint, tests).
+  void set_log_alpha(double value) {
+    require(std::isfinite(value), "sac::Sac::set_log_alpha: the value must be finite, got {}", value);
+    log_alpha_[0] = static_cast<T>(value);
+  }
+  [[nodiscard]] double target_entropy() const noexcept { return target_entropy_; }
+  /// Gradient steps taken.
+  [[nodiscard]] std::int64_t updates() const noexcept { return updates_; }
+
+  /// One gradient step (see the class comment). `progress_remaining` (1 at the start of
+  /// training, 0 at the end) drives the learning-rate schedules. Allocates nothing.
+  void update(double progress_remaining) {
+    actor_optimizer_.set_learning_rate(config_.actor_learning_rate(progress_remaining));
+    const double critic_lr = config_.critic_learning_rate(progress_remaining);
+    critic_optimizers_[0].set_learning_rate(critic_lr);
+    critic_optimizers_[1].set_learning_rate(critic_lr);
+    alpha_optimizer_.set_learning_rate(config_.alpha_learning_rate(progress_remaining));
+
+    // ---- 1. batch, noise, and the actor's sample a ~ π(·|s) (kept for steps 2 and 4)
+    sample_batch();
+    actor_pass();
+    // SB3 detaches α before its optimizer step: the old α serves the target and the actor.
+    const auto alpha = static_cast<T>(this->alpha());
+
+    // ---- 2. temperature
+    double alpha_loss = 0;
+    if (config_.learn_alpha) {
+      const TemperatureLoss t = temperature_loss<T>(log_alpha(), log_prob_.head(batch_.size), target_entropy_);
+      log_alpha_grad_[0] = static_cast<T>(t.grad_log_alpha);
+      alpha_optimizer_.step(log_alpha_, log_alpha_grad_);
+      alpha_loss = t.loss;
+    }
+
+    // ---- 3. critics
+    const double c_loss = critic_gradients(alpha);
+    critic_optimizers_[0].step(critics_.parameters(0), critics_.gradients(0));
+    critic_optimizers_[1].step(critics_.parameters(1), critics_.gradients(1));
+
+    // ---- 4. actor, against the updated critics
+    const double a_loss = actor_gradients(alpha);
+    actor_optimizer_.step(actor_.parameters(), actor_.gradients());
+
+    // ---- 5. targets
+    ++updates_;
+    if (updates_ % config_.target_update_interval == 0) critics_.polyak_update(config_.tau);
+
+    const Index n = batch_.size;
+    stats_.critic_loss += c_loss;
+    stats_.actor_loss += a_loss;
+    stats_.alpha += static_cast<double>(alpha);
+    stats_.alpha_loss += alpha_loss;
+    stats_.entropy -= static_cast<double>(log_prob_.head(n).sum()) / static_cast<double>(n);
+    stats_.q1_mean += static_cast<double>(critics_.q1().mean());
+    stats_.q2_mean += static_cast<double>(critics_.q2().mean());
+    stats_.target_mean += static_cast<double>(target_.head(n).mean());
+    ++stats_count_;
+  }
+
+  /// Means of the diagnostics since the last call, as SB3's `train/*` keys (plus entropy,
+  /// Q and target means); resets them.
+  void write_stats(LogRecord& record) {
+    record.set("train/n_updates", static_cast<double>(updates_));
+    record.set("train/learning_rate", actor_optimizer_.learning_rate());
+    if (stats_count_ == 0) {
+      record.set("train/ent_coef", alpha());
+      return;
+    }
+    const auto m = static_cast<double>(stats_count_);
+    record.set("train/actor_loss", stats_.actor_loss / m);
+    record.set("train/critic_loss", stats_.critic_loss / m);
+    record.set("train/ent_coef", stats_.alpha / m);
+    if (config_.learn_alpha) record.set("train/ent_coef_loss", stats_.alpha_loss / m);
+    record.set("train/entropy", stats_.entropy / m);
+    record.set("train/q1_mean", stats_.q1_mean / m);
+    record.set("train/q2_mean", stats_.q2_mean / m);
+    record.set("train/target_mean", stats_.target_mean / m);
+    stats_ = Stats{};
+    stats_count_ = 0;
+  }
+
+  // ---- The stages of `update`, public for tests and custom loops. Each recomputes what it
+  // needs from the current parameters and the batch and noise of the last `sample_batch`.
+
+  /// Draws a replay batch and the noise of the two actor samples (for s and for s').
+  void sample_batch() {
+    buffer_.sample(config_.batch_size, replay_rng_, batch_);
+    draw_normal(noise_);
+    draw_normal(next_noise_);
+  }
+  [[nodiscard]] const ReplayBatch<T>& batch() const noexcept { return batch_; }
+
+  /// Critic loss at the current parameters with α = alpha(); replaces the critics'
+  /// gradients with its gradient and returns it.
+  double critic_loss_and_gradient() { return critic_gradients(static_cast<T>(alpha())); }
+
+  /// Actor loss at the current parameters with α = alpha(), through the reparameterised
+  /// sample and the twin minimum; replaces the actor's gradients and returns it.
+  double actor_loss_and_gradient() {
+    actor_pass();
+    return actor_gradients(static_cast<T>(alpha()));
+  }
+
+  /// Temperature loss at the current actor and log α, and its gradient.
+  TemperatureLoss temperature_loss_and_gradient() {
+    actor_pass();
+    return temperature_loss<T>(log_alpha(), log_prob_.head(batch_.size), target_entropy_);
+  }
+
+  /// The soft targets y of the last critic stage (batch size entries).
+  [[nodiscard]] auto targets() const { return target_.head(batch_.size); }
+
+ private:
+  void draw_normal(Matrix<T>& out) {
+    // Column by column, as SquashedGaussian::rsample draws.
+    for (Index b = 0; b < out.cols(); ++b)
+      for (Index d = 0; d < out.rows(); ++d) out(d, b) = noise_rng_.normal<T>();
+  }
+
+  void actor_pass() {
+    const Index n = batch_.size;
+    actor_.forward(batch_.obs());
+    actor_.sample_with_noise(noise_.leftCols(n), actions_pi_.leftCols(n), log_prob_.head(n), config_.tanh_correction);
+  }
+
+  double critic_gradients(T alpha) {
+    const Index n = batch_.size;
+    // ---- target: no gradient (SB3's th.no_grad block)
+    actor_.sample_no_grad(batch_.next_obs(), next_noise_.leftCols(n), next_actions_.leftCols(n), next_log_prob_.head(n),
+                          config_.tanh_correction);
+    critics_.target_values(batch_.next_obs(), next_actions_.leftCols(n));
+    soft_target<T>(batch_.rew(), batch_.done(), critics_.target_q1(), critics_.target_q2(), next_log_prob_.head(n),
+                   static_cast<T>(config_.gamma), alpha, target_.head(n));
+    // ---- Q_i(s, a) on the replayed actions
+    critics_.forward(batch_.obs(), batch_.act());
+    const double loss = critic_loss<T>(critics_.q1(), critics_.q2(), target_.head(n), grad_q1_.head(n), grad_q2_.head(n));
+    require<NumericalError>(std::isfinite(loss), "sac: the critic loss is not finite ({}) at update {}", loss, updates_);
+    critics_.zero_grad();
+    critics_.backward(grad_q1_.head(n), grad_q2_.head(n));
+    return loss;
+  }
+
+  double actor_gradients(T alpha) {
+    const Index n = batch_.size;
+    critics_.forward_policy(batch_.obs(), actions_pi_.leftCols(n));
+    const double loss = actor_loss<T>(log_prob_.head(n), critics_.policy_q1(), critics_.policy_q2(), alpha,
+                                      grad_log_prob_.head(n), grad_q1_.head(n), grad_q2_.head(n));
+    require<NumericalError>(std::isfinite(loss), "sac: the actor loss is not finite ({}) at update {}", loss, updates_);
+    critics_.action_gradient(grad_q1_.head(n), grad_q2_.head(n), grad_actions_.leftCols(n));
+    actor_.zero_grad();
+    actor_.backward(grad_actions_.leftCols(n), grad_log_prob_.head(n), config_.tanh_correction);
+    return loss;
+  }
+
+  Config config_;
+  double target_entropy_;
+  Policy actor_;
+  TwinQ<T> critics_;
+  ReplayBuffer<T> buffer_;
+  ReplayBatch<T> batch_;
+  Adam<T> actor_optimizer_;
+  std::array<Adam<T>, 2> critic_optimizers_;
+  Adam<T> alpha_optimizer_;
+  Vector<T> log_alpha_;
+  Vector<T> log_alpha_grad_;
+  Rng replay_rng_;
+  Rng noise_rng_;
+  Matrix<T> noise_, next_noise_;
+  Matrix<T> actions_pi_, next_actions_, grad_actions_;
+  Vector<T> log_prob_, next_log_prob_, target_, grad_q1_, grad_q2_, grad_log_prob_;
+  Stats stats_;
+  std::int64_t stats_count_ = 0;
+  std::int64_t updates_ = 0;
+};
+
+}  // namespace theta::sac

@@ -1,0 +1,16 @@
+#pragma once
+/// \file TrainingResult: what a trainer's `learn` reports.
+
+#include <cstdint>
+
+namespace theta {
+
+/// What `learn` did (on-policy and off-policy trainers alike).
+struct TrainingResult {
+  std::int64_t steps = 0;    ///< environment steps since the trainer was built
+  std::int64_t updates = 0;  ///< updates since the trainer was built (off-policy: gradient steps)
+  double seconds = 0;        ///< wall time of this call
+  bool stopped_by_callback = false;
+};
+
+}  // namespace theta

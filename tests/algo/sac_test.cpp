@@ -1,0 +1,320 @@
+#include <theta/algo/sac.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "support/data_dir.hpp"
+#include "support/json.hpp"
+
+#include <cmath>
+#include <functional>
+
+using theta::Index;
+using theta::test::Json;
+using Mat = theta::Matrix<double>;
+using Vec = theta::Vector<double>;
+
+namespace {
+
+double err(double x, double ref) { return std::abs(x - ref) / std::max(1.0, std::abs(ref)); }
+
+template <class T>
+double max_err(const theta::Vector<T>& x, const Eigen::VectorXd& ref) {
+  REQUIRE(x.size() == ref.size());
+  double e = 0;
+  for (Index i = 0; i < ref.size(); ++i) e = std::max(e, err(static_cast<double>(x[i]), ref[i]));
+  return e;
+}
+
+template <class T>
+theta::Vector<T> flags(const Json& list) {
+  theta::Vector<T> v(static_cast<Index>(list.size()));
+  for (std::size_t i = 0; i < list.size(); ++i) v[static_cast<Index>(i)] = list[i].boolean() ? T(1) : T(0);
+  return v;
+}
+
+// Every SAC loss piece of one losses.json case, in precision T (inputs parsed as double, then
+// cast: the README's protocol).
+template <class T>
+void check_sac_case(const Json& k, double tol) {
+  INFO(k["name"].string() << (sizeof(T) == 4 ? " float" : " double"));
+  const Index n = static_cast<Index>(k["n"].number());
+  const auto v = [&](const char* key) { return k[key].vector<T>(); };
+
+  theta::Vector<T> target(n);
+  theta::sac::soft_target<T>(v("rewards"), flags<T>(k["terminated"]), v("next_q1"), v("next_q2"), v("next_log_prob"),
+                             static_cast<T>(k["gamma"].number()), static_cast<T>(k["alpha"].number()), target);
+  REQUIRE(max_err(target, k["target"].vector()) <= tol);
+
+  // The critic loss against the reference target (so that its check is independent of ours).
+  theta::Vector<T> g1(n), g2(n), g3(n);
+  const double c = theta::sac::critic_loss<T>(v("q1"), v("q2"), v("target"), g1, g2);
+  REQUIRE(err(c, k["critic_loss"].number()) <= tol);
+  REQUIRE(max_err(g1, k["grad_critic_loss_q1"].vector()) <= tol);
+  REQUIRE(max_err(g2, k["grad_critic_loss_q2"].vector()) <= tol);
+
+  const double a = theta::sac::actor_loss<T>(v("log_prob"), v("q1_pi"), v("q2_pi"), static_cast<T>(k["alpha"].number()),
+                                             g3, g1, g2);
+  REQUIRE(err(a, k["actor_loss"].number()) <= tol);
+  REQUIRE(max_err(g3, k["grad_actor_loss_log_prob"].vector()) <= tol);
+  REQUIRE(max_err(g1, k["grad_actor_loss_q1_pi"].vector()) <= tol);
+  REQUIRE(max_err(g2, k["grad_actor_loss_q2_pi"].vector()) <= tol);
+
+  // log α is a float32 parameter in the float case, as SB3's log_ent_coef.
+  const double log_alpha = static_cast<double>(static_cast<T>(k["log_alpha"].number()));
+  const auto t = theta::sac::temperature_loss<T>(log_alpha, v("log_prob"), k["target_entropy"].number());
+  REQUIRE(err(t.loss, k["ent_coef_loss"].number()) <= tol);
+  REQUIRE(err(t.grad_log_alpha, k["grad_ent_coef_loss_log_alpha"].number()) <= tol);
+}
+
+// Five-point central differences of f over the entries of `params` (a view into a network):
+// error O(h^4) against O(h^2) for two points, so that h can be large enough (1e-4) for the
+// rounding noise of an O(10) loss to stay near 1e-11.
+template <class Params>
+Vec numerical_gradient(const std::function<double()>& f, Params params) {
+  Vec g(params.size());
+  for (Index i = 0; i < params.size(); ++i) {
+    const double saved = params[i];
+    const double h = 1e-4 * std::max(1.0, std::abs(saved));
+    const auto at = [&](double x) {
+      params[i] = x;
+      return f();
+    };
+    g[i] = (at(saved - 2 * h) - 8 * at(saved - h) + 8 * at(saved + h) - at(saved + 2 * h)) / (12 * h);
+    params[i] = saved;
+  }
+  return g;
+}
+
+double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
+
+// A small SAC in double with a replay buffer of random transitions (a quarter terminated).
+theta::sac::Sac<double> small_sac(theta::sac::Config config, theta::Rng& rng, Index obs_dim = 3, Index act_dim = 2) {
+  theta::sac::Sac<double> sac(config, obs_dim, act_dim, rng);
+  for (int i = 0; i < 64; ++i) {
+    Vec obs(obs_dim), next(obs_dim), act(act_dim);
+    for (Index d = 0; d < obs_dim; ++d) obs[d] = rng.normal(), next[d] = rng.normal();
+    for (Index d = 0; d < act_dim; ++d) act[d] = rng.uniform(-0.99, 0.99);
+    sac.buffer().add(obs, act, rng.normal(), next, i % 4 == 0);
+  }
+  return sac;
+}
+
+theta::sac::Config gradient_config() {
+  const theta::NetworkConfig tanh_net{.hidden = {8, 6}, .activation = theta::nn::Activation::tanh,
+                                      .init = theta::Init::torch_default};
+  return {.buffer_size = 64, .batch_size = 16, .alpha = 0.3, .actor = tanh_net, .critic = tanh_net};
+}
+
+}  // namespace
+
+TEST_CASE("SAC losses match SB3 (losses.json, sac)", "[conformance]") {
+  const Json data = Json::load((theta::test::data_dir("THETA_TORCH_REFERENCE", "torch") / "losses.json").string());
+  REQUIRE(data["sac"].size() >= 2);
+  for (const auto& k : data["sac"].array()) {
+    check_sac_case<double>(k, 1e-12);
+    check_sac_case<float>(k, 1e-5);
+  }
+}
+
+TEST_CASE("Soft target: terminated stops the bootstrap, truncated (stored as not terminated) keeps it", "[unit]") {
+  // Four transitions: running, truncated (terminated = 0 in the buffer), terminated, both
+  // flags (terminated wins, so stored as 1).
+  const Vec rewards = (Vec(4) << 1.0, 2.0, 3.0, 4.0).finished();
+  const Vec terminated = (Vec(4) << 0.0, 0.0, 1.0, 1.0).finished();
+  const Vec q1 = (Vec(4) << 10.0, 20.0, 30.0, 40.0).finished();
+  const Vec q2 = (Vec(4) << 11.0, 19.0, 35.0, 39.0).finished();
+  const Vec logp = (Vec(4) << -1.0, 0.5, 2.0, -3.0).finished();
+  Vec y(4);
+  theta::sac::soft_target<double>(rewards, terminated, q1, q2, logp, 0.9, 0.2, y);
+  CHECK(y[0] == Approx(1.0 + 0.9 * (10.0 + 0.2)).epsilon(1e-15));
+  CHECK(y[1] == Approx(2.0 + 0.9 * (19.0 - 0.1)).epsilon(1e-15));
+  CHECK(y[2] == 3.0);
+  CHECK(y[3] == 4.0);
+}
+
+TEST_CASE("SAC critic loss gradient matches finite differences", "[gradient]") {
+  theta::Rng rng(7);
+  auto sac = small_sac(gradient_config(), rng);
+  sac.sample_batch();
+  REQUIRE(sac.batch().done().sum() > 0);  // the target masks some transitions
+  sac.critic_loss_and_gradient();
+  for (std::size_t i = 0; i < 2; ++i) {
+    const Vec analytic = sac.critics().gradients(i);
+    const Vec numeric = numerical_gradient([&] { return sac.critic_loss_and_gradient(); }, sac.critics().parameters(i));
+    INFO("critic " << i + 1);
+    REQUIRE(analytic.norm() > 1e-3);
+    REQUIRE(rel_err(analytic, numeric) < 1e-6);
+  }
+}
+
+TEST_CASE("SAC actor loss gradient matches finite differences (reparameterised sample, twin minimum)",
+          "[gradient]") {
+  for (const auto bound : {theta::LogStdBound::clamp, theta::LogStdBound::tanh}) {
+    for (const auto correction : {theta::TanhCorrection::stable, theta::TanhCorrection::sb3_epsilon}) {
+      theta::Rng rng(11);
+      auto config = gradient_config();
+      config.log_std = {.bound = bound, .min = -5.0, .max = 2.0};
+      config.tanh_correction = correction;
+      auto sac = small_sac(config, rng);
+      // Spread the actor's outputs so that actions reach into the tanh's curved part.
+      sac.policy().parameters() *= 3.0;
+      sac.sample_batch();
+      sac.actor_loss_and_gradient();
+      // Both critics must be the minimum somewhere, or the test would not cover the switch.
+      const Vec q1 = sac.critics().policy_q1(), q2 = sac.critics().policy_q2();
+      const Index q1_smaller = (q1.array() <= q2.array()).count();
+      REQUIRE(q1_smaller > 0);
+      REQUIRE(q1_smaller < q1.size());
+      const Vec analytic = sac.policy().gradients();
+      const Vec numeric = numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.policy().parameters());
+      INFO("bound " << static_cast<int>(bound) << " correction " << static_cast<int>(correction));
+      REQUIRE(analytic.norm() > 1e-3);
+      Index worst = 0;
+      ((analytic - numeric).array().abs() / numeric.array().abs().max(1e-3)).maxCoeff(&worst);
+      INFO("worst " << worst << " analytic " << analytic[worst] << " numeric " << numeric[worst]);
+      REQUIRE(rel_err(analytic, numeric) < 1e-6);
+    }
+  }
+}
+
+TEST_CASE("SAC actor gradient is 0 through a clamped log-std", "[gradient]") {
+  theta::Rng rng(12);
+  auto config = gradient_config();
+  config.log_std = {.bound = theta::LogStdBound::clamp, .min = -0.05, .max = 0.05};
+  auto sac = small_sac(config, rng);
+  sac.policy().parameters() *= 3.0;
+  sac.sample_batch();
+  sac.actor_loss_and_gradient();
+  const Vec analytic = sac.policy().gradients();
+  const Vec numeric = numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.policy().parameters());
+  // Most raw log-stds are outside the narrow range (clamped to its ends): the gradient must
+  // stop there.
+  const auto log_std = sac.policy().distribution().log_std();
+  REQUIRE((log_std.array().abs() >= 0.05).count() > log_std.size() / 2);
+  REQUIRE(rel_err(analytic, numeric) < 1e-6);
+}
+
+TEST_CASE("SAC temperature loss gradient matches finite differences", "[gradient]") {
+  theta::Rng rng(13);
+  auto sac = small_sac(gradient_config(), rng);
+  sac.set_log_alpha(-0.7);
+  sac.sample_batch();
+  const auto t = sac.temperature_loss_and_gradient();
+  const double h = 1e-6;
+  sac.set_log_alpha(-0.7 + h);
+  const double up = sac.temperature_loss_and_gradient().loss;
+  sac.set_log_alpha(-0.7 - h);
+  const double down = sac.temperature_loss_and_gradient().loss;
+  REQUIRE(std::abs(t.grad_log_alpha) > 1e-3);
+  REQUIRE(t.grad_log_alpha == Approx((up - down) / (2 * h)).epsilon(1e-8));
+  REQUIRE(t.loss == Approx(-0.7 * t.grad_log_alpha).epsilon(1e-12));  // -log α · m with m = -grad
+}
+
+TEST_CASE("SAC temperature: learned alpha rises when the entropy is below target, fixed alpha stays", "[unit]") {
+  theta::Rng rng(17);
+  auto config = gradient_config();
+  config.target_entropy = 5.0;  // far above what a 2-d squashed Gaussian reaches: alpha must grow
+  auto learned = small_sac(config, rng);
+  const double before = learned.alpha();
+  for (int i = 0; i < 20; ++i) learned.update(1.0);
+  REQUIRE(learned.alpha() > before);
+
+  config.learn_alpha = false;
+  auto fixed = small_sac(config, rng);
+  for (int i = 0; i < 20; ++i) fixed.update(1.0);
+  REQUIRE(fixed.alpha() == 0.3);
+  REQUIRE(fixed.alpha_optimizer().step_count() == 0);
+}
+
+TEST_CASE("SAC targets start as copies and follow by Polyak averaging", "[unit]") {
+  theta::Rng rng(19);
+  auto config = gradient_config();
+  config.tau = 0.25;
+  config.target_update_interval = 2;
+  auto sac = small_sac(config, rng);
+  auto& critics = sac.critics();
+  REQUIRE(critics.target_network(0).parameters() == critics.parameters(0));
+  const Vec target_before = critics.target_network(1).parameters();
+  sac.update(1.0);  // update 1: no target update (interval 2)
+  REQUIRE(critics.target_network(1).parameters() == target_before);
+  sac.update(1.0);  // update 2: θ' ← 0.75 θ' + 0.25 θ
+  const Vec expected = 0.75 * target_before + 0.25 * Vec(critics.parameters(1));
+  REQUIRE((critics.target_network(1).parameters() - expected).cwiseAbs().maxCoeff() < 1e-15);
+}
+
+TEST_CASE("SAC with the same seed gives bit-identical parameters", "[unit]") {
+  const auto run = [](std::uint64_t seed) {
+    theta::Rng rng(seed);
+    theta::sac::Config config{.buffer_size = 500, .batch_size = 32,
+                              .actor = {.hidden = {16, 16}, .activation = theta::nn::Activation::relu},
+                              .critic = {.hidden = {16, 16}, .activation = theta::nn::Activation::relu}};
+    theta::sac::Sac<float> sac(config, 3, 1, rng);
+    theta::Rng data(99);  // same data for every seed: only the algorithm's streams differ
+    for (int i = 0; i < 200; ++i) {
+      const Eigen::Vector3f obs(data.normal<float>(), data.normal<float>(), data.normal<float>());
+      const Eigen::Vector3f next(data.normal<float>(), data.normal<float>(), data.normal<float>());
+      Eigen::Matrix<float, 1, 1> act(data.uniform<float>(-1, 1));
+      sac.buffer().add(obs, act, data.normal(), next, data.uniform() < 0.1);
+    }
+    for (int i = 0; i < 50; ++i) sac.update(1.0);
+    theta::Vector<float> all(sac.policy().num_parameters() + sac.critics().parameters(0).size() +
+                             sac.critics().parameters(1).size() + 1);
+    all << sac.policy().parameters(), sac.critics().parameters(0), sac.critics().parameters(1),
+        static_cast<float>(sac.log_alpha());
+    REQUIRE(all.allFinite());
+    return all;
+  };
+  const auto a = run(1), b = run(1), c = run(2);
+  REQUIRE(a == b);
+  REQUIRE(a != c);
+}
+
+TEST_CASE("SAC config errors name the field, the value and the rule", "[unit]") {
+  theta::Rng rng(1);
+  const auto fails_with = [&](theta::sac::Config config, const std::string& message) {
+    REQUIRE_THROWS_MATCHES(theta::sac::Sac<float>(config, 3, 1, rng), theta::ConfigError,
+                           Catch::Matchers::Message(message));
+  };
+  fails_with({.n_envs = 0}, "sac::Config::n_envs must be >= 1, got 0");
+  fails_with({.buffer_size = 0}, "sac::Config::buffer_size must be >= 1, got 0");
+  fails_with({.learning_starts = -1}, "sac::Config::learning_starts must be >= 0, got -1");
+  fails_with({.train_freq = 0}, "sac::Config::train_freq must be >= 1, got 0");
+  fails_with({.gradient_steps = 0}, "sac::Config::gradient_steps must be >= 1, got 0");
+  fails_with({.batch_size = 0}, "sac::Config::batch_size must be >= 1, got 0");
+  fails_with({.gamma = 1.5}, "sac::Config::gamma must be in [0, 1], got 1.5");
+  fails_with({.tau = -0.1}, "sac::Config::tau must be in [0, 1], got -0.1");
+  fails_with({.target_update_interval = 0}, "sac::Config::target_update_interval must be >= 1, got 0");
+  fails_with({.actor_learning_rate = 0.0}, "sac::Config::actor_learning_rate must be > 0 at the start, got 0");
+  fails_with({.critic_learning_rate = -1.0}, "sac::Config::critic_learning_rate must be > 0 at the start, got -1");
+  fails_with({.alpha_learning_rate = 0.0}, "sac::Config::alpha_learning_rate must be > 0 at the start, got 0");
+  fails_with({.adam_eps = 0.0}, "sac::Config::adam_eps must be > 0, got 0");
+  fails_with({.alpha = 0.0}, "sac::Config::alpha must be finite and > 0, got 0");
+  fails_with({.target_entropy = INFINITY}, "sac::Config::target_entropy must be finite, got inf");
+  fails_with({.log_std = {.min = 2.0, .max = -20.0}}, "sac::Config::log_std must have finite min < max, got [2, -20]");
+}
+
+TEST_CASE("SAC's default config is SB3's", "[unit]") {
+  const theta::sac::Config c;
+  CHECK(c.buffer_size == 1'000'000);
+  CHECK(c.learning_starts == 100);
+  CHECK(c.batch_size == 256);
+  CHECK(c.tau == 0.005);
+  CHECK(c.gamma == 0.99);
+  CHECK(c.train_freq == 1);
+  CHECK(c.gradient_steps == 1);
+  CHECK(c.actor_learning_rate(1.0) == 3e-4);
+  CHECK(c.critic_learning_rate(1.0) == 3e-4);
+  CHECK(c.alpha_learning_rate(1.0) == 3e-4);
+  CHECK(c.learn_alpha);
+  CHECK(c.alpha == 1.0);
+  CHECK(!c.target_entropy);
+  CHECK(c.target_update_interval == 1);
+  CHECK(c.actor.hidden == std::vector<Index>{256, 256});
+  CHECK(c.critic.activation == theta::nn::Activation::relu);
+  CHECK(c.log_std.min == -20.0);
+  CHECK(c.log_std.max == 2.0);
+  theta::Rng rng(1);
+  theta::sac::Sac<float> sac({.buffer_size = 10, .batch_size = 4}, 5, 3, rng);
+  CHECK(sac.target_entropy() == -3.0);
+  CHECK(sac.alpha() == Approx(1.0));
+}
