@@ -14,7 +14,7 @@ using PendulumV1 = theta::TimeLimit<theta::Pendulum>;
 // Warms up with one rollout and one update, then counts what further rollouts and updates
 // allocate. The LogRecord is kept, so its keys exist after the warm-up (logging itself, which
 // formats strings, is outside the hot loop).
-template <template <class> class Algo, class Env, class Config>
+template <template <class...> class Algo, class Env, class Config>
 void check_no_allocation(const Config& config) {
   theta::OnPolicyTrainer<Env, Algo> trainer(config);
   theta::LogRecord record;

@@ -16,7 +16,7 @@ namespace {
 const theta::NetworkConfig small{.hidden = {16}};
 
 // Trains `steps` and returns every trainable parameter (policy then critic) in one vector.
-template <template <class> class Algo, class Env, class Config>
+template <template <class...> class Algo, class Env, class Config>
 theta::Vector<float> train(Config config, std::uint64_t seed, std::int64_t steps, const Env& env) {
   config.seed = seed;
   theta::OnPolicyTrainer<Env, Algo> trainer(config, env);
@@ -32,7 +32,7 @@ theta::Vector<float> train(Config config, std::uint64_t seed, std::int64_t steps
   return params;
 }
 
-template <template <class> class Algo, class Env, class Config>
+template <template <class...> class Algo, class Env, class Config>
 void check_reproducible(const Config& config, const Env& env, std::int64_t steps) {
   const auto a = train<Algo>(config, 1, steps, env);
   const auto b = train<Algo>(config, 1, steps, env);

@@ -88,8 +88,12 @@ inline void validate(const Config& c) {
 ///     template <class Policy> using SignSgdPpo = theta::ppo::Ppo<Policy, SignSgd>;
 ///     theta::OnPolicyTrainer<Env, SignSgdPpo> trainer(config);
 template <class Policy, class Opt = Adam<typename Policy::Scalar>>
-  requires Optimizer<Opt, typename Policy::Scalar>
 class Ppo {
+  // A static_assert rather than a requires-clause: a constrained template cannot bind to the
+  // trainer's unconstrained template template parameter.
+  static_assert(Optimizer<Opt, typename Policy::Scalar>,
+                "ppo::Ppo: the optimizer type must satisfy theta::Optimizer (step, learning_rate, set_learning_rate)");
+
  public:
   using Scalar = typename Policy::Scalar;
   using T = Scalar;

@@ -58,7 +58,7 @@ struct OffPolicyOptions {
 /// training phase (not before learning starts). The logger gets one record every
 /// `log_interval` steps, with the means of the training diagnostics since the last one and
 /// whatever the callbacks added to it.
-template <class Env, template <class> class Algorithm = sac::Sac, Real T = Scalar>
+template <class Env, template <class...> class Algorithm = sac::Sac, Real T = Scalar>
   requires(diagnose_environment<Env>() && ContinuousEnvironment<Env>)
 class OffPolicyTrainer {
  public:

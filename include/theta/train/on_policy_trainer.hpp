@@ -52,7 +52,9 @@ struct TrainerOptions {
 /// computes GAE with the truncation bootstrap (the value of the true final observation), calls
 /// `update`, logs, and calls the callbacks. Continuous actions are stored raw and clipped to
 /// the action bounds only when the environment is stepped.
-template <Environment Env, template <class> class Algorithm, Real T = Scalar>
+// `Algorithm` is a pack so that update rules with defaulted extra parameters (`ppo::Ppo<Policy, Opt = Adam>`)
+// bind without relying on P0522 (clang 14 does not apply it by default).
+template <Environment Env, template <class...> class Algorithm, Real T = Scalar>
   requires(diagnose_environment<Env>())
 class OnPolicyTrainer {
  public:
