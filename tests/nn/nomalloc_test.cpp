@@ -1,102 +1,14 @@
 // Proves that Mlp's forward, backward, vjp and JVP allocate nothing once a workspace exists,
-// after Eigen's test/nomalloc.cpp, with two independent detectors:
-//  1. EIGEN_RUNTIME_NO_MALLOC: every heap allocation Eigen makes (aligned_malloc, including the
-//     GEMM packing blocks) checks a flag. Eigen reports it through eigen_assert, which is
-//     compiled out under NDEBUG, so this file defines eigen_assert to count failures instead
-//     of aborting: the test can then show that detection works and still run in Release.
-//  2. A replaced global operator new/delete (every variant) that counts calls in this binary:
-//     catches std::vector, std::string, fmt and anything else that is not Eigen.
-// Under AddressSanitizer the replacement still wins (the executable's definitions interpose
-// on the runtime's) and forwards to malloc/free, which ASan intercepts, so both detectors
-// and ASan's checks stay active.
-// (tests/support/allocation_counter.hpp, not yet committed, is a copy of this prologue; once it
-// includes <Eigen/Core> outside its GCC-only block it can replace it.)
+// with the two detectors of tests/support/allocation_counter.hpp (Eigen's
+// EIGEN_RUNTIME_NO_MALLOC and a counting global operator new), which must be included first.
 
-#define EIGEN_RUNTIME_NO_MALLOC
-
-#include <atomic>
-#include <cstddef>
-#include <cstdlib>
-#include <new>
-
-namespace nomalloc {
-inline std::atomic<long> eigen_failures{0};
-inline std::atomic<long> news{0};
-inline void eigen_assert_failed() noexcept { eigen_failures.fetch_add(1, std::memory_order_relaxed); }
-}  // namespace nomalloc
-
-#define eigen_assert(x) ((x) ? static_cast<void>(0) : ::nomalloc::eigen_assert_failed())
-
-#include <Eigen/Core>
-
-namespace {
-
-void* counted_alloc(std::size_t size) {
-  nomalloc::news.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-
-void* counted_aligned_alloc(std::size_t size, std::align_val_t align) {
-  nomalloc::news.fetch_add(1, std::memory_order_relaxed);
-  const auto a = static_cast<std::size_t>(align);
-  // aligned_alloc wants a size that is a multiple of the alignment.
-  return std::aligned_alloc(a, (size + a - 1) / a * a + (size == 0 ? a : 0));
-}
-
-}  // namespace
-
-// The replacements pair operator new with malloc and operator delete with free; once GCC
-// inlines them into std::allocator it sees free() on a new'd pointer, which is the point.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t size) {
-  if (void* p = counted_alloc(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-  if (void* p = counted_alloc(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return counted_alloc(size); }
-void* operator new(std::size_t size, std::align_val_t align) {
-  if (void* p = counted_aligned_alloc(size, align)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size, std::align_val_t align) {
-  if (void* p = counted_aligned_alloc(size, align)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return counted_aligned_alloc(size, align);
-}
-void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  return counted_aligned_alloc(size, align);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "support/allocation_counter.hpp"
 
 #include <theta/nn/init.hpp>
 #include <theta/nn/mlp.hpp>
 
 #include <catch2/catch.hpp>
 
-#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -109,22 +21,8 @@ using theta::Vector;
 using theta::nn::Activation;
 using theta::nn::Mlp;
 
-// Counts what `hot` allocates: Eigen heap allocations (with Eigen's flag down) and global
-// operator new calls.
-struct Allocations {
-  long eigen = 0;
-  long news = 0;
-};
-
-template <class F>
-Allocations count_allocations(F&& hot) {
-  const long eigen_before = nomalloc::eigen_failures.load();
-  const long news_before = nomalloc::news.load();
-  Eigen::internal::set_is_malloc_allowed(false);
-  hot();
-  Eigen::internal::set_is_malloc_allowed(true);
-  return {nomalloc::eigen_failures.load() - eigen_before, nomalloc::news.load() - news_before};
-}
+using theta::test::Allocations;
+using theta::test::count_allocations;
 
 // Written through so the optimiser cannot drop an allocation whose result is unused.
 void* volatile sink = nullptr;
