@@ -57,7 +57,7 @@ TEMPLATE_TEST_CASE("Policy backward matches finite differences", "[gradient]", (
   for (const Index batch : {1, 7}) {
     auto policy = [&] {
       if constexpr (TestType::is_discrete) {
-        return TestType(obs_dim, 3, config, batch, batch, rng);
+        return TestType(obs_dim, act + 1, config, batch, batch, rng);  // 3 actions
       } else {
         return TestType(obs_dim, act, config, -0.3, batch, batch, rng);
       }
