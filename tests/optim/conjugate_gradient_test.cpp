@@ -41,7 +41,35 @@ TEST_CASE("conjugate_gradient solves an SPD system and matches Eigen's LLT", "[u
     CHECK(result.residual_squared_norm < 1e-24);
     CHECK((x - expected).norm() <= 1e-9 * expected.norm());
     CHECK((a * x - b).norm() < 1e-10);
+    CHECK(result.solution_energy == Approx(x.dot(a * x)).epsilon(1e-12));
   }
+}
+
+TEST_CASE("conjugate_gradient: solution_energy is xᵀA x also when stopped early", "[unit]") {
+  // TRPO takes sᵀF s from here instead of another Fisher-vector product, after at most 15
+  // iterations on systems far larger: every iteration count short of convergence must agree.
+  Rng rng(5);
+  const Eigen::Index n = 60;
+  const Eigen::MatrixXd a = random_spd(rng, n, 1e-3);
+  Eigen::VectorXd b(n);
+  for (Eigen::Index i = 0; i < n; ++i) b[i] = rng.normal();
+  auto product = [&](const Eigen::VectorXd& v, Eigen::VectorXd& out) { out.noalias() = a * v; };
+  ConjugateGradientWorkspace<double> workspace(n);
+  Eigen::VectorXd x(n);
+  for (const int iterations : {1, 2, 5, 15}) {
+    INFO(iterations << " iterations");
+    const auto result = theta::conjugate_gradient(product, b, x, iterations, 1e-30, workspace);
+    REQUIRE_FALSE(result.converged);
+    CHECK(result.solution_energy == Approx(x.dot(a * x)).epsilon(1e-10));
+  }
+  // And in float, where the recurrence residual drifts from b - A x in the last bits only.
+  const Eigen::MatrixXf af = a.cast<float>();
+  const Eigen::VectorXf bf = b.cast<float>();
+  auto product_f = [&](const Eigen::VectorXf& v, Eigen::VectorXf& out) { out.noalias() = af * v; };
+  ConjugateGradientWorkspace<float> workspace_f(n);
+  Eigen::VectorXf xf(n);
+  const auto result_f = theta::conjugate_gradient(product_f, bf, xf, 15, 1e-30, workspace_f);
+  CHECK(result_f.solution_energy == Approx(static_cast<double>(xf.dot(af * xf))).epsilon(1e-4));
 }
 
 TEST_CASE("conjugate_gradient: exact in as many steps as distinct eigenvalues, from x = 0", "[unit]") {

@@ -108,7 +108,6 @@ class Trpo {
         old_params_(policy_.num_parameters()),
         gradient_(policy_.num_parameters()),
         direction_(policy_.num_parameters()),
-        fisher_direction_(policy_.num_parameters()),
         candidate_(policy_.num_parameters()),
         cg_workspace_(policy_.num_parameters()),
         kl_(config.n_steps * config.n_envs),
@@ -148,8 +147,7 @@ class Trpo {
     };
     const ConjugateGradientResult cg =
         conjugate_gradient<T>(fvp, gradient_, direction_, config_.cg_max_steps, config_.cg_residual_tol, cg_workspace_);
-    fvp(direction_, fisher_direction_);
-    const double shs = static_cast<double>(direction_.dot(fisher_direction_));
+    const double shs = cg.solution_energy;  // sᵀ(F + damping I)s
     require<NumericalError>(std::isfinite(shs) && shs > 0, "trpo: s^T F s must be positive and finite, got {}", shs);
     const double step_size = std::sqrt(2.0 * config_.target_kl / shs);
 
@@ -216,7 +214,7 @@ class Trpo {
   detail::Minibatch<T> batch_;
   detail::Minibatch<T> minibatch_;
   std::vector<Index> indices_;
-  Vector<T> old_params_, gradient_, direction_, fisher_direction_, candidate_;
+  Vector<T> old_params_, gradient_, direction_, candidate_;
   ConjugateGradientWorkspace<T> cg_workspace_;
   Vector<T> kl_;
   Rng shuffle_rng_;

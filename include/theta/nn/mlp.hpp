@@ -223,11 +223,10 @@ class Mlp {
     const Index batch = ws.input_batch_;
     for (std::size_t l = 0; l < offsets_.size(); ++l) {
       const Index in = widths_[l], out = widths_[l + 1];
-      const Linear<const T> affine = layer(static_cast<Index>(l));
+      const Linear<const T> linear = layer(static_cast<Index>(l));
       T* z = ws.activation_data(l + 1);
-      // z = b broadcast, then z += W x: the bias costs no extra pass over z.
-      Eigen::Map<Matrix<T>>(z, out, batch).colwise() = affine.bias();
-      detail::gemm_add<false, false>(out, batch, in, affine.parameter_data(), ws.activation_data(l), z, ws.gemm_);
+      detail::affine(out, batch, in, linear.parameter_data(), ws.activation_data(l), linear.bias().data(), z,
+                     ws.gemm_);
       nn::activate(activation(static_cast<Index>(l)), std::span<T>(z, static_cast<std::size_t>(out * batch)));
     }
     ws.batch_ = batch;
@@ -360,9 +359,8 @@ class Mlp {
     for (std::size_t l = 0; l < offsets_.size(); ++l) {
       const Index in = widths_[l], out_width = widths_[l + 1];
       const Linear<const T> direction(in, out_width, tangent.data() + offsets_[l]);
-      Eigen::Map<Matrix<T>>(t_out, out_width, batch).colwise() = direction.bias();
-      detail::gemm_add<false, false>(out_width, batch, in, direction.parameter_data(), ws.activation_data(l), t_out,
-                                     ws.gemm_);
+      detail::affine(out_width, batch, in, direction.parameter_data(), ws.activation_data(l),
+                     direction.bias().data(), t_out, ws.gemm_);
       if (t_in != nullptr) {
         detail::gemm_add<false, false>(out_width, batch, in, parameters_.data() + offsets_[l], t_in, t_out, ws.gemm_);
       }

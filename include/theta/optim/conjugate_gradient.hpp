@@ -36,6 +36,9 @@ struct ConjugateGradientResult {
   int iterations = 0;                  ///< products A·p evaluated
   double residual_squared_norm = 0.0;  ///< ‖r‖² of the recurrence residual r = b - A x at exit
   bool converged = false;              ///< ‖r‖² fell below residual_tol
+  /// xᵀA x at exit, as xᵀ(b - r) with the recurrence residual: equal to the explicit product
+  /// in exact arithmetic, so TRPO's step length needs no extra product A x.
+  double solution_energy = 0.0;
 };
 
 /// Conjugate gradient from x = 0 (Hestenes and Stiefel 1952), the loop of sb3_contrib's
@@ -89,11 +92,12 @@ ConjugateGradientResult conjugate_gradient(Product&& product, const std::type_id
     result.residual_squared_norm = static_cast<double>(rr_new);
     if (result.residual_squared_norm < residual_tol) {
       result.converged = true;
-      return result;
+      break;
     }
     p = r + (rr_new / rr) * p;
     rr = rr_new;
   }
+  result.solution_energy = static_cast<double>(x.dot(b - r));
   return result;
 }
 

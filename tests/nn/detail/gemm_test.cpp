@@ -65,3 +65,26 @@ TEMPLATE_TEST_CASE("gemm_add matches Eigen's product on every dispatch path", "[
     check_all(buffers);
   }
 }
+
+TEMPLATE_TEST_CASE("affine writes b + W x whatever Z held, on both paths", "[unit]", float, double) {
+  using M = theta::Matrix<TestType>;
+  using V = theta::Vector<TestType>;
+  theta::Rng rng(12);
+  GemmBuffers<TestType> buffers;
+  // Depth <= 8 takes the one-pass kernel (with and without a packet tail of rows), deeper
+  // layers the broadcast + GEMM path.
+  for (const auto& [rows, cols, depth] : std::array<std::array<Index, 3>, 6>{
+           {{64, 256, 4}, {19, 7, 1}, {3, 5, 8}, {1, 9, 3}, {64, 256, 64}, {5, 1, 9}}}) {
+    INFO(rows << " x " << cols << " x " << depth);
+    M w(rows, depth), x(depth, cols), z(rows, cols);
+    V b(rows);
+    for (auto* m : {&w, &x, &z}) {
+      for (Index k = 0; k < m->size(); ++k) m->data()[k] = rng.normal<TestType>();
+    }
+    for (Index k = 0; k < rows; ++k) b[k] = rng.normal<TestType>();
+    const M expected = (w * x).colwise() + b;
+    theta::nn::detail::affine(rows, cols, depth, w.data(), x.data(), b.data(), z.data(), buffers);
+    const TestType tol = std::numeric_limits<TestType>::epsilon() * TestType(32) * std::sqrt(TestType(depth));
+    CHECK(((z - expected).cwiseAbs().array() / (TestType(1) + expected.cwiseAbs().array())).maxCoeff() <= tol);
+  }
+}

@@ -100,10 +100,11 @@ void with_constant(Index n, F&& f) {
 }
 
 /// C (rows x cols) += A (rows x Depth, column-major) op(B), Depth small: each column of C
-/// is loaded once, gets Depth fused multiply-adds per packet and is stored.
+/// is loaded once, gets Depth fused multiply-adds per packet and is stored. With `bias`
+/// (rows entries), C = bias + A op(B) instead, and C is only written.
 /// op(B)(p, j) is b[p + j Depth], or b[j + p cols] when `TransposeB`.
 template <Index Depth, bool TransposeB, class T>
-void small_depth(Index rows, Index cols, const T* a, const T* b, T* c) {
+void small_depth(Index rows, Index cols, const T* a, const T* b, T* c, const T* bias = nullptr) {
   using namespace Eigen::internal;
   using P = Packet<T>;
   constexpr Index lanes = kLanes<T>;
@@ -113,11 +114,12 @@ void small_depth(Index rows, Index cols, const T* a, const T* b, T* c) {
     for (Index p = 0; p < Depth; ++p) bj[p] = TransposeB ? b[j + p * cols] : b[p + j * Depth];
     T* cj = c + j * rows;
     for (Index i = 0; i < vector_rows; i += lanes) {
-      P acc = ploadu<P>(cj + i);
+      P acc = ploadu<P>(bias != nullptr ? bias + i : cj + i);
       for (Index p = 0; p < Depth; ++p) acc = pmadd(ploadu<P>(a + i + p * rows), pset1<P>(bj[p]), acc);
       pstoreu(cj + i, acc);
     }
     for (Index i = vector_rows; i < rows; ++i) {
+      if (bias != nullptr) cj[i] = bias[i];
       for (Index p = 0; p < Depth; ++p) cj[i] += a[i + p * rows] * bj[p];
     }
   }
@@ -327,6 +329,21 @@ void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c,
   // A row-major op(X) of a column-major stored X has its stored leading dimension as stride.
   Product::run(rows, cols, depth, a, TransposeA ? depth : rows, b, TransposeB ? cols : depth, c, 1, rows, T(1),
                blocking, nullptr);
+}
+
+/// Z = b 1^T + W X (an affine layer on a batch): W rows x depth, X depth x cols, b rows
+/// entries, all column-major and tight. A small depth writes Z in one pass; otherwise the
+/// bias is broadcast and the product accumulated onto it.
+template <Real T>
+void affine(Index rows, Index cols, Index depth, const T* w, const T* x, const T* bias, T* z, GemmBuffers<T>& buffers) {
+  if (depth >= 1 && depth <= kSmallDepth) {
+    thin::with_constant<kSmallDepth>(depth, [&](auto d) {
+      thin::small_depth<decltype(d)::value, false>(rows, cols, w, x, z, bias);
+    });
+    return;
+  }
+  Eigen::Map<Matrix<T>>(z, rows, cols).colwise() = Eigen::Map<const Vector<T>>(bias, rows);
+  gemm_add<false, false>(rows, cols, depth, w, x, z, buffers);
 }
 
 }  // namespace theta::nn::detail
