@@ -37,11 +37,14 @@ void check_all(GemmBuffers<T>& buffers) {
   // Then the thin kernels: depth <= 8 (each depth, rows with and without a packet tail), 2-4
   // rows (outer products and dot products, chunk and lane tails), 2-8 columns, and 2-4
   // columns (GEMV per column).
-  const std::array<std::array<Index, 3>, 22> shapes{{
+  // Last, rows in whole packets (register-blocked: tile and column remainders, depth blocks
+  // of 128 and a remainder).
+  const std::array<std::array<Index, 3>, 28> shapes{{
       {2, 3, 4},    {7, 1, 9},     {1, 33, 17},  {64, 256, 4}, {1, 256, 64}, {256, 4, 256},
       {65, 130, 257}, {3, 300, 2}, {300, 3, 5},  {64, 40, 1},  {37, 21, 3},  {70, 9, 8},
       {2, 64, 300}, {3, 100, 41},  {4, 17, 64},  {2, 2, 64},   {64, 4, 300}, {70, 7, 100},
       {19, 8, 33},  {64, 2, 64},   {33, 3, 40},  {4, 129, 9},
+      {64, 40, 30}, {48, 13, 300}, {256, 100, 256}, {32, 9, 12}, {128, 70, 129}, {16, 6, 17},
   }};
   for (const auto& [rows, cols, depth] : shapes) {
     check_shape<false, false>(rows, cols, depth, buffers, rng);
