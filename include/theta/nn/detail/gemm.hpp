@@ -29,6 +29,9 @@ namespace theta::nn::detail {
 inline constexpr Index kSmallDepth = 8;
 inline constexpr Index kFewRows = 4;
 inline constexpr Index kFewCols = 8;
+/// The largest transposed op(A) (a Wᵀ) copied for the unpacked kernels: 1M entries, a 1024 x
+/// 1024 layer (4 MiB in float).
+inline constexpr Index kMaxCopy = Index{1} << 20;
 
 /// Packing storage for Eigen's GEMM (the A' and B' blocks of Goto's algorithm).
 template <Real T>
@@ -38,8 +41,9 @@ class GemmBuffers {
   void reserve(Index rows, Index cols, Index depth) {
     Index kc = depth, mc = rows, nc = cols;
     Eigen::internal::computeProductBlockingSizes<T, T, 1>(kc, mc, nc, Index{1});
-    // The kernels below copy a transposed op(A), rows x depth, here.
-    const Index copy = rows * depth;
+    // The kernels below copy a transposed op(A), rows x depth, here, up to kMaxCopy entries;
+    // a larger transposed product takes Eigen's GEMM, which packs in blocks instead.
+    const Index copy = rows * depth <= kMaxCopy ? rows * depth : 0;
     if (a_.size() < std::max(kc * mc, copy)) a_.resize(std::max(kc * mc, copy));
     if (b_.size() < kc * nc) b_.resize(kc * nc);
   }
