@@ -39,12 +39,15 @@ void check_all(GemmBuffers<T>& buffers) {
   // columns (GEMV per column).
   // Last, rows in whole packets (register-blocked: tile and column remainders, depth blocks
   // of 128 and a remainder).
-  const std::array<std::array<Index, 3>, 28> shapes{{
+  // Row counts that are odd multiples of 4, 8 and 16 leave a one-packet row tile at every
+  // vector width (SSE2, AVX2, AVX-512; float and double).
+  const std::array<std::array<Index, 3>, 35> shapes{{
       {2, 3, 4},    {7, 1, 9},     {1, 33, 17},  {64, 256, 4}, {1, 256, 64}, {256, 4, 256},
       {65, 130, 257}, {3, 300, 2}, {300, 3, 5},  {64, 40, 1},  {37, 21, 3},  {70, 9, 8},
       {2, 64, 300}, {3, 100, 41},  {4, 17, 64},  {2, 2, 64},   {64, 4, 300}, {70, 7, 100},
       {19, 8, 33},  {64, 2, 64},   {33, 3, 40},  {4, 129, 9},
       {64, 40, 30}, {48, 13, 300}, {256, 100, 256}, {32, 9, 12}, {128, 70, 129}, {16, 6, 17},
+      {24, 13, 20}, {12, 13, 20}, {20, 13, 20}, {64, 11, 20}, {32, 14, 40}, {70, 5, 40}, {64, 6, 40},
   }};
   for (const auto& [rows, cols, depth] : shapes) {
     check_shape<false, false>(rows, cols, depth, buffers, rng);
@@ -76,8 +79,8 @@ TEMPLATE_TEST_CASE("affine writes b + W x whatever Z held, on both paths", "[uni
   GemmBuffers<TestType> buffers;
   // Depth <= 8 takes the one-pass kernel (with and without a packet tail of rows), deeper
   // layers the broadcast + GEMM path.
-  for (const auto& [rows, cols, depth] : std::array<std::array<Index, 3>, 6>{
-           {{64, 256, 4}, {19, 7, 1}, {3, 5, 8}, {1, 9, 3}, {64, 256, 64}, {5, 1, 9}}}) {
+  for (const auto& [rows, cols, depth] : std::array<std::array<Index, 3>, 7>{
+           {{64, 256, 4}, {19, 7, 1}, {3, 5, 8}, {1, 9, 3}, {64, 256, 64}, {5, 1, 9}, {64, 256, 129}}}) {
     INFO(rows << " x " << cols << " x " << depth);
     M w(rows, depth), x(depth, cols), z(rows, cols);
     V b(rows);

@@ -1,15 +1,17 @@
 #pragma once
-/// \file Private: C += op(A) op(B) on Eigen's own GEMM kernel, with the packing blocks in
-/// buffers the caller reserved once.
+/// \file Private: C += op(A) op(B) for the products of a network pass, allocation-free, on
+/// the kernel that suits the shape (docs/nn.md has the table):
 ///
-/// Why: `C.noalias() = A * B` builds a fresh `gemm_blocking_space` per call, and beyond
-/// EIGEN_STACK_ALLOCATION_LIMIT (every 256-wide layer) its packing blocks A' and B' go to the
-/// heap. On the target VM each such call page-faults and SAC ran 4-5x slower (TARGETS.md).
-/// A library cannot set that macro for its users, so we call the same kernel
-/// (`general_matrix_matrix_product::run`) with a `level3_blocking` whose blocks point into
-/// our own storage. Dispatch mirrors Eigen's `generic_product_impl<..., GemmProduct>`:
-/// coefficient-based for tiny products, GEMV for one row or one column, GEMM otherwise, with
-/// the same blocking sizes, so the speed is Eigen's.
+/// - Eigen's coefficient-based product for tiny shapes, GEMV for one row or one column;
+/// - thin kernels for a depth <= 8, 1-4 rows or (for dW) <= 8 columns, and GEMV per column for
+///   a few columns: Eigen's GEMM packs 48-row panels for these;
+/// - a register-blocked kernel without packing when the rows are whole packets (every hidden
+///   layer of the usual widths): 200-235 GFLOP/s where Eigen's packed kernel runs at 127-147;
+/// - otherwise Eigen's own kernel (`general_matrix_matrix_product::run`) with a
+///   `level3_blocking` whose A' and B' blocks point into buffers the caller reserved once.
+///   `C.noalias() = A * B` would build a fresh `gemm_blocking_space` per call, and beyond
+///   EIGEN_STACK_ALLOCATION_LIMIT its blocks go to the heap; on the target VM each such call
+///   page-faulted and SAC ran 4-5x slower (TARGETS.md).
 
 #include <theta/core/scalar.hpp>
 
