@@ -28,7 +28,10 @@ int main(int argc, char** argv) {
       .gamma = 0.99,
       .learning_rate = 1e-2,
       .normalize_returns = true,
-      .actor = {.hidden = {128}, .activation = theta::nn::Activation::relu, .init = theta::Init::torch_default},
+      .actor = {.hidden = {128},
+                .activation = theta::nn::Activation::relu,
+                .init = theta::Init::torch_default,
+                .dropout = 0.6},  // the example's dropout, with the acting masks reused at the update
       .seed = seed,
   };
 

@@ -145,7 +145,8 @@ RunResult reinforce_cartpole(const Scenario& s, std::uint64_t seed, const RunOpt
       .learning_rate = 1e-2,     // Adam lr 1e-2
       .normalize_returns = true, // returns normalised per episode
       .actor = {.hidden = {128}, .activation = nn::Activation::relu,
-                .init = Init::torch_default},  // one 128-unit hidden layer, PyTorch init
+                .init = Init::torch_default,
+                .dropout = 0.6},           // one 128-unit hidden layer, dropout 0.6, PyTorch init
       .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 10'000);

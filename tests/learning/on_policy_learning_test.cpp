@@ -53,7 +53,7 @@ TEST_CASE("REINFORCE learns CartPole (PyTorch example settings)", "[learning]") 
   theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 475.0};
   trainer.learn(200'000, theta::NullLogger{}, eval);
   INFO("REINFORCE solved at step " << eval.solved_at_step.value_or(-1));
-  REQUIRE(eval.solved_at_step.has_value());  // observed: 10k steps
+  REQUIRE(eval.solved_at_step.has_value());  // observed: 30k steps (dropout 0.6, as the example)
 }
 
 TEST_CASE("PPO learns Pendulum (RLtools settings, 300k steps)", "[learning]") {

@@ -398,3 +398,139 @@ TEST_CASE("Mlp: misuse of a workspace is an error that says what is wrong", "[un
   (void)ws.input(2);  // a new input invalidates the recorded pass
   REQUIRE_THROWS_WITH(net.jvp(ws, Eigen::VectorXd::Ones(50), out), Catch::Contains("no forward pass"));
 }
+
+namespace {
+
+// The training-mode output with given masks, in plain Eigen from the layer views: every hidden
+// activation times mask / (1 - p).
+Eigen::MatrixXd masked_reference(const Mlp<double>& net, const Eigen::MatrixXd& x, const Eigen::MatrixXd& masks) {
+  const double scale = 1.0 / (1.0 - net.config().dropout);
+  Eigen::MatrixXd a = x;
+  Index row = 0;
+  for (Index l = 0; l < net.num_layers(); ++l) {
+    a = (net.layer(l).weight() * a).colwise() + net.layer(l).bias();
+    theta::nn::activate(net.activation(l), std::span<double>(a.data(), static_cast<std::size_t>(a.size())));
+    if (l + 1 < net.num_layers()) {
+      a = a.cwiseProduct(masks.middleRows(row, a.rows()) * scale);
+      row += a.rows();
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("Mlp dropout: masked passes match plain Eigen and central finite differences", "[gradient]") {
+  const std::vector<Shape> shapes = {
+      {3, {6, 5}, 2, 4, Activation::tanh, Activation::identity},
+      {4, {32, 24}, 2, 40, Activation::relu, Activation::identity},  // the GEMM paths
+      {4, {128}, 2, 9, Activation::relu, Activation::identity},     // the REINFORCE policy's shape
+  };
+  const double h = 1e-6, tol = 1e-6;
+  for (std::size_t s = 0; s < shapes.size(); ++s) {
+    const Shape& shape = shapes[s];
+    INFO("shape " << s);
+    Mlp<double> net({.inputs = shape.inputs,
+                     .hidden = shape.hidden,
+                     .outputs = shape.outputs,
+                     .hidden_activation = shape.hidden_activation,
+                     .output_activation = shape.output_activation,
+                     .dropout = 0.4});
+    Index hidden_units = 0;
+    for (const Index w : shape.hidden) hidden_units += w;
+    REQUIRE(net.mask_rows() == hidden_units);
+    Rng rng(300 + s);
+    theta::nn::init_xavier_uniform(net, rng, 1.5);
+    for (Index k = 0; k < net.num_parameters(); ++k) net.parameters()[k] += 0.1 * rng.normal();
+    Eigen::MatrixXd x = normal_matrix(shape.inputs, shape.batch, rng);
+    while (smallest_kink_distance(net, x) < 1e-3) x = normal_matrix(shape.inputs, shape.batch, rng);
+    const Eigen::MatrixXd cotangent = normal_matrix(shape.outputs, shape.batch, rng);
+
+    // Sampled masks, then the same pass recomputed from them in another workspace.
+    auto ws = net.make_workspace(shape.batch);
+    const Eigen::MatrixXd y = net.forward(x, ws, rng);
+    const Eigen::MatrixXd masks = ws.masks();
+    REQUIRE(masks.rows() == hidden_units);
+    REQUIRE(masks.cols() == shape.batch);
+    REQUIRE((masks.array() == 0 || masks.array() == 1).all());
+    REQUIRE(masks.sum() > 0);
+    REQUIRE(masks.sum() < static_cast<double>(masks.size()));
+    auto again = net.make_workspace(shape.batch + 3);
+    REQUIRE(net.forward(x, again, masks) == y);
+    CHECK(max_err(y, masked_reference(net, x, masks)) <= 1e-12);
+    CHECK(max_err(net.predict(x), masked_reference(net, x, Eigen::MatrixXd::Constant(masks.rows(), masks.cols(), 0.6))) <=
+          1e-12);  // evaluation mode: no mask, no scaling (mask 1 - p times 1 / (1 - p))
+
+    net.zero_grad();
+    Eigen::MatrixXd input_grad(shape.inputs, shape.batch);
+    net.backward(ws, cotangent, input_grad);
+    const auto masked_loss = [&](const Mlp<double>& m, const Eigen::MatrixXd& in) {
+      return (masked_reference(m, in, masks).array() * cotangent.array()).sum();
+    };
+    double worst = 0;
+    for (Index k = 0; k < net.num_parameters(); ++k) {
+      Mlp<double> plus = net, minus = net;
+      plus.parameters()[k] += h;
+      minus.parameters()[k] -= h;
+      const double fd = (masked_loss(plus, x) - masked_loss(minus, x)) / (2 * h);
+      worst = std::max(worst, std::abs(fd - net.gradients()[k]) / std::max(1.0, std::abs(fd)));
+    }
+    CHECK(worst <= tol);
+    worst = 0;
+    for (Index k = 0; k < x.size(); ++k) {
+      Eigen::MatrixXd xp = x, xm = x;
+      xp.data()[k] += h;
+      xm.data()[k] -= h;
+      const double fd = (masked_loss(net, xp) - masked_loss(net, xm)) / (2 * h);
+      worst = std::max(worst, std::abs(fd - input_grad.data()[k]) / std::max(1.0, std::abs(fd)));
+    }
+    CHECK(worst <= tol);
+
+    // JVP through the masks, and its adjoint identity with vjp.
+    const Eigen::VectorXd v = normal_matrix(net.num_parameters(), 1, rng);
+    Mlp<double> plus = net, minus = net;
+    plus.parameters() += h * v;
+    minus.parameters() -= h * v;
+    Eigen::MatrixXd jv(shape.outputs, shape.batch);
+    net.jvp(again, v, jv);
+    CHECK(max_err(jv, (masked_reference(plus, x, masks) - masked_reference(minus, x, masks)) / (2 * h)) <= tol);
+    Eigen::VectorXd jt_dy = Eigen::VectorXd::Zero(net.num_parameters());
+    net.vjp(again, cotangent, jt_dy);
+    CHECK(std::abs((cotangent.array() * jv.array()).sum() - jt_dy.dot(v)) <= 1e-12 * std::max(1.0, jt_dy.norm() * v.norm()));
+  }
+}
+
+TEST_CASE("Mlp dropout: masks are kept at rate 1 - p, evaluation passes have none, misuse is named", "[unit]") {
+  Mlp<float> net({.inputs = 4, .hidden = {128}, .outputs = 2, .hidden_activation = Activation::relu, .dropout = 0.6});
+  Rng rng(7);
+  theta::nn::init_torch_default(net, rng);
+  const Matrix<float> x = Matrix<float>::Random(4, 500);
+  auto ws = net.make_workspace(500);
+  const Matrix<float> y = net.forward(x, ws, rng);
+  // 64,000 Bernoulli(0.4) draws: the kept fraction has standard deviation 0.0019.
+  CHECK(std::abs(ws.masks().template cast<double>().mean() - 0.4) < 0.01);
+  const Matrix<float> masks = ws.masks();
+  net.forward(x, ws, rng);
+  CHECK(ws.masks() != masks);  // fresh draws
+  net.forward(x, ws);
+  CHECK(ws.masks().rows() == 0);  // evaluation mode
+  CHECK(net.forward(x, ws, masks) == y);
+
+  // Without dropout the training pass is the evaluation pass and draws nothing.
+  Mlp<float> plain({.inputs = 4, .hidden = {128}, .outputs = 2, .hidden_activation = Activation::relu});
+  plain.parameters() = net.parameters();
+  auto plain_ws = plain.make_workspace(500);
+  Rng before = rng;
+  CHECK(plain.forward(x, plain_ws, rng) == plain.predict(x));
+  CHECK(rng.uniform() == before.uniform());
+  CHECK(plain.mask_rows() == 0);
+  CHECK(plain_ws.masks().rows() == 0);
+
+  REQUIRE_THROWS_WITH(Mlp<float>({.inputs = 4, .outputs = 2, .dropout = 1.0}),
+                      Catch::Contains("MlpConfig::dropout must be in [0, 1), got 1"));
+  REQUIRE_THROWS_WITH(Mlp<float>({.inputs = 4, .outputs = 2, .dropout = -0.1}),
+                      Catch::Contains("MlpConfig::dropout must be in [0, 1), got -0.1"));
+  REQUIRE_THROWS_WITH(net.forward(x, ws, Matrix<float>::Ones(127, 500)),
+                      Catch::Contains("masks must be 128 x 500, got 127 x 500"));
+  REQUIRE_THROWS_WITH(net.forward(x, plain_ws), Catch::Contains("another network shape (or dropout setting)"));
+}

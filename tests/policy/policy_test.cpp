@@ -215,3 +215,61 @@ TEMPLATE_TEST_CASE("KL from the snapshot is 0 at the snapshot and positive after
   policy.kl_from_snapshot(kl);
   REQUIRE(kl.minCoeff() > 0);
 }
+
+TEMPLATE_TEST_CASE("Policies with dropout: act keeps its masks and evaluate recomputes the acting pass", "[unit]",
+                   (CategoricalPolicy<double>), (GaussianPolicy<double>)) {
+  theta::Rng rng(21);
+  const NetworkConfig config{.hidden = {16, 8}, .activation = theta::nn::Activation::relu, .dropout = 0.5};
+  auto policy = [&] {
+    if constexpr (TestType::is_discrete) {
+      return TestType(3, 4, config, 10, 10, rng);
+    } else {
+      return TestType(3, 2, config, 0.1, 10, 10, rng);
+    }
+  }();
+  policy.network().parameters() = Vec::Random(policy.network().num_parameters());
+  REQUIRE(policy.mask_rows() == 24);
+  const Mat obs = random_matrix(3, 10, rng);
+  Mat actions(policy.action_rows(), 10), masks(24, 10);
+  Vec logp_act(10), logp(10), ent(10);
+  policy.act(obs, rng, actions, logp_act, masks);
+  REQUIRE((masks.array() == 0 || masks.array() == 1).all());
+  REQUIRE(masks.sum() > 0);
+  REQUIRE(masks.sum() < 240);
+
+  // The acting pass, recomputed from its masks, gives the acting log-probabilities; other
+  // masks give others.
+  policy.evaluate(obs, actions, masks, logp, ent);
+  REQUIRE((logp - logp_act).cwiseAbs().maxCoeff() < 1e-12);
+  Mat flipped = masks;
+  flipped.row(0).array() = 1 - flipped.row(0).array();
+  flipped.row(20).array() = 1 - flipped.row(20).array();
+  policy.evaluate(obs, actions, flipped, logp, ent);
+  REQUIRE((logp - logp_act).cwiseAbs().maxCoeff() > 1e-6);
+
+  // A deterministic act is the evaluation-mode pass: it draws nothing.
+  theta::Rng a(1), b(2);
+  Mat mode_a(policy.action_rows(), 10), mode_b(policy.action_rows(), 10);
+  policy.act(obs, a, true, mode_a, logp);
+  policy.act(obs, b, true, mode_b, logp);
+  REQUIRE(mode_a == mode_b);
+  REQUIRE(a.uniform() == theta::Rng(1).uniform());
+
+  REQUIRE_THROWS_WITH(policy.evaluate(obs, actions, logp, ent),
+                      Catch::Contains("the network has dropout; pass the masks drawn when acting"));
+  REQUIRE_THROWS_WITH(policy.evaluate(obs, actions, Mat(23, 10), logp, ent),
+                      Catch::Contains("dropout masks must be 24 x 10, got 23 x 10"));
+  Mat short_masks(24, 9);
+  REQUIRE_THROWS_WITH(policy.act(obs, rng, actions, logp, short_masks),
+                      Catch::Contains("dropout masks must be 24 x 10, got 24 x 9"));
+}
+
+TEST_CASE("Networks that cannot reuse acting masks reject dropout by name", "[unit]") {
+  theta::Rng rng(3);
+  const NetworkConfig dropout{.hidden = {8}, .dropout = 0.2};
+  REQUIRE_THROWS_WITH(ValueFunction<double>(3, dropout, 4, 4, rng),
+                      Catch::Contains("ValueFunction: dropout is not supported here (only REINFORCE's actor), got 0.2"));
+  REQUIRE_THROWS_WITH(theta::TwinQ<double>(3, 1, dropout, 4, rng), Catch::Contains("TwinQ: dropout is not supported"));
+  REQUIRE_THROWS_WITH(theta::SquashedGaussianPolicy<double>(3, 1, dropout, {}, 4, 4, rng),
+                      Catch::Contains("SquashedGaussianPolicy: dropout is not supported"));
+}

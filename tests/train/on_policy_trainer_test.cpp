@@ -52,6 +52,13 @@ TEST_CASE("PPO, A2C, TRPO and REINFORCE train on user environments and are bit-r
   const theta::trpo::Config trpo{.n_envs = 2, .n_steps = 16, .batch_size = 8, .n_critic_updates = 2, .actor = small,
                                  .critic = small};
   const theta::reinforce::Config reinforce{.n_steps = 10, .use_baseline = true, .actor = small, .critic = small};
+  theta::NetworkConfig small_dropout = small;
+  small_dropout.dropout = 0.5;
+  const theta::reinforce::Config reinforce_dropout{.n_steps = 10, .actor = small_dropout};
+  SECTION("REINFORCE with dropout") {
+    check_reproducible<theta::reinforce::Reinforce>(reinforce_dropout, discrete, 60);
+    check_reproducible<theta::reinforce::Reinforce>(reinforce_dropout, continuous, 60);
+  }
   SECTION("discrete actions") {
     check_reproducible<theta::ppo::Ppo>(ppo, discrete, 96);
     check_reproducible<theta::a2c::A2c>(a2c, discrete, 60);
@@ -86,6 +93,30 @@ TEST_CASE("Configs are validated with messages that name the field", "[unit]") {
   REQUIRE_THROWS_WITH(Trpo({.target_kl = 0}, env), Catch::Contains("trpo::Config::target_kl must be > 0, got 0"));
   using Reinforce = theta::OnPolicyTrainer<DiscreteEnv, theta::reinforce::Reinforce>;
   REQUIRE_THROWS_WITH(Reinforce({.n_envs = 4}, env), Catch::Contains("reinforce::Config::n_envs must be 1"));
+  // Only REINFORCE keeps the acting dropout masks for its update.
+  const theta::NetworkConfig dropout{.hidden = {8}, .dropout = 0.5};
+  REQUIRE_THROWS_WITH(Ppo({.actor = dropout}, env), Catch::Contains("actor.dropout must be 0 here, got 0.5"));
+  REQUIRE_THROWS_WITH(Trpo({.actor = dropout}, env), Catch::Contains("actor.dropout must be 0 here, got 0.5"));
+  REQUIRE_THROWS_WITH(A2c({.critic = dropout}, env), Catch::Contains("ValueFunction: dropout is not supported"));
+}
+
+TEST_CASE("REINFORCE with dropout differentiates the policy that acted: its acting masks", "[unit]") {
+  theta::OnPolicyTrainer<DiscreteEnv, theta::reinforce::Reinforce> trainer(
+      {.n_steps = 10, .actor = {.hidden = {16}, .dropout = 0.6}}, DiscreteEnv(Corridor{}, 10));
+  trainer.collect();
+  auto& algo = trainer.algorithm();
+  auto& buffer = algo.buffer();
+  auto& policy = algo.policy();
+  const theta::Index n = buffer.size();
+  REQUIRE(buffer.masks().rows() == 16);
+  const auto masks = buffer.masks().leftCols(n);
+  REQUIRE((masks.array() == 0 || masks.array() == 1).all());
+  REQUIRE(masks.sum() > 0);
+  REQUIRE(masks.sum() < static_cast<float>(masks.size()));
+  // Recomputed with the stored masks, the log-probabilities are the ones stored when acting.
+  theta::Vector<float> logp(n), ent(n);
+  policy.evaluate(buffer.observations().leftCols(n), buffer.actions().leftCols(n), masks, logp, ent);
+  REQUIRE((logp - buffer.log_probs().head(n)).cwiseAbs().maxCoeff() < 1e-6f);
 }
 
 TEST_CASE("Collection stores raw actions, clips only for the environment, and bootstraps truncations", "[unit]") {

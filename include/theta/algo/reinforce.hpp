@@ -21,7 +21,7 @@
 namespace theta::reinforce {
 
 /// REINFORCE's configuration. Defaults are those of PyTorch's REINFORCE example
-/// (examples/reinforcement_learning/reinforce.py), without its dropout layer.
+/// (examples/reinforcement_learning/reinforce.py), whose dropout is `actor.dropout`.
 struct Config {
   // ---- collection: one environment, one whole episode per update
   Index n_envs = 1;                 ///< must be 1: an update is one complete episode
@@ -36,7 +36,7 @@ struct Config {
   double baseline_learning_rate = 1e-2;  ///< the baseline's Adam learning rate
   double max_grad_norm = 0.0;       ///< gradient-norm clip (<= 0: off, as in the example)
   // ---- networks
-  NetworkConfig actor{.hidden = {128}, .activation = nn::Activation::relu, .init = Init::torch_default};
+  NetworkConfig actor{.hidden = {128}, .activation = nn::Activation::relu, .init = Init::torch_default, .dropout = 0.6};
   NetworkConfig critic{.hidden = {128}, .activation = nn::Activation::relu, .init = Init::torch_default};
   double log_std_init = 0.0;        ///< initial log-std of Gaussian policies
   // ---- normalisation
@@ -78,9 +78,10 @@ class Reinforce {
 
   Reinforce(const Config& config, const SpaceInfo& space, Rng& rng)
       : config_((validate(config), config)),
-        policy_(detail::make_policy<Policy>(space, config.actor, config.log_std_init, 1, config.n_steps, rng)),
+        policy_(detail::make_policy<Policy>(space, config.actor, config.log_std_init, 1, config.n_steps, rng,
+                                            /*keeps_masks=*/true)),
         baseline_(space.obs_dim, config.critic, 1, config.n_steps, rng),
-        buffer_(config.n_steps, 1, space.obs_dim, policy_.action_rows()),
+        buffer_(config.n_steps, 1, space.obs_dim, policy_.action_rows(), policy_.mask_rows()),
         policy_optimizers_(policy_, nullptr, AdamConfig{.lr = config.learning_rate(1.0), .eps = config.adam_eps}),
         baseline_optimizer_(baseline_.parameters().size(), AdamConfig{.lr = config.baseline_learning_rate}),
         weights_(config.n_steps),
@@ -116,7 +117,8 @@ class Reinforce {
       const T std = std::sqrt((w.array() - mean).square().sum() / static_cast<T>(n - 1));
       w = ((w.array() - mean) / (std + std::numeric_limits<float>::epsilon())).matrix();
     }
-    policy_.evaluate(obs, actions, log_probs_.head(n), entropy_.head(n));
+    // The training-mode pass with the dropout masks drawn when acting: the same pi that chose a_t.
+    policy_.evaluate(obs, actions, buffer_.masks().leftCols(n), log_probs_.head(n), entropy_.head(n));
     const double loss = -static_cast<double>(w.dot(log_probs_.head(n)));
     policy_.zero_grad();
     weights_.head(n) = -w;  // d loss / d log pi_t = -w_t (a sum over the episode, as the example)

@@ -25,15 +25,18 @@ namespace theta {
 template <Real T = Scalar>
 class RolloutBuffer {
  public:
-  RolloutBuffer(Index n_steps, Index n_envs, Index obs_dim, Index act_dim)
+  /// `mask_rows`: rows of the policy's dropout masks kept per transition (0: none).
+  RolloutBuffer(Index n_steps, Index n_envs, Index obs_dim, Index act_dim, Index mask_rows = 0)
       : n_steps_(n_steps), n_envs_(n_envs) {
     require<ConfigError>(n_steps > 0, "RolloutBuffer: n_steps must be > 0, got {}", n_steps);
     require<ConfigError>(n_envs > 0, "RolloutBuffer: n_envs must be > 0, got {}", n_envs);
     require<ConfigError>(obs_dim > 0, "RolloutBuffer: obs_dim must be > 0, got {}", obs_dim);
     require<ConfigError>(act_dim > 0, "RolloutBuffer: act_dim must be > 0, got {}", act_dim);
+    require<ConfigError>(mask_rows >= 0, "RolloutBuffer: mask_rows must be >= 0, got {}", mask_rows);
     const Index n = n_steps * n_envs;
     observations_.setZero(obs_dim, n);
     actions_.setZero(act_dim, n);
+    masks_.setZero(mask_rows, n);
     log_probs_.setZero(n);
     values_.setZero(n);
     rewards_.setZero(n);
@@ -64,6 +67,8 @@ class RolloutBuffer {
   auto observations(Index t) { return observations_.middleCols(t * n_envs_, n_envs_); }
   /// The `act_dim x n_envs` actions of step t (continuous: the raw, unclipped sample).
   auto actions(Index t) { return actions_.middleCols(t * n_envs_, n_envs_); }
+  /// The `mask_rows x n_envs` dropout masks the policy drew when acting at step t.
+  auto masks(Index t) { return masks_.middleCols(t * n_envs_, n_envs_); }
   auto log_probs(Index t) { return log_probs_.segment(t * n_envs_, n_envs_); }
   auto values(Index t) { return values_.segment(t * n_envs_, n_envs_); }
   auto rewards(Index t) { return rewards_.segment(t * n_envs_, n_envs_); }
@@ -117,6 +122,7 @@ class RolloutBuffer {
   Vector<T>& final_values() noexcept { return final_values_; }
   [[nodiscard]] const Matrix<T>& observations() const noexcept { return observations_; }
   [[nodiscard]] const Matrix<T>& actions() const noexcept { return actions_; }
+  [[nodiscard]] const Matrix<T>& masks() const noexcept { return masks_; }
   [[nodiscard]] const Vector<T>& log_probs() const noexcept { return log_probs_; }
   [[nodiscard]] const Vector<T>& values() const noexcept { return values_; }
   [[nodiscard]] const Vector<T>& rewards() const noexcept { return rewards_; }
@@ -131,6 +137,7 @@ class RolloutBuffer {
   Index used_steps_ = n_steps_;
   Matrix<T> observations_;
   Matrix<T> actions_;
+  Matrix<T> masks_;
   Vector<T> log_probs_;
   Vector<T> values_;
   Vector<T> rewards_;

@@ -10,8 +10,16 @@
 /// Tape: the activations a backward or JVP pass needs live in a `Workspace` that the caller
 /// owns, sized once for a maximum batch. One network can have several workspaces, so it can be
 /// evaluated on two batches (SAC's Q(s, a) and Q(s', a')) before either is differentiated.
+///
+/// Dropout (`MlpConfig::dropout` = p > 0) zeroes each hidden unit with probability p after its
+/// activation and scales the kept ones by 1 / (1 - p) (inverted dropout, as PyTorch's
+/// `nn.Dropout` in training mode). `forward(x, ws)` is evaluation mode, without dropout;
+/// `forward(x, ws, rng)` draws the masks and `forward(x, ws, masks)` takes given ones, so a
+/// pass can be recomputed with the masks an earlier pass drew. Backward and JVP differentiate
+/// the recorded pass, masks included.
 
 #include <theta/core/error.hpp>
+#include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
 #include <theta/nn/activation.hpp>
 #include <theta/nn/detail/gemm.hpp>
@@ -39,6 +47,7 @@ struct MlpConfig {
   Index outputs = 0;                                    ///< output size; required, >= 1
   Activation hidden_activation = Activation::tanh;      ///< after every hidden layer
   Activation output_activation = Activation::identity;  ///< after the last layer
+  double dropout = 0.0;  ///< probability of zeroing a hidden unit in training passes, in [0, 1); 0 is off
 
   friend bool operator==(const MlpConfig&, const MlpConfig&) = default;
 };
@@ -91,22 +100,32 @@ class Mlp {
       return activation(static_cast<Index>(widths_.size()) - 1);
     }
 
-    /// The recorded activation after layer `layer` (0 is the input), width x batch.
+    /// The recorded activation after layer `layer` (0 is the input), width x batch; for a
+    /// hidden layer of a pass with dropout, before the mask.
     [[nodiscard]] Eigen::Map<const Matrix<T>> activation(Index layer) const noexcept {
       const auto l = static_cast<std::size_t>(layer);
       return Eigen::Map<const Matrix<T>>(activations_.data() + offsets_[l], widths_[l], batch_);
     }
 
+    /// The dropout masks of the recorded pass: `Mlp::mask_rows()` x batch, one column per
+    /// sample holding the hidden layers' keep indicators (1 kept, 0 dropped) stacked from the
+    /// first hidden layer; 0 rows when the pass had no dropout. Pass them to
+    /// `Mlp::forward(x, ws, masks)` to recompute the same function.
+    [[nodiscard]] auto masks() const noexcept { return masks_.topLeftCorner(dropout_ ? masks_.rows() : 0, batch_); }
+
    private:
     friend class Mlp;
 
-    Workspace(const std::vector<Index>& widths, Index capacity) : widths_(widths), capacity_(capacity) {
+    Workspace(const std::vector<Index>& widths, Index capacity, Index mask_rows)
+        : widths_(widths), capacity_(capacity) {
       Index total = 0;
       for (const Index w : widths_) {
         offsets_.push_back(total);
         total += w * capacity;
       }
       activations_.setZero(total);
+      masks_.setZero(mask_rows, capacity);  // 0 x capacity without dropout
+      if (mask_rows > 0) dropped_.setZero(total);
       const Index widest = *std::max_element(widths_.begin(), widths_.end());
       scratch_[0].setZero(widest * capacity);
       scratch_[1].setZero(widest * capacity);
@@ -122,6 +141,11 @@ class Mlp {
 
     T* activation_data(std::size_t layer) noexcept { return activations_.data() + offsets_[layer]; }
     const T* activation_data(std::size_t layer) const noexcept { return activations_.data() + offsets_[layer]; }
+    // What layer `layer + 1` reads: the activation after the mask in a pass with dropout.
+    const T* input_data(std::size_t layer) const noexcept {
+      const bool masked = dropout_ && layer > 0 && layer + 1 < widths_.size();
+      return (masked ? dropped_.data() : activations_.data()) + offsets_[layer];
+    }
 
     std::vector<Index> widths_;
     std::vector<Index> offsets_;
@@ -131,6 +155,9 @@ class Mlp {
     const Mlp* owner_ = nullptr;  // the network whose forward filled the tape
     Vector<T> activations_;       // a_0 (input), a_1, ..., a_L, each width x capacity
     Vector<T> scratch_[2];        // ping-pong cotangents / tangents, widest x capacity
+    Matrix<T> masks_;             // keep indicators of the hidden units, mask_rows x capacity
+    Vector<T> dropped_;           // masked hidden activations, laid out as activations_
+    bool dropout_ = false;        // the recorded pass applied masks_
     detail::GemmBuffers<T> gemm_;
   };
 
@@ -143,6 +170,8 @@ class Mlp {
       require<ConfigError>(config_.hidden[i] >= 1, "nn::MlpConfig::hidden[{}] must be >= 1, got {}", i,
                            config_.hidden[i]);
     }
+    require<ConfigError>(config_.dropout >= 0 && config_.dropout < 1, "nn::MlpConfig::dropout must be in [0, 1), got {}",
+                         config_.dropout);
     widths_.push_back(config_.inputs);
     widths_.insert(widths_.end(), config_.hidden.begin(), config_.hidden.end());
     widths_.push_back(config_.outputs);
@@ -161,6 +190,14 @@ class Mlp {
   /// Number of affine layers (hidden layers + 1).
   [[nodiscard]] Index num_layers() const noexcept { return static_cast<Index>(offsets_.size()); }
   [[nodiscard]] Index num_parameters() const noexcept { return parameters_.size(); }
+  /// Rows of a dropout mask matrix: the hidden widths summed, or 0 without dropout.
+  [[nodiscard]] Index mask_rows() const noexcept {
+    Index rows = 0;
+    if (config_.dropout > 0) {
+      for (const Index w : config_.hidden) rows += w;
+    }
+    return rows;
+  }
   /// The activation after layer `layer` (hidden activation, or the output activation for the last).
   [[nodiscard]] Activation activation(Index layer) const noexcept {
     return layer + 1 == num_layers() ? config_.output_activation : config_.hidden_activation;
@@ -200,7 +237,7 @@ class Mlp {
   /// afterwards does not.
   [[nodiscard]] Workspace make_workspace(Index max_batch) const {
     require<ConfigError>(max_batch >= 1, "nn::Mlp::make_workspace: max_batch must be >= 1, got {}", max_batch);
-    return Workspace(widths_, max_batch);
+    return Workspace(widths_, max_batch, mask_rows());
   }
 
   /// Forward pass on `x` (inputs x B, B <= capacity), recorded in `ws`. Returns the output,
@@ -216,22 +253,40 @@ class Mlp {
     return forward(ws);
   }
 
-  /// Forward pass on the input written through `ws.input(batch)`.
-  Eigen::Map<const Matrix<T>> forward(Workspace& ws) const {
+  /// Forward pass on the input written through `ws.input(batch)` (evaluation mode).
+  Eigen::Map<const Matrix<T>> forward(Workspace& ws) const { return run_forward(ws, false, "forward"); }
+
+  /// Training-mode forward pass: draws a dropout mask for every hidden unit of every sample
+  /// from `rng` (kept with probability 1 - p), then runs the pass with them; `ws.masks()`
+  /// holds them afterwards. Without dropout it is `forward(x, ws)` and draws nothing.
+  template <class Derived>
+  Eigen::Map<const Matrix<T>> forward(const Eigen::MatrixBase<Derived>& x, Workspace& ws, Rng& rng) const {
+    static_assert(std::is_same_v<typename Derived::Scalar, T>, "nn::Mlp::forward: x has another scalar type");
     check_workspace(ws, "forward");
-    require(ws.input_batch_ >= 1, "nn::Mlp::forward: the workspace has no input; call ws.input(batch) first");
-    const Index batch = ws.input_batch_;
-    for (std::size_t l = 0; l < offsets_.size(); ++l) {
-      const Index in = widths_[l], out = widths_[l + 1];
-      const Linear<const T> linear = layer(static_cast<Index>(l));
-      T* z = ws.activation_data(l + 1);
-      detail::affine(out, batch, in, linear.parameter_data(), ws.activation_data(l), linear.bias().data(), z,
-                     ws.gemm_);
-      nn::activate(activation(static_cast<Index>(l)), std::span<T>(z, static_cast<std::size_t>(out * batch)));
+    require(x.rows() == inputs(), "nn::Mlp::forward: x must have {} rows, got {}", inputs(), x.rows());
+    ws.input(x.cols()) = x;
+    const double p = config_.dropout;
+    auto masks = ws.masks_.leftCols(x.cols());
+    for (Index b = 0; b < masks.cols(); ++b) {
+      for (Index r = 0; r < masks.rows(); ++r) masks(r, b) = rng.uniform() < p ? T(0) : T(1);
     }
-    ws.batch_ = batch;
-    ws.owner_ = this;
-    return ws.output();
+    return run_forward(ws, p > 0, "forward");
+  }
+
+  /// Training-mode forward pass with given dropout masks (`mask_rows()` x B of 0 and 1, the
+  /// layout of `Workspace::masks()`), for example those an acting pass drew.
+  template <class Derived, class MaskDerived>
+  Eigen::Map<const Matrix<T>> forward(const Eigen::MatrixBase<Derived>& x, Workspace& ws,
+                                      const Eigen::MatrixBase<MaskDerived>& masks) const {
+    static_assert(std::is_same_v<typename Derived::Scalar, T>, "nn::Mlp::forward: x has another scalar type");
+    static_assert(std::is_same_v<typename MaskDerived::Scalar, T>, "nn::Mlp::forward: masks have another scalar type");
+    check_workspace(ws, "forward");
+    require(x.rows() == inputs(), "nn::Mlp::forward: x must have {} rows, got {}", inputs(), x.rows());
+    require(masks.rows() == mask_rows() && masks.cols() == x.cols(),
+            "nn::Mlp::forward: masks must be {} x {}, got {} x {}", mask_rows(), x.cols(), masks.rows(), masks.cols());
+    ws.input(x.cols()) = x;
+    ws.masks_.leftCols(x.cols()) = masks;
+    return run_forward(ws, config_.dropout > 0, "forward");
   }
 
   /// The output for `x` with a workspace built for the call. Allocates: for tests, evaluation
@@ -292,8 +347,43 @@ class Mlp {
   }
 
  private:
+  // The pass itself, on ws.input_; with `dropout`, hidden layer outputs go through ws.masks_.
+  Eigen::Map<const Matrix<T>> run_forward(Workspace& ws, bool dropout, const char* what) const {
+    check_workspace(ws, what);
+    require(ws.input_batch_ >= 1, "nn::Mlp::{}: the workspace has no input; call ws.input(batch) first", what);
+    const Index batch = ws.input_batch_;
+    ws.dropout_ = dropout;
+    for (std::size_t l = 0; l < offsets_.size(); ++l) {
+      const Index in = widths_[l], out = widths_[l + 1];
+      const Linear<const T> linear = layer(static_cast<Index>(l));
+      T* z = ws.activation_data(l + 1);
+      detail::affine(out, batch, in, linear.parameter_data(), ws.input_data(l), linear.bias().data(), z, ws.gemm_);
+      nn::activate(activation(static_cast<Index>(l)), std::span<T>(z, static_cast<std::size_t>(out * batch)));
+      if (dropout && l + 1 < offsets_.size()) {
+        Eigen::Map<Matrix<T>> dropped(ws.dropped_.data() + ws.offsets_[l + 1], out, batch);
+        dropped = Eigen::Map<const Matrix<T>>(z, out, batch);
+        apply_masks(ws, l + 1, batch, dropped.data());
+      }
+    }
+    ws.batch_ = batch;
+    ws.owner_ = this;
+    return ws.output();
+  }
+
+  // values (width of layer `layer` x batch) *= mask / (1 - p) when the recorded pass has
+  // dropout and `layer` is hidden; nothing otherwise.
+  void apply_masks(const Workspace& ws, std::size_t layer, Index batch, T* values) const {
+    if (!ws.dropout_ || layer + 1 >= widths_.size()) return;
+    Index row = 0;
+    for (std::size_t h = 1; h < layer; ++h) row += widths_[h];
+    const T scale = T(1) / static_cast<T>(1 - config_.dropout);
+    Eigen::Map<Matrix<T>> v(values, widths_[layer], batch);
+    v = v.cwiseProduct(ws.masks_.block(row, 0, widths_[layer], batch) * scale);
+  }
+
   void check_workspace(const Workspace& ws, const char* what) const {
-    require(ws.widths_ == widths_, "nn::Mlp::{}: the workspace was made for another network shape", what);
+    require(ws.widths_ == widths_ && ws.masks_.rows() == mask_rows(),
+            "nn::Mlp::{}: the workspace was made for another network shape (or dropout setting)", what);
   }
 
   void check_tape(const Workspace& ws, const char* what) const {
@@ -324,12 +414,13 @@ class Mlp {
     for (std::size_t l = offsets_.size(); l-- > 0;) {
       const Index in = widths_[l], out = widths_[l + 1];
       const auto n = static_cast<std::size_t>(out * batch);
+      apply_masks(ws, l + 1, batch, g);
       nn::multiply_derivative(activation(static_cast<Index>(l)), std::span<const T>(ws.activation_data(l + 1), n),
                               std::span<T>(g, n));
       if (grad != nullptr) {
         T* grad_w = grad + offsets_[l];
         // dW += dz x^T; db += dz summed over the batch.
-        detail::gemm_add<false, true>(out, in, batch, g, ws.activation_data(l), grad_w, ws.gemm_);
+        detail::gemm_add<false, true>(out, in, batch, g, ws.input_data(l), grad_w, ws.gemm_);
         Eigen::Map<Vector<T>>(grad_w + out * in, out) += Eigen::Map<const Matrix<T>>(g, out, batch).rowwise().sum();
       }
       if (l > 0 || input_grad != nullptr) {
@@ -359,14 +450,15 @@ class Mlp {
     for (std::size_t l = 0; l < offsets_.size(); ++l) {
       const Index in = widths_[l], out_width = widths_[l + 1];
       const Linear<const T> direction(in, out_width, tangent.data() + offsets_[l]);
-      detail::affine(out_width, batch, in, direction.parameter_data(), ws.activation_data(l),
-                     direction.bias().data(), t_out, ws.gemm_);
+      detail::affine(out_width, batch, in, direction.parameter_data(), ws.input_data(l), direction.bias().data(),
+                     t_out, ws.gemm_);
       if (t_in != nullptr) {
         detail::gemm_add<false, false>(out_width, batch, in, parameters_.data() + offsets_[l], t_in, t_out, ws.gemm_);
       }
       const auto n = static_cast<std::size_t>(out_width * batch);
       nn::multiply_derivative(activation(static_cast<Index>(l)), std::span<const T>(ws.activation_data(l + 1), n),
                               std::span<T>(t_out, n));
+      apply_masks(ws, l + 1, batch, t_out);
       t_in = t_out;
       std::swap(t_out, spare);
     }

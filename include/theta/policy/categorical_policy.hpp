@@ -46,12 +46,17 @@ class CategoricalPolicy {
   [[nodiscard]] Index action_rows() const noexcept { return 1; }
   [[nodiscard]] Index n_actions() const noexcept { return net_.outputs(); }
 
+  /// Rows of the dropout masks `act` writes and `evaluate` takes (0 without dropout).
+  [[nodiscard]] Index mask_rows() const noexcept { return net_.mask_rows(); }
+
   /// Samples (or, if `deterministic`, takes the most probable) actions for a batch of
   /// observations (obs_dim x B), writing their indices (1 x B) and log-probabilities (B).
+  /// With dropout, a sampled action comes from a training-mode pass whose masks are drawn
+  /// from `rng` first; a deterministic one from the evaluation-mode pass.
   void act(const Eigen::Ref<const Matrix<T>>& obs, Rng& rng, bool deterministic, Eigen::Ref<Matrix<T>> actions,
            Eigen::Ref<Vector<T>> log_probs) {
     const Index batch = obs.cols();
-    act_dist_.set_logits(net_.forward(obs, act_ws_));
+    act_dist_.set_logits(deterministic ? net_.forward(obs, act_ws_) : net_.forward(obs, act_ws_, rng));
     std::span<std::int64_t> index(act_index_.data(), static_cast<std::size_t>(batch));
     if (deterministic) {
       act_dist_.mode(index);
@@ -62,16 +67,43 @@ class CategoricalPolicy {
     for (Index b = 0; b < batch; ++b) actions(0, b) = static_cast<T>(index[static_cast<std::size_t>(b)]);
   }
 
+  /// A sampling `act` that also writes the dropout masks it drew (`mask_rows()` x B; nothing
+  /// without dropout), for `evaluate` to recompute the same pass.
+  void act(const Eigen::Ref<const Matrix<T>>& obs, Rng& rng, Eigen::Ref<Matrix<T>> actions,
+           Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Matrix<T>> masks) {
+    detail::check_masks(masks, mask_rows(), obs.cols(), "CategoricalPolicy::act");
+    act(obs, rng, /*deterministic=*/false, actions, log_probs);
+    masks = act_ws_.masks();
+  }
+
   /// Records a pass on a training batch and writes log pi(a|s) and the entropy per sample.
+  /// A network with dropout needs the acting masks: use the overload that takes them.
   void evaluate(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
                 Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Vector<T>> entropy) {
-    const Index batch = obs.cols();
+    require(mask_rows() == 0, "CategoricalPolicy::evaluate: the network has dropout; pass the masks drawn when acting");
     train_dist_.set_logits(net_.forward(obs, train_ws_));
+    record(actions, log_probs, entropy);
+  }
+
+  /// As above, recomputing the training-mode pass with the masks `act` drew.
+  void evaluate(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
+                const Eigen::Ref<const Matrix<T>>& masks, Eigen::Ref<Vector<T>> log_probs,
+                Eigen::Ref<Vector<T>> entropy) {
+    detail::check_masks(masks, mask_rows(), obs.cols(), "CategoricalPolicy::evaluate");
+    train_dist_.set_logits(net_.forward(obs, train_ws_, masks));
+    record(actions, log_probs, entropy);
+  }
+
+ private:
+  void record(const Eigen::Ref<const Matrix<T>>& actions, Eigen::Ref<Vector<T>> log_probs,
+              Eigen::Ref<Vector<T>> entropy) {
+    const Index batch = actions.cols();
     for (Index b = 0; b < batch; ++b) train_index_[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(actions(0, b));
     train_dist_.log_prob(train_indices(batch), log_probs);
     train_dist_.entropy(entropy);
   }
 
+ public:
   /// Adds the gradient of sum_b (dlogp_b log pi_b + dentropy_b H_b) for the recorded pass.
   void backward(const Eigen::Ref<const Vector<T>>& dlog_prob, const Eigen::Ref<const Vector<T>>& dentropy) {
     const Index batch = train_dist_.batch_size();

@@ -44,12 +44,16 @@ class GaussianPolicy {
   }
 
   [[nodiscard]] Index action_rows() const noexcept { return net_.outputs(); }
+  /// Rows of the dropout masks `act` writes and `evaluate` takes (0 without dropout).
+  [[nodiscard]] Index mask_rows() const noexcept { return net_.mask_rows(); }
 
   /// Samples a = mean + exp(log_std) * noise (or the mean, if `deterministic`) for obs_dim x B
-  /// observations, writing the actions (act_dim x B) and their log-probabilities (B).
+  /// observations, writing the actions (act_dim x B) and their log-probabilities (B). With
+  /// dropout, a sampled action comes from a training-mode pass whose masks are drawn from
+  /// `rng` first; a deterministic one from the evaluation-mode pass.
   void act(const Eigen::Ref<const Matrix<T>>& obs, Rng& rng, bool deterministic, Eigen::Ref<Matrix<T>> actions,
            Eigen::Ref<Vector<T>> log_probs) {
-    act_dist_.set(net_.forward(obs, act_ws_), log_std_);
+    act_dist_.set(deterministic ? net_.forward(obs, act_ws_) : net_.forward(obs, act_ws_, rng), log_std_);
     if (deterministic) {
       act_dist_.mode(actions);
     } else {
@@ -58,15 +62,43 @@ class GaussianPolicy {
     act_dist_.log_prob(actions, log_probs);
   }
 
+  /// A sampling `act` that also writes the dropout masks it drew (`mask_rows()` x B; nothing
+  /// without dropout), for `evaluate` to recompute the same pass.
+  void act(const Eigen::Ref<const Matrix<T>>& obs, Rng& rng, Eigen::Ref<Matrix<T>> actions,
+           Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Matrix<T>> masks) {
+    detail::check_masks(masks, mask_rows(), obs.cols(), "GaussianPolicy::act");
+    act(obs, rng, /*deterministic=*/false, actions, log_probs);
+    masks = act_ws_.masks();
+  }
+
   /// Records a pass on a training batch and writes log pi(a|s) and the entropy per sample.
+  /// A network with dropout needs the acting masks: use the overload that takes them.
   void evaluate(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
                 Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Vector<T>> entropy) {
+    require(mask_rows() == 0, "GaussianPolicy::evaluate: the network has dropout; pass the masks drawn when acting");
     train_dist_.set(net_.forward(obs, train_ws_), log_std_);
+    record(actions, log_probs, entropy);
+  }
+
+  /// As above, recomputing the training-mode pass with the masks `act` drew.
+  void evaluate(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
+                const Eigen::Ref<const Matrix<T>>& masks, Eigen::Ref<Vector<T>> log_probs,
+                Eigen::Ref<Vector<T>> entropy) {
+    detail::check_masks(masks, mask_rows(), obs.cols(), "GaussianPolicy::evaluate");
+    train_dist_.set(net_.forward(obs, train_ws_, masks), log_std_);
+    record(actions, log_probs, entropy);
+  }
+
+ private:
+  void record(const Eigen::Ref<const Matrix<T>>& actions, Eigen::Ref<Vector<T>> log_probs,
+              Eigen::Ref<Vector<T>> entropy) {
     train_dist_.log_prob(actions, log_probs);
     train_dist_.entropy(entropy);
-    batch_ = obs.cols();
+    batch_ = actions.cols();
     train_actions_.leftCols(batch_) = actions;
   }
+
+ public:
 
   /// Adds the gradient of sum_b (dlogp_b log pi_b + dentropy_b H_b) for the recorded pass.
   void backward(const Eigen::Ref<const Vector<T>>& dlog_prob, const Eigen::Ref<const Vector<T>>& dentropy) {

@@ -33,6 +33,10 @@ struct NetworkConfig {
   std::vector<Index> hidden = {64, 64};              ///< hidden widths (SB3's default net_arch)
   nn::Activation activation = nn::Activation::tanh;  ///< after every hidden layer
   Init init = Init::orthogonal;                      ///< weight initialisation
+  /// Dropout probability after every hidden activation in training passes (0: off). Only
+  /// REINFORCE's actor takes it: it keeps the masks drawn when acting and recomputes its
+  /// update with them (see docs/algorithms/reinforce.md).
+  double dropout = 0.0;
 };
 
 namespace detail {
@@ -45,7 +49,8 @@ nn::Mlp<T> make_network(const NetworkConfig& config, Index inputs, Index outputs
                                .hidden = config.hidden,
                                .outputs = outputs,
                                .hidden_activation = config.activation,
-                               .output_activation = nn::Activation::identity});
+                               .output_activation = nn::Activation::identity,
+                               .dropout = config.dropout});
   switch (config.init) {
     case Init::orthogonal:
       nn::init_orthogonal(net, std::sqrt(2.0), head_gain, rng);
@@ -58,6 +63,19 @@ nn::Mlp<T> make_network(const NetworkConfig& config, Index inputs, Index outputs
       break;
   }
   return net;
+}
+
+/// Names a dropout mask matrix of the wrong shape: `rows` (the policy's mask_rows()) x `batch`.
+template <class Derived>
+void check_masks(const Eigen::MatrixBase<Derived>& masks, Index rows, Index batch, const char* who) {
+  require(masks.rows() == rows && masks.cols() == batch, "{}: dropout masks must be {} x {}, got {} x {}", who, rows,
+          batch, masks.rows(), masks.cols());
+}
+
+/// Rejects dropout for a network whose training passes cannot reuse acting masks.
+inline void forbid_dropout(const NetworkConfig& config, const char* who) {
+  require<ConfigError>(config.dropout == 0, "{}: dropout is not supported here (only REINFORCE's actor), got {}", who,
+                       config.dropout);
 }
 
 }  // namespace detail

@@ -68,6 +68,7 @@ class SquashedGaussianPolicy {
         grad_mean_a_(act_dim, max_train_batch),
         grad_log_std_a_(act_dim, max_train_batch),
         grad_out_(2 * act_dim, max_train_batch) {
+    detail::forbid_dropout(config, "SquashedGaussianPolicy");
     require<ConfigError>(act_dim >= 1, "SquashedGaussianPolicy: act_dim must be >= 1, got {}", act_dim);
     // Size the distributions once for full batches, so later `set` calls only copy.
     act_dist_.set(Matrix<T>::Zero(act_dim, max_act_batch), Matrix<T>::Zero(act_dim, max_act_batch));

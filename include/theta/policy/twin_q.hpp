@@ -45,6 +45,7 @@ class TwinQ {
         target_ws_{q_[0].make_workspace(max_batch), q_[1].make_workspace(max_batch)},
         input_grad_(obs_dim + act_dim, max_batch),
         obs_dim_(obs_dim) {
+    detail::forbid_dropout(config, "TwinQ");
     require<ConfigError>(obs_dim >= 1 && act_dim >= 1, "TwinQ: obs_dim and act_dim must be >= 1, got {} and {}",
                          obs_dim, act_dim);
     target_[0].zero_grad();

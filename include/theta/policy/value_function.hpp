@@ -24,7 +24,9 @@ class ValueFunction {
   ValueFunction(Index obs_dim, const NetworkConfig& config, Index max_act_batch, Index max_train_batch, Rng& rng)
       : net_(detail::make_network<T>(config, obs_dim, 1, 1.0, rng)),
         act_ws_(net_.make_workspace(max_act_batch)),
-        train_ws_(net_.make_workspace(max_train_batch)) {}
+        train_ws_(net_.make_workspace(max_train_batch)) {
+    detail::forbid_dropout(config, "ValueFunction");
+  }
 
   /// Values of a batch (obs_dim x B, B <= max_act_batch) into `out` (B).
   void predict(const Eigen::Ref<const Matrix<T>>& obs, Eigen::Ref<Vector<T>> out) {

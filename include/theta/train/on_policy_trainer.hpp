@@ -222,7 +222,7 @@ class OnPolicyTrainer {
     for (; t < buffer.n_steps(); ++t) {
       auto obs_t = buffer.observations(t);
       obs_t = obs_;
-      policy.act(obs_t, act_rng_, /*deterministic=*/false, buffer.actions(t), buffer.log_probs(t));
+      policy.act(obs_t, act_rng_, buffer.actions(t), buffer.log_probs(t), buffer.masks(t));
       if constexpr (Algo::has_critic) algo_.values(obs_t, buffer.values(t));
       else buffer.values(t).setZero();
 
