@@ -1,7 +1,9 @@
 // REINFORCE on CartPole-v1 as PyTorch's example (examples/reinforcement_learning/reinforce.py):
 // one environment, one episode per update, gamma 0.99, Adam lr 1e-2, one hidden layer of 128
-// ReLU units with PyTorch's default initialisation, returns normalised per episode. (The
-// example's dropout layer is left out: theta's networks have none.)
+// ReLU units with PyTorch's default initialisation and dropout 0.6, returns normalised per
+// episode. Like the example, training episodes end only when the pole falls (or after 9,999
+// steps, the example's loop bound): it reads `terminated` alone from Gymnasium's step. The
+// evaluation plays CartPole-v1 with its 500-step limit.
 //
 //   ./build/release/examples/reinforce_cartpole [--steps N] [--seed S] [--csv run.csv]
 // ctest-expect: solved: yes
@@ -24,7 +26,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
   const theta::reinforce::Config config{
-      .n_steps = 500,  // the longest CartPole-v1 episode
+      .n_steps = 9'999,  // the longest training episode
       .gamma = 0.99,
       .learning_rate = 1e-2,
       .normalize_returns = true,
@@ -36,8 +38,11 @@ int main(int argc, char** argv) {
   };
 
   // ---- 2. Environment and trainer
+  // Copy 0 trains with the example's 9,999-step bound; copy 1 (= n_envs) is the evaluation
+  // copy, CartPole-v1.
   using Env = theta::TimeLimit<theta::CartPole>;
-  theta::OnPolicyTrainer<Env, theta::reinforce::Reinforce> trainer(config);
+  theta::OnPolicyTrainer<Env, theta::reinforce::Reinforce> trainer(
+      config, [](std::size_t i) { return Env(theta::CartPole{}, i == 0 ? 9'999 : 500); });
 
   // ---- 3. Train; stop once a deterministic evaluation reaches the 500-step cap
   theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 500.0};

@@ -139,8 +139,12 @@ RunResult trpo_pendulum(const Scenario& s, std::uint64_t seed, const RunOptions&
 }
 
 RunResult reinforce_cartpole(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
+  // The example reads only `terminated` from Gymnasium's step, so its training episodes run
+  // past CartPole-v1's 500-step limit until the pole falls or its loop ends at 9,999 steps.
+  // Training copy 0 has that limit; the evaluation copy (index n_envs = 1) is CartPole-v1.
+  const auto make = [](std::size_t i) { return CartPoleV1(CartPole{}, i == 0 ? 9'999 : 500); };
   OnPolicyTrainer<CartPoleV1, reinforce::Reinforce> trainer(reinforce::Config{
-      .n_steps = 500,            // one env; an update per episode (up to 500 steps)
+      .n_steps = 9'999,          // one env; an update per episode (up to 9,999 steps)
       .gamma = 0.99,             // gamma 0.99
       .learning_rate = 1e-2,     // Adam lr 1e-2
       .normalize_returns = true, // returns normalised per episode
@@ -148,7 +152,7 @@ RunResult reinforce_cartpole(const Scenario& s, std::uint64_t seed, const RunOpt
                 .init = Init::torch_default,
                 .dropout = 0.6},           // one 128-unit hidden layer, dropout 0.6, PyTorch init
       .seed = seed,
-  });
+  }, make);
   return run_trainer(trainer, s, seed, options, 10'000);
 }
 

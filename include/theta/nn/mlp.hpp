@@ -28,7 +28,9 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -265,10 +267,16 @@ class Mlp {
     check_workspace(ws, "forward");
     require(x.rows() == inputs(), "nn::Mlp::forward: x must have {} rows, got {}", inputs(), x.rows());
     ws.input(x.cols()) = x;
+    // Two draws per 64 random bits: a unit is dropped when its 32-bit half is below p 2^32
+    // (probability p to within 2^-32).
     const double p = config_.dropout;
-    auto masks = ws.masks_.leftCols(x.cols());
-    for (Index b = 0; b < masks.cols(); ++b) {
-      for (Index r = 0; r < masks.rows(); ++r) masks(r, b) = rng.uniform() < p ? T(0) : T(1);
+    const auto threshold = static_cast<std::uint64_t>(std::ldexp(p, 32));
+    T* m = ws.masks_.data();
+    const Index n = ws.masks_.rows() * x.cols();  // the first columns, contiguous
+    for (Index k = 0; k < n; k += 2) {
+      const std::uint64_t bits = rng.next();
+      m[k] = (bits & 0xffffffffu) < threshold ? T(0) : T(1);
+      if (k + 1 < n) m[k + 1] = (bits >> 32) < threshold ? T(0) : T(1);
     }
     return run_forward(ws, p > 0, "forward");
   }
