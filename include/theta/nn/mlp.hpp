@@ -432,9 +432,8 @@ class Mlp {
         Eigen::Map<Vector<T>>(grad_w + out * in, out) += Eigen::Map<const Matrix<T>>(g, out, batch).rowwise().sum();
       }
       if (l > 0 || input_grad != nullptr) {
-        // dx = W^T dz.
-        Eigen::Map<Matrix<T>>(other, in, batch).setZero();
-        detail::gemm_add<true, false>(in, batch, out, parameters_.data() + offsets_[l], g, other, ws.gemm_);
+        // dx = W^T dz, written without clearing dx first.
+        detail::gemm_set<true, false>(in, batch, out, parameters_.data() + offsets_[l], g, other, ws.gemm_);
         std::swap(g, other);
       }
     }

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cmath>
+#include <limits>
 
 using theta::Index;
 using theta::nn::detail::gemm_add;
@@ -12,21 +14,42 @@ using theta::nn::detail::GemmBuffers;
 
 namespace {
 
+// C += op(A) op(B) (gemm_add), C = op(A) op(B) (gemm_set, on a C of NaN that must never be
+// read) and C = b 1^T + op(A) op(B) (the bias start, also on NaN), against Eigen's product.
 template <bool TA, bool TB, class T>
 void check_shape(Index rows, Index cols, Index depth, GemmBuffers<T>& buffers, theta::Rng& rng) {
   using M = theta::Matrix<T>;
-  M a(TA ? depth : rows, TA ? rows : depth), b(TB ? cols : depth, TB ? depth : cols), c(rows, cols);
-  for (auto* m : {&a, &b, &c}) {
+  using V = theta::Vector<T>;
+  using Start = theta::nn::detail::Start<T>;
+  M a(TA ? depth : rows, TA ? rows : depth), b(TB ? cols : depth, TB ? depth : cols), c0(rows, cols);
+  V bias(rows);
+  for (auto* m : {&a, &b, &c0}) {
     for (Index k = 0; k < m->size(); ++k) m->data()[k] = rng.normal<T>();
   }
+  for (Index k = 0; k < rows; ++k) bias[k] = rng.normal<T>();
   const M op_a = TA ? M(a.transpose()) : a;
   const M op_b = TB ? M(b.transpose()) : b;
-  const M expected = c + op_a * op_b;
-  gemm_add<TA, TB>(rows, cols, depth, a.data(), b.data(), c.data(), buffers);
-  INFO(rows << " x " << cols << " x " << depth << ", transpose " << TA << TB);
+  const M product = op_a * op_b;
   // Sums of `depth` products of N(0,1) entries: rounding grows like sqrt(depth) eps.
   const T tol = std::numeric_limits<T>::epsilon() * T(8) * std::sqrt(static_cast<T>(depth)) * T(4);
-  CHECK(((c - expected).cwiseAbs().array() / (T(1) + expected.cwiseAbs().array())).maxCoeff() <= tol);
+  for (const auto mode : {Start::Mode::add, Start::Mode::zero, Start::Mode::bias}) {
+    INFO(rows << " x " << cols << " x " << depth << ", transpose " << TA << TB << ", start "
+              << static_cast<int>(mode));
+    M c = mode == Start::Mode::add ? c0 : M::Constant(rows, cols, std::numeric_limits<T>::quiet_NaN());
+    M expected = product;
+    if (mode == Start::Mode::add) {
+      expected += c0;
+      gemm_add<TA, TB>(rows, cols, depth, a.data(), b.data(), c.data(), buffers);
+    } else if (mode == Start::Mode::zero) {
+      theta::nn::detail::gemm_set<TA, TB>(rows, cols, depth, a.data(), b.data(), c.data(), buffers);
+    } else {
+      expected.colwise() += bias;
+      theta::nn::detail::gemm<TA, TB>(rows, cols, depth, a.data(), b.data(), c.data(), buffers,
+                                      Start{.mode = mode, .bias = bias.data()});
+    }
+    REQUIRE(c.allFinite());
+    CHECK(((c - expected).cwiseAbs().array() / (T(1) + expected.cwiseAbs().array())).maxCoeff() <= tol);
+  }
 }
 
 template <class T>
@@ -59,7 +82,7 @@ void check_all(GemmBuffers<T>& buffers) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("gemm_add matches Eigen's product on every dispatch path", "[unit]", float, double) {
+TEMPLATE_TEST_CASE("gemm_add, gemm_set and a bias start match Eigen's product on every dispatch path", "[unit]", float, double) {
   SECTION("with buffers reserved for the largest shape") {
     GemmBuffers<TestType> buffers;
     buffers.reserve(300, 300, 300);
@@ -77,8 +100,9 @@ TEMPLATE_TEST_CASE("affine writes b + W x whatever Z held, on both paths", "[uni
   using V = theta::Vector<TestType>;
   theta::Rng rng(12);
   GemmBuffers<TestType> buffers;
-  // Depth <= 8 takes the one-pass kernel (with and without a packet tail of rows), deeper
-  // layers the broadcast + GEMM path.
+  // Depth <= 8 takes the small-depth kernel (with and without a packet tail of rows), rows
+  // in whole packets the register-blocked one (129: a second depth block), the others
+  // broadcast b and add the product.
   for (const auto& [rows, cols, depth] : std::array<std::array<Index, 3>, 7>{
            {{64, 256, 4}, {19, 7, 1}, {3, 5, 8}, {1, 9, 3}, {64, 256, 64}, {5, 1, 9}, {64, 256, 129}}}) {
     INFO(rows << " x " << cols << " x " << depth);

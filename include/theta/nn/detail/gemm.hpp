@@ -85,12 +85,44 @@ class BorrowedBlocking : public Eigen::internal::level3_blocking<T, T> {
   }
 };
 
+/// What C starts from before a product is added: its current values (C += op(A) op(B)), zero
+/// (C = op(A) op(B)) or a bias broadcast over the columns (C = b 1^T + op(A) op(B)). The
+/// kernels that write C in one pass start their accumulators from it, so nothing clears or
+/// broadcasts C first.
+template <class T>
+struct Start {
+  enum class Mode { add, zero, bias };
+  Mode mode = Mode::add;
+  const T* bias = nullptr;  ///< rows entries, for Mode::bias
+
+  [[nodiscard]] bool overwrites() const noexcept { return mode != Mode::add; }
+  /// The starting value of C(i, j) given C's column j.
+  [[nodiscard]] T value(const T* cj, Index i) const noexcept {
+    return mode == Mode::add ? cj[i] : mode == Mode::bias ? bias[i] : T(0);
+  }
+};
+
 namespace thin {
 
 template <class T>
 using Packet = typename Eigen::internal::packet_traits<T>::type;
 template <class T>
 inline constexpr Index kLanes = Eigen::internal::unpacket_traits<Packet<T>>::size;
+
+/// The packet of `start` at rows [i, i + lanes) of C's column `cj`.
+template <class P, class T>
+EIGEN_ALWAYS_INLINE P start_packet(const Start<T>& start, const T* cj, Index i) {
+  using namespace Eigen::internal;
+  switch (start.mode) {
+    case Start<T>::Mode::add:
+      return ploadu<P>(cj + i);
+    case Start<T>::Mode::bias:
+      return ploadu<P>(start.bias + i);
+    case Start<T>::Mode::zero:
+      break;
+  }
+  return pset1<P>(T(0));
+}
 
 /// Calls `f(std::integral_constant<Index, N>{})` with N = n, for 1 <= n <= Max, so the
 /// kernels unroll their short loops and keep their accumulators in registers.
@@ -105,12 +137,11 @@ void with_constant(Index n, F&& f) {
   }
 }
 
-/// C (rows x cols) += A (rows x Depth, column-major) op(B), Depth small: each column of C
-/// is loaded once, gets Depth fused multiply-adds per packet and is stored. With `bias`
-/// (rows entries), C = bias + A op(B) instead, and C is only written.
+/// C (rows x cols) = start + A (rows x Depth, column-major) op(B), Depth small: each column
+/// of C is started once, gets Depth fused multiply-adds per packet and is stored.
 /// op(B)(p, j) is b[p + j Depth], or b[j + p cols] when `TransposeB`.
 template <Index Depth, bool TransposeB, class T>
-void small_depth(Index rows, Index cols, const T* a, const T* b, T* c, const T* bias = nullptr) {
+void small_depth(Index rows, Index cols, const T* a, const T* b, T* c, Start<T> start) {
   using namespace Eigen::internal;
   using P = Packet<T>;
   constexpr Index lanes = kLanes<T>;
@@ -120,13 +151,14 @@ void small_depth(Index rows, Index cols, const T* a, const T* b, T* c, const T* 
     for (Index p = 0; p < Depth; ++p) bj[p] = TransposeB ? b[j + p * cols] : b[p + j * Depth];
     T* cj = c + j * rows;
     for (Index i = 0; i < vector_rows; i += lanes) {
-      P acc = ploadu<P>(bias != nullptr ? bias + i : cj + i);
+      P acc = start_packet<P>(start, cj, i);
       for (Index p = 0; p < Depth; ++p) acc = pmadd(ploadu<P>(a + i + p * rows), pset1<P>(bj[p]), acc);
       pstoreu(cj + i, acc);
     }
     for (Index i = vector_rows; i < rows; ++i) {
-      if (bias != nullptr) cj[i] = bias[i];
-      for (Index p = 0; p < Depth; ++p) cj[i] += a[i + p * rows] * bj[p];
+      T v = start.value(cj, i);
+      for (Index p = 0; p < Depth; ++p) v += a[i + p * rows] * bj[p];
+      cj[i] = v;
     }
   }
 }
@@ -255,17 +287,17 @@ void transpose_into(Index rows, Index depth, const T* src, T* dst) {
 }
 
 /// Register tile of the blocked kernel: Packets packets of rows x Cols columns of C, kept in
-/// registers while p runs over [k_begin, k_end). op(A) column-major (lda = rows), op(B)(p, j)
-/// is b[p + j depth] or, with `TransposeB`, b[j + p cols].
+/// registers while p runs over [k_begin, k_end), started from `start`. op(A) column-major
+/// (lda = rows), op(B)(p, j) is b[p + j depth] or, with `TransposeB`, b[j + p cols].
 template <Index Packets, Index Cols, bool TransposeB, class T>
 EIGEN_ALWAYS_INLINE void register_tile(Index rows, Index cols, Index depth, Index i0, Index j0, Index k_begin,
-                                       Index k_end, const T* a, const T* b, T* c) {
+                                       Index k_end, const T* a, const T* b, T* c, const Start<T>& start) {
   using namespace Eigen::internal;
   using P = Packet<T>;
   constexpr Index lanes = kLanes<T>;
   P acc[Packets][Cols];
   for (Index r = 0; r < Cols; ++r) {
-    for (Index q = 0; q < Packets; ++q) acc[q][r] = ploadu<P>(c + i0 + q * lanes + (j0 + r) * rows);
+    for (Index q = 0; q < Packets; ++q) acc[q][r] = start_packet<P>(start, c + (j0 + r) * rows, i0 + q * lanes);
   }
   for (Index p = k_begin; p < k_end; ++p) {
     P av[Packets];
@@ -280,14 +312,14 @@ EIGEN_ALWAYS_INLINE void register_tile(Index rows, Index cols, Index depth, Inde
   }
 }
 
-/// C (rows x cols) += A B with A column-major in place (no packing) and op(B) read by
+/// C (rows x cols) = start + A B with A column-major in place (no packing) and op(B) read by
 /// broadcasts: register tiles of kTilePackets packets x kTileCols columns (24 accumulators
 /// with 32 vector registers, 12 with 16), the depth in blocks that keep A's slice in L1.
 /// Rows must be a multiple of the packet size. For the 64- and 256-wide layers of RL
 /// networks this runs at 200-213 GFLOP/s where Eigen's packed 48 x 4 kernel runs at 127-147
 /// (docs/nn.md), and it packs nothing.
 template <bool TransposeB, class T>
-void register_blocked(Index rows, Index cols, Index depth, const T* a, const T* b, T* c) {
+void register_blocked(Index rows, Index cols, Index depth, const T* a, const T* b, T* c, Start<T> start) {
   constexpr Index lanes = kLanes<T>;
   constexpr bool many_registers = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32;
   constexpr Index tile_packets = many_registers ? 4 : 2;
@@ -297,6 +329,7 @@ void register_blocked(Index rows, Index cols, Index depth, const T* a, const T* 
   const Index vector_rows = rows - rows % lanes;
   for (Index k0 = 0; k0 < depth; k0 += depth_block) {
     const Index k1 = std::min(depth, k0 + depth_block);
+    const Start<T> block_start = k0 == 0 ? start : Start<T>{};  // later depth blocks add to C
     Index i = 0;
     for (; i < vector_rows; ) {
       const Index packets = std::min<Index>(tile_packets, (vector_rows - i) / lanes);
@@ -304,11 +337,11 @@ void register_blocked(Index rows, Index cols, Index depth, const T* a, const T* 
         constexpr Index MP = decltype(mp)::value;
         Index j = 0;
         for (; j + tile_cols <= cols; j += tile_cols) {
-          register_tile<MP, tile_cols, TransposeB>(rows, cols, depth, i, j, k0, k1, a, b, c);
+          register_tile<MP, tile_cols, TransposeB>(rows, cols, depth, i, j, k0, k1, a, b, c, block_start);
         }
         if (j < cols) {
           with_constant<tile_cols - 1>(cols - j, [&](auto nr) {
-            register_tile<MP, decltype(nr)::value, TransposeB>(rows, cols, depth, i, j, k0, k1, a, b, c);
+            register_tile<MP, decltype(nr)::value, TransposeB>(rows, cols, depth, i, j, k0, k1, a, b, c, block_start);
           });
         }
       });
@@ -319,7 +352,7 @@ void register_blocked(Index rows, Index cols, Index depth, const T* a, const T* 
       for (Index r = vector_rows; r < rows; ++r) {
         T sum = 0;
         for (Index p = k0; p < k1; ++p) sum += a[r + p * rows] * (TransposeB ? b[j + p * cols] : b[p + j * depth]);
-        c[r + j * rows] += sum;
+        c[r + j * rows] = block_start.value(c + j * rows, r) + sum;
       }
     }
   }
@@ -327,13 +360,26 @@ void register_blocked(Index rows, Index cols, Index depth, const T* a, const T* 
 
 }  // namespace thin
 
-/// C += op(A) op(B) for column-major operands with tight leading dimensions: op(A) is
+/// C = start + op(A) op(B) for column-major operands with tight leading dimensions: op(A) is
 /// rows x depth, op(B) depth x cols, C rows x cols with leading dimension `rows`. A is stored
 /// rows x depth (or depth x rows when `TransposeA`), B depth x cols (or cols x depth).
+/// `gemm_add`, `gemm_set` and `affine` below name the three starts.
 template <bool TransposeA, bool TransposeB, Real T>
-void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c, GemmBuffers<T>& buffers) {
+void gemm(Index rows, Index cols, Index depth, const T* a, const T* b, T* c, GemmBuffers<T>& buffers, Start<T> start) {
   using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
-  if (rows == 0 || cols == 0 || depth == 0) return;
+  if (rows == 0 || cols == 0) return;
+  // The paths that cannot start from `start` get C set to it first, then add to it.
+  const auto set_start = [&] {
+    if (start.mode == Start<T>::Mode::zero) {
+      Eigen::Map<Matrix<T>>(c, rows, cols).setZero();
+    } else if (start.mode == Start<T>::Mode::bias) {
+      Eigen::Map<Matrix<T>>(c, rows, cols).colwise() = Eigen::Map<const Vector<T>>(start.bias, rows);
+    }
+  };
+  if (depth == 0) {
+    set_start();
+    return;
+  }
   const auto op_a = [&] {
     if constexpr (TransposeA) {
       return ConstMatrixMap(a, depth, rows).transpose();
@@ -351,6 +397,7 @@ void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c,
 
   // Tiny products: Eigen's own threshold for its coefficient-based product (no packing).
   if (rows + cols + depth < EIGEN_GEMM_TO_COEFFBASED_THRESHOLD) {
+    set_start();
     Eigen::Map<Matrix<T>>(c, rows, cols).noalias() += op_a().lazyProduct(op_b());
     return;
   }
@@ -358,10 +405,12 @@ void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c,
   // (or column of op(B)) and of C is contiguous, so GEMV reads and writes in place and never
   // copies to a temporary.
   if (cols == 1) {
+    set_start();
     Eigen::Map<Vector<T>>(c, rows).noalias() += op_a() * Eigen::Map<const Vector<T>>(b, depth);
     return;
   }
   if (rows == 1) {
+    set_start();
     Eigen::Map<Vector<T>>(c, cols).noalias() += op_b().transpose() * Eigen::Map<const Vector<T>>(a, depth);
     return;
   }
@@ -376,23 +425,26 @@ void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c,
       columns = buffers.a();
     }
     thin::with_constant<kSmallDepth>(depth, [&](auto d) {
-      thin::small_depth<decltype(d)::value, TransposeB>(rows, cols, columns, b, c);
+      thin::small_depth<decltype(d)::value, TransposeB>(rows, cols, columns, b, c, start);
     });
     return;
   }
   if constexpr (TransposeB) {
     if (rows <= kFewRows) {
+      set_start();
       thin::with_constant<kFewRows>(rows, [&](auto r) {
         thin::few_rows_outer<decltype(r)::value, TransposeA>(cols, depth, a, b, c);
       });
       return;
     }
     if (!TransposeA && cols <= kFewCols) {
+      set_start();
       thin::with_constant<kFewCols>(cols, [&](auto k) { thin::few_cols_outer<decltype(k)::value>(rows, depth, a, b, c); });
       return;
     }
   } else {
     if (rows <= kFewRows && (TransposeA || fits_copy)) {
+      set_start();
       const T* a_rows = a;  // op(A)'s rows, each contiguous
       if constexpr (!TransposeA) {
         Eigen::Map<Matrix<T>>(buffers.a(), depth, rows) = op_a().transpose();
@@ -404,6 +456,7 @@ void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c,
     // A few columns (a small batch, as when acting in a few environments): GEMV per column
     // reads A in place, where GEMM would pack all of it first.
     if (cols <= kFewRows) {
+      set_start();
       for (Index j = 0; j < cols; ++j) {
         Eigen::Map<Vector<T>>(c + j * rows, rows).noalias() += op_a() * Eigen::Map<const Vector<T>>(b + j * depth, depth);
       }
@@ -419,10 +472,11 @@ void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c,
       thin::transpose_into(rows, depth, a, buffers.a());
       columns = buffers.a();
     }
-    thin::register_blocked<TransposeB>(rows, cols, depth, columns, b, c);
+    thin::register_blocked<TransposeB>(rows, cols, depth, columns, b, c, start);
     return;
   }
 
+  set_start();
   using Product = Eigen::internal::general_matrix_matrix_product<
       Index, T, TransposeA ? Eigen::RowMajor : Eigen::ColMajor, false, T,
       TransposeB ? Eigen::RowMajor : Eigen::ColMajor, false, Eigen::ColMajor, 1>;
@@ -437,19 +491,29 @@ void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c,
                blocking, nullptr);
 }
 
+/// C += op(A) op(B) (see `gemm`).
+template <bool TransposeA, bool TransposeB, Real T>
+void gemm_add(Index rows, Index cols, Index depth, const T* a, const T* b, T* c, GemmBuffers<T>& buffers) {
+  gemm<TransposeA, TransposeB>(rows, cols, depth, a, b, c, buffers, Start<T>{});
+}
+
+/// C = op(A) op(B): C is only written (a backward pass's dx = W^T dz, without clearing dx).
+template <bool TransposeA, bool TransposeB, Real T>
+void gemm_set(Index rows, Index cols, Index depth, const T* a, const T* b, T* c, GemmBuffers<T>& buffers) {
+  gemm<TransposeA, TransposeB>(rows, cols, depth, a, b, c, buffers, Start<T>{.mode = Start<T>::Mode::zero});
+}
+
 /// Z = b 1^T + W X (an affine layer on a batch): W rows x depth, X depth x cols, b rows
-/// entries, all column-major and tight. A small depth writes Z in one pass; otherwise the
-/// bias is broadcast and the product accumulated onto it.
+/// entries, all column-major and tight; the kernels start from the bias, so Z is only written.
+/// A depth <= kSmallDepth takes the small-depth kernel for every batch, one column included.
 template <Real T>
 void affine(Index rows, Index cols, Index depth, const T* w, const T* x, const T* bias, T* z, GemmBuffers<T>& buffers) {
+  const Start<T> start{.mode = Start<T>::Mode::bias, .bias = bias};
   if (depth >= 1 && depth <= kSmallDepth) {
-    thin::with_constant<kSmallDepth>(depth, [&](auto d) {
-      thin::small_depth<decltype(d)::value, false>(rows, cols, w, x, z, bias);
-    });
+    thin::with_constant<kSmallDepth>(depth, [&](auto d) { thin::small_depth<decltype(d)::value, false>(rows, cols, w, x, z, start); });
     return;
   }
-  Eigen::Map<Matrix<T>>(z, rows, cols).colwise() = Eigen::Map<const Vector<T>>(bias, rows);
-  gemm_add<false, false>(rows, cols, depth, w, x, z, buffers);
+  gemm<false, false>(rows, cols, depth, w, x, z, buffers, start);
 }
 
 }  // namespace theta::nn::detail
