@@ -402,13 +402,20 @@ TEST_CASE("Mlp: misuse of a workspace is an error that says what is wrong", "[un
 namespace {
 
 // The training-mode output with given masks, in plain Eigen from the layer views: every hidden
-// activation times mask / (1 - p).
-Eigen::MatrixXd masked_reference(const Mlp<double>& net, const Eigen::MatrixXd& x, const Eigen::MatrixXd& masks) {
+// activation times mask / (1 - p). `nearest`, if given, gets the smallest |pre-activation| of
+// the ReLU/ELU layers (their kinks) under these masks.
+Eigen::MatrixXd masked_reference(const Mlp<double>& net, const Eigen::MatrixXd& x, const Eigen::MatrixXd& masks,
+                                 double* nearest = nullptr) {
   const double scale = 1.0 / (1.0 - net.config().dropout);
   Eigen::MatrixXd a = x;
   Index row = 0;
+  if (nearest != nullptr) *nearest = 1e300;
   for (Index l = 0; l < net.num_layers(); ++l) {
     a = (net.layer(l).weight() * a).colwise() + net.layer(l).bias();
+    const Activation f = net.activation(l);
+    if (nearest != nullptr && (f == Activation::relu || f == Activation::elu)) {
+      *nearest = std::min(*nearest, a.cwiseAbs().minCoeff());
+    }
     theta::nn::activate(net.activation(l), std::span<double>(a.data(), static_cast<std::size_t>(a.size())));
     if (l + 1 < net.num_layers()) {
       a = a.cwiseProduct(masks.middleRows(row, a.rows()) * scale);
@@ -442,14 +449,19 @@ TEST_CASE("Mlp dropout: masked passes match plain Eigen and central finite diffe
     Rng rng(300 + s);
     theta::nn::init_xavier_uniform(net, rng, 1.5);
     for (Index k = 0; k < net.num_parameters(); ++k) net.parameters()[k] += 0.1 * rng.normal();
-    Eigen::MatrixXd x = normal_matrix(shape.inputs, shape.batch, rng);
-    while (smallest_kink_distance(net, x) < 1e-3) x = normal_matrix(shape.inputs, shape.batch, rng);
-    const Eigen::MatrixXd cotangent = normal_matrix(shape.outputs, shape.batch, rng);
-
-    // Sampled masks, then the same pass recomputed from them in another workspace.
+    // Sampled masks, then the same pass recomputed from them in another workspace. Inputs and
+    // masks are redrawn until no ReLU pre-activation under the masks is within 1e-3 of its
+    // kink, where a finite difference would straddle it.
     auto ws = net.make_workspace(shape.batch);
-    const Eigen::MatrixXd y = net.forward(x, ws, rng);
-    const Eigen::MatrixXd masks = ws.masks();
+    Eigen::MatrixXd x, y, masks;
+    double nearest = 0;
+    while (nearest < 1e-3) {
+      x = normal_matrix(shape.inputs, shape.batch, rng);
+      y = net.forward(x, ws, rng);
+      masks = ws.masks();
+      masked_reference(net, x, masks, &nearest);
+    }
+    const Eigen::MatrixXd cotangent = normal_matrix(shape.outputs, shape.batch, rng);
     REQUIRE(masks.rows() == hidden_units);
     REQUIRE(masks.cols() == shape.batch);
     REQUIRE((masks.array() == 0 || masks.array() == 1).all());
@@ -532,5 +544,7 @@ TEST_CASE("Mlp dropout: masks are kept at rate 1 - p, evaluation passes have non
                       Catch::Contains("MlpConfig::dropout must be in [0, 1), got -0.1"));
   REQUIRE_THROWS_WITH(net.forward(x, ws, Matrix<float>::Ones(127, 500)),
                       Catch::Contains("masks must be 128 x 500, got 127 x 500"));
+  REQUIRE_THROWS_WITH(net.forward(x, ws, Matrix<float>::Constant(128, 500, 2.5f)),
+                      Catch::Contains("masks must hold 0 (dropped) or 1 (kept)"));
   REQUIRE_THROWS_WITH(net.forward(x, plain_ws), Catch::Contains("another network shape (or dropout setting)"));
 }

@@ -5,6 +5,7 @@
 #include "support/toy_envs.hpp"
 
 #include <cmath>
+#include <limits>
 
 using theta::test::Corridor;
 using theta::test::Drift;
@@ -95,8 +96,9 @@ TEST_CASE("Configs are validated with messages that name the field", "[unit]") {
   REQUIRE_THROWS_WITH(Reinforce({.n_envs = 4}, env), Catch::Contains("reinforce::Config::n_envs must be 1"));
   // Only REINFORCE keeps the acting dropout masks for its update.
   const theta::NetworkConfig dropout{.hidden = {8}, .dropout = 0.5};
-  REQUIRE_THROWS_WITH(Ppo({.actor = dropout}, env), Catch::Contains("actor.dropout must be 0 here, got 0.5"));
-  REQUIRE_THROWS_WITH(Trpo({.actor = dropout}, env), Catch::Contains("actor.dropout must be 0 here, got 0.5"));
+  REQUIRE_THROWS_WITH(Ppo({.actor = dropout}, env), Catch::Contains("ppo::Config::actor.dropout must be 0, got 0.5"));
+  REQUIRE_THROWS_WITH(Trpo({.actor = dropout}, env), Catch::Contains("trpo::Config::actor.dropout must be 0, got 0.5"));
+  REQUIRE_THROWS_WITH(A2c({.actor = dropout}, env), Catch::Contains("a2c::Config::actor.dropout must be 0, got 0.5"));
   REQUIRE_THROWS_WITH(A2c({.critic = dropout}, env), Catch::Contains("ValueFunction: dropout is not supported"));
 }
 
@@ -117,6 +119,31 @@ TEST_CASE("REINFORCE with dropout differentiates the policy that acted: its acti
   theta::Vector<float> logp(n), ent(n);
   policy.evaluate(buffer.observations().leftCols(n), buffer.actions().leftCols(n), masks, logp, ent);
   REQUIRE((logp - buffer.log_probs().head(n)).cwiseAbs().maxCoeff() < 1e-6f);
+}
+
+TEST_CASE("REINFORCE's update uses the acting masks: its loss is the one of the stored log-probabilities", "[unit]") {
+  theta::OnPolicyTrainer<DiscreteEnv, theta::reinforce::Reinforce> trainer(
+      {.n_steps = 10, .actor = {.hidden = {16}, .dropout = 0.6}, .seed = 3}, DiscreteEnv(Corridor{}, 10));
+  trainer.collect();
+  auto& algo = trainer.algorithm();
+  auto& buffer = algo.buffer();
+  const theta::Index n = buffer.size();
+  REQUIRE(n >= 2);
+  // The example's weights: returns normalised by their unbiased std plus float's epsilon.
+  Eigen::VectorXd w = buffer.advantages().head(n).cast<double>();
+  const double mean = w.mean();
+  const double std = std::sqrt((w.array() - mean).square().sum() / static_cast<double>(n - 1));
+  w = (w.array() - mean) / (std + std::numeric_limits<float>::epsilon());
+  const double expected = -w.dot(buffer.log_probs().head(n).cast<double>());
+  // The same loss with other masks is far off, so the check below tells them apart.
+  const theta::Matrix<float> flipped = 1.0f - buffer.masks().leftCols(n).array();
+  theta::Vector<float> logp(n), ent(n);
+  algo.policy().evaluate(buffer.observations().leftCols(n), buffer.actions().leftCols(n), flipped, logp, ent);
+  REQUIRE(std::abs(-w.dot(logp.cast<double>()) - expected) > 1e-3);
+
+  theta::LogRecord record;
+  algo.update(1.0, record);
+  CHECK(std::abs(record.get("train/policy_loss") - expected) < 1e-5);
 }
 
 TEST_CASE("Collection stores raw actions, clips only for the environment, and bootstraps truncations", "[unit]") {

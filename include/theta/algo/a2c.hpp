@@ -82,7 +82,7 @@ class A2c {
 
   A2c(const Config& config, const SpaceInfo& space, Rng& rng)
       : config_((validate(config), config)),
-        policy_(detail::make_policy<Policy>(space, config.actor, config.log_std_init, config.n_envs,
+        policy_(detail::make_policy<Policy>("a2c", space, config.actor, config.log_std_init, config.n_envs,
                                             config.n_steps * config.n_envs, rng)),
         critic_(space.obs_dim, config.critic, config.n_envs, config.n_steps * config.n_envs, rng),
         buffer_(config.n_steps, config.n_envs, space.obs_dim, policy_.action_rows()),

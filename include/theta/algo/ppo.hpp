@@ -103,7 +103,7 @@ class Ppo {
 
   Ppo(const Config& config, const SpaceInfo& space, Rng& rng)
       : config_((validate(config), config)),
-        policy_(detail::make_policy<Policy>(space, config.actor, config.log_std_init, config.n_envs, config.batch_size, rng)),
+        policy_(detail::make_policy<Policy>("ppo", space, config.actor, config.log_std_init, config.n_envs, config.batch_size, rng)),
         critic_(space.obs_dim, config.critic, config.n_envs, config.batch_size, rng),
         buffer_(config.n_steps, config.n_envs, space.obs_dim, policy_.action_rows()),
         optimizers_(policy_, &critic_, AdamConfig{.lr = config.learning_rate(1.0), .eps = config.adam_eps}),

@@ -78,7 +78,7 @@ class Reinforce {
 
   Reinforce(const Config& config, const SpaceInfo& space, Rng& rng)
       : config_((validate(config), config)),
-        policy_(detail::make_policy<Policy>(space, config.actor, config.log_std_init, 1, config.n_steps, rng,
+        policy_(detail::make_policy<Policy>("reinforce", space, config.actor, config.log_std_init, 1, config.n_steps, rng,
                                             /*keeps_masks=*/true)),
         baseline_(space.obs_dim, config.critic, 1, config.n_steps, rng),
         buffer_(config.n_steps, 1, space.obs_dim, policy_.action_rows(), policy_.mask_rows()),

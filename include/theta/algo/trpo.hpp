@@ -97,7 +97,7 @@ class Trpo {
 
   Trpo(const Config& config, const SpaceInfo& space, Rng& rng)
       : config_((validate(config), config)),
-        policy_(detail::make_policy<Policy>(space, config.actor, config.log_std_init, config.n_envs,
+        policy_(detail::make_policy<Policy>("trpo", space, config.actor, config.log_std_init, config.n_envs,
                                             config.n_steps * config.n_envs, rng)),
         critic_(space.obs_dim, config.critic, config.n_envs, config.batch_size, rng),
         buffer_(config.n_steps, config.n_envs, space.obs_dim, policy_.action_rows()),

@@ -293,7 +293,10 @@ class Mlp {
     require(masks.rows() == mask_rows() && masks.cols() == x.cols(),
             "nn::Mlp::forward: masks must be {} x {}, got {} x {}", mask_rows(), x.cols(), masks.rows(), masks.cols());
     ws.input(x.cols()) = x;
-    ws.masks_.leftCols(x.cols()) = masks;
+    auto kept = ws.masks_.leftCols(x.cols());
+    kept = masks;
+    require((kept.array() == T(0) || kept.array() == T(1)).all(),
+            "nn::Mlp::forward: masks must hold 0 (dropped) or 1 (kept); the scaling by 1 / (1 - p) is the network's");
     return run_forward(ws, config_.dropout > 0, "forward");
   }
 

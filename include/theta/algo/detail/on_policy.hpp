@@ -31,15 +31,16 @@ struct SpaceInfo {
 namespace detail {
 
 /// Builds the policy type's actor: a categorical head for discrete spaces, a Gaussian with a
-/// learned log-std for continuous ones. `keeps_masks`: the algorithm recomputes its update
-/// with the dropout masks drawn when acting, so the actor may have dropout.
+/// learned log-std for continuous ones. `algorithm` names the config in errors; `keeps_masks`:
+/// the algorithm recomputes its update with the dropout masks drawn when acting, so the actor
+/// may have dropout.
 template <class Policy>
-Policy make_policy(const SpaceInfo& space, const NetworkConfig& network, double log_std_init, Index act_batch,
-                   Index train_batch, Rng& rng, bool keeps_masks = false) {
+Policy make_policy(const char* algorithm, const SpaceInfo& space, const NetworkConfig& network, double log_std_init,
+                   Index act_batch, Index train_batch, Rng& rng, bool keeps_masks = false) {
   require<ConfigError>(network.dropout == 0 || keeps_masks,
-                       "on-policy: actor.dropout must be 0 here, got {}: only REINFORCE keeps the acting dropout masks "
-                       "for its update",
-                       network.dropout);
+                       "{}::Config::actor.dropout must be 0, got {}: only REINFORCE keeps the acting dropout masks for "
+                       "its update",
+                       algorithm, network.dropout);
   if constexpr (Policy::is_discrete) {
     require<ConfigError>(space.n_actions >= 1, "on-policy: a discrete policy needs n_actions >= 1, got {}", space.n_actions);
     return Policy(space.obs_dim, space.n_actions, network, act_batch, train_batch, rng);

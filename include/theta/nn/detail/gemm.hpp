@@ -1,6 +1,7 @@
 #pragma once
-/// \file Private: C += op(A) op(B) for the products of a network pass, allocation-free, on
-/// the kernel that suits the shape (docs/nn.md has the table):
+/// \file Private: C = start + op(A) op(B) for the products of a network pass, where the start
+/// is C itself, zero or a bias (`Start`), allocation-free, on the kernel that suits the shape
+/// (docs/nn.md has the table):
 ///
 /// - Eigen's coefficient-based product for tiny shapes, GEMV for one row or one column;
 /// - thin kernels for a depth <= 8, 1-4 rows or (for dW) <= 8 columns, and GEMV per column for
@@ -95,7 +96,6 @@ struct Start {
   Mode mode = Mode::add;
   const T* bias = nullptr;  ///< rows entries, for Mode::bias
 
-  [[nodiscard]] bool overwrites() const noexcept { return mode != Mode::add; }
   /// The starting value of C(i, j) given C's column j.
   [[nodiscard]] T value(const T* cj, Index i) const noexcept {
     return mode == Mode::add ? cj[i] : mode == Mode::bias ? bias[i] : T(0);
@@ -347,7 +347,8 @@ void register_blocked(Index rows, Index cols, Index depth, const T* a, const T* 
       });
       i += packets * lanes;
     }
-    // Rows short of a packet: scalar.
+    // Rows short of a packet: scalar (gemm sends only whole packets here; this keeps the
+    // kernel right for any row count).
     for (Index j = 0; j < cols; ++j) {
       for (Index r = vector_rows; r < rows; ++r) {
         T sum = 0;
