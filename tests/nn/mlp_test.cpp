@@ -198,6 +198,35 @@ double loss(const Mlp<double>& net, const Eigen::MatrixXd& x, const Eigen::Matri
   return (net.predict(x).array() * cotangent.array()).sum();
 }
 
+// The largest relative error of `gradient` (the analytic dL/dtheta of `net`) against central
+// differences of `loss_of(net)` with step h, one parameter at a time.
+template <class Loss>
+double parameter_fd_error(const Mlp<double>& net, const Eigen::VectorXd& gradient, Loss loss_of, double h) {
+  double worst = 0;
+  for (Index k = 0; k < net.num_parameters(); ++k) {
+    Mlp<double> plus = net, minus = net;
+    plus.parameters()[k] += h;
+    minus.parameters()[k] -= h;
+    const double fd = (loss_of(plus) - loss_of(minus)) / (2 * h);
+    worst = std::max(worst, std::abs(fd - gradient[k]) / std::max(1.0, std::abs(fd)));
+  }
+  return worst;
+}
+
+// The same for dL/dx against central differences of `loss_of(x)`, one input entry at a time.
+template <class Loss>
+double input_fd_error(const Eigen::MatrixXd& x, const Eigen::MatrixXd& input_grad, Loss loss_of, double h) {
+  double worst = 0;
+  for (Index k = 0; k < x.size(); ++k) {
+    Eigen::MatrixXd xp = x, xm = x;
+    xp.data()[k] += h;
+    xm.data()[k] -= h;
+    const double fd = (loss_of(xp) - loss_of(xm)) / (2 * h);
+    worst = std::max(worst, std::abs(fd - input_grad.data()[k]) / std::max(1.0, std::abs(fd)));
+  }
+  return worst;
+}
+
 Eigen::MatrixXd normal_matrix(Index rows, Index cols, Rng& rng) {
   Eigen::MatrixXd m(rows, cols);
   for (Index k = 0; k < m.size(); ++k) m.data()[k] = rng.normal();
@@ -246,27 +275,10 @@ TEST_CASE("Mlp backward and JVP agree with central finite differences in double"
     Eigen::MatrixXd input_grad(shape.inputs, shape.batch);
     net.backward(ws, cotangent, input_grad);
 
-    // Parameter gradients, one coordinate at a time.
-    double worst = 0;
-    for (Index k = 0; k < net.num_parameters(); ++k) {
-      Mlp<double> plus = net, minus = net;
-      plus.parameters()[k] += h;
-      minus.parameters()[k] -= h;
-      const double fd = (loss(plus, x, cotangent) - loss(minus, x, cotangent)) / (2 * h);
-      worst = std::max(worst, std::abs(fd - net.gradients()[k]) / std::max(1.0, std::abs(fd)));
-    }
-    CHECK(worst <= tol);
-
-    // Input gradients.
-    worst = 0;
-    for (Index k = 0; k < x.size(); ++k) {
-      Eigen::MatrixXd xp = x, xm = x;
-      xp.data()[k] += h;
-      xm.data()[k] -= h;
-      const double fd = (loss(net, xp, cotangent) - loss(net, xm, cotangent)) / (2 * h);
-      worst = std::max(worst, std::abs(fd - input_grad.data()[k]) / std::max(1.0, std::abs(fd)));
-    }
-    CHECK(worst <= tol);
+    // Parameter gradients, one coordinate at a time, then input gradients.
+    CHECK(parameter_fd_error(net, net.gradients(), [&](const Mlp<double>& m) { return loss(m, x, cotangent); }, h) <=
+          tol);
+    CHECK(input_fd_error(x, input_grad, [&](const Eigen::MatrixXd& in) { return loss(net, in, cotangent); }, h) <= tol);
 
     // JVP along a random parameter direction, then along parameters and inputs together.
     const Eigen::VectorXd v = normal_matrix(net.num_parameters(), 1, rng);
@@ -479,24 +491,8 @@ TEST_CASE("Mlp dropout: masked passes match plain Eigen and central finite diffe
     const auto masked_loss = [&](const Mlp<double>& m, const Eigen::MatrixXd& in) {
       return (masked_reference(m, in, masks).array() * cotangent.array()).sum();
     };
-    double worst = 0;
-    for (Index k = 0; k < net.num_parameters(); ++k) {
-      Mlp<double> plus = net, minus = net;
-      plus.parameters()[k] += h;
-      minus.parameters()[k] -= h;
-      const double fd = (masked_loss(plus, x) - masked_loss(minus, x)) / (2 * h);
-      worst = std::max(worst, std::abs(fd - net.gradients()[k]) / std::max(1.0, std::abs(fd)));
-    }
-    CHECK(worst <= tol);
-    worst = 0;
-    for (Index k = 0; k < x.size(); ++k) {
-      Eigen::MatrixXd xp = x, xm = x;
-      xp.data()[k] += h;
-      xm.data()[k] -= h;
-      const double fd = (masked_loss(net, xp) - masked_loss(net, xm)) / (2 * h);
-      worst = std::max(worst, std::abs(fd - input_grad.data()[k]) / std::max(1.0, std::abs(fd)));
-    }
-    CHECK(worst <= tol);
+    CHECK(parameter_fd_error(net, net.gradients(), [&](const Mlp<double>& m) { return masked_loss(m, x); }, h) <= tol);
+    CHECK(input_fd_error(x, input_grad, [&](const Eigen::MatrixXd& in) { return masked_loss(net, in); }, h) <= tol);
 
     // JVP through the masks, and its adjoint identity with vjp.
     const Eigen::VectorXd v = normal_matrix(net.num_parameters(), 1, rng);

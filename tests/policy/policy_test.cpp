@@ -24,6 +24,16 @@ Mat random_matrix(Index rows, Index cols, theta::Rng& rng) {
   return m;
 }
 
+// A policy on 3-dimensional observations with 4 actions (or 2 dimensions), batches of 10.
+template <class Policy>
+Policy make_policy(const NetworkConfig& config, theta::Rng& rng) {
+  if constexpr (Policy::is_discrete) {
+    return Policy(3, 4, config, 10, 10, rng);
+  } else {
+    return Policy(3, 2, config, 0.1, 10, 10, rng);
+  }
+}
+
 // Central differences of f over a flat parameter vector set through `set`.
 Vec numerical_gradient(const std::function<double()>& f, Vec params, const std::function<void(const Vec&)>& set) {
   Vec g(params.size());
@@ -191,13 +201,7 @@ TEMPLATE_TEST_CASE("KL from the snapshot is 0 at the snapshot and positive after
                    (CategoricalPolicy<double>), (GaussianPolicy<double>)) {
   theta::Rng rng(8);
   const NetworkConfig config{.hidden = {6}};
-  auto policy = [&] {
-    if constexpr (TestType::is_discrete) {
-      return TestType(3, 4, config, 10, 10, rng);
-    } else {
-      return TestType(3, 2, config, 0.1, 10, 10, rng);
-    }
-  }();
+  auto policy = make_policy<TestType>(config, rng);
   policy.network().parameters() = Vec::Random(policy.network().num_parameters());
   const Mat obs = random_matrix(3, 10, rng);
   Mat actions(policy.action_rows(), 10);
@@ -220,13 +224,7 @@ TEMPLATE_TEST_CASE("Policies with dropout: act keeps its masks and evaluate reco
                    (CategoricalPolicy<double>), (GaussianPolicy<double>)) {
   theta::Rng rng(21);
   const NetworkConfig config{.hidden = {16, 8}, .activation = theta::nn::Activation::relu, .dropout = 0.5};
-  auto policy = [&] {
-    if constexpr (TestType::is_discrete) {
-      return TestType(3, 4, config, 10, 10, rng);
-    } else {
-      return TestType(3, 2, config, 0.1, 10, 10, rng);
-    }
-  }();
+  auto policy = make_policy<TestType>(config, rng);
   policy.network().parameters() = Vec::Random(policy.network().num_parameters());
   REQUIRE(policy.mask_rows() == 24);
   const Mat obs = random_matrix(3, 10, rng);
