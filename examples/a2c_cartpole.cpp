@@ -22,21 +22,24 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
-  const theta::a2c::Config config{
+  const theta::OnPolicyConfig trainer_config{
       .n_envs = 8,
       .n_steps = 5,
       .gamma = 0.99,
       .gae_lambda = 1.0,
+      .total_steps = total_steps,
+      .seed = seed,
+  };
+  const theta::a2c::Config config{
       .learning_rate = 7e-4,
       .ent_coef = 0.0,
       .vf_coef = 0.5,
       .max_grad_norm = 0.5,
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer
   using Env = theta::TimeLimit<theta::CartPole>;
-  theta::OnPolicyTrainer<Env, theta::a2c::A2c> trainer(config);
+  theta::OnPolicyTrainer<Env, theta::a2c::A2c> trainer(trainer_config, config);
 
   // ---- 3. Train (stop early once a deterministic evaluation reaches the 500 cap)
   theta::EvalCallback eval{.every_steps = 25'000, .episodes = 20, .stop_at_reward = 500.0};

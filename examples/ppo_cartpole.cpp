@@ -22,11 +22,15 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
-  const theta::ppo::Config config{
+  const theta::OnPolicyConfig trainer_config{
       .n_envs = 8,
       .n_steps = 32,
       .gamma = 0.98,
       .gae_lambda = 0.8,
+      .total_steps = total_steps,
+      .seed = seed,
+  };
+  const theta::ppo::Config config{
       .batch_size = 256,
       .n_epochs = 20,
       .learning_rate = theta::Schedule::linear(1e-3, 0.0),
@@ -34,12 +38,11 @@ int main(int argc, char** argv) {
       .ent_coef = 0.0,
       .actor = {.hidden = {64, 64}, .activation = theta::nn::Activation::tanh},
       .critic = {.hidden = {64, 64}, .activation = theta::nn::Activation::tanh},
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer
   using Env = theta::TimeLimit<theta::CartPole>;  // CartPole-v1: 500-step limit
-  theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(config);
+  theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
 
   // ---- 3. Train, with a progress bar (and a CSV for plotting if asked)
   theta::ProgressBar bar(total_steps);

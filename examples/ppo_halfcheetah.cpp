@@ -36,11 +36,18 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
   const theta::NetworkConfig tanh_64_64{.hidden = {64, 64}, .activation = theta::nn::Activation::tanh};
-  const theta::ppo::Config config{
+  const theta::OnPolicyConfig trainer_config{
       .n_envs = 1,
       .n_steps = 2048,
       .gamma = 0.99,
       .gae_lambda = 0.95,
+      .total_steps = total_steps,
+      .normalize_observations = true,  // clipped at 10
+      .normalize_rewards = true,
+      .reward_clip = 10.0,
+      .seed = seed,
+  };
+  const theta::ppo::Config config{
       .batch_size = 64,  // 2048 / 32 minibatches
       .n_epochs = 10,
       .learning_rate = theta::Schedule::linear(3e-4, 0.0),
@@ -57,17 +64,13 @@ int main(int argc, char** argv) {
       .actor = tanh_64_64,
       .critic = tanh_64_64,
       .log_std_init = 0.0,
-      .normalize_observations = true,  // clipped at 10
-      .normalize_rewards = true,
-      .reward_clip = 10.0,
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer: one model shared by the training and evaluation copies
   using Env = theta::TimeLimit<theta::mujoco::HalfCheetah>;  // HalfCheetah-v5: 1000-step limit
   const theta::mujoco::ModelPtr model = theta::mujoco::load_model(assets / theta::mujoco::HalfCheetah::model_file);
   theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(
-      config, [&model](std::size_t) { return Env(theta::mujoco::HalfCheetah(model)); });
+      trainer_config, config, {}, [&model](std::size_t) { return Env(theta::mujoco::HalfCheetah(model)); });
 
   // ---- 3. Train
   theta::TrainingResult result;

@@ -29,11 +29,16 @@ int main(int argc, char** argv) {
   }
   const theta::NetworkConfig relu_64_64{
       .hidden = {64, 64}, .activation = theta::nn::Activation::relu, .init = theta::Init::torch_default};
-  const theta::ppo::Config config{
+  const theta::OnPolicyConfig trainer_config{
       .n_envs = 4,
       .n_steps = 1024,
       .gamma = 0.9,
       .gae_lambda = 0.95,
+      .total_steps = total_steps,
+      .normalize_observations = true,
+      .seed = seed,
+  };
+  const theta::ppo::Config config{
       .batch_size = 256,
       .n_epochs = 2,
       .learning_rate = 1e-3,
@@ -45,13 +50,11 @@ int main(int argc, char** argv) {
       .actor = relu_64_64,
       .critic = relu_64_64,
       .log_std_init = std::log(2.0),  // std 2.0 at the start
-      .normalize_observations = true,
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer
   using Env = theta::TimeLimit<theta::Pendulum>;  // Pendulum-v1: 200-step limit
-  theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(config);
+  theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
 
   // ---- 3. Train
   theta::TrainingResult result;

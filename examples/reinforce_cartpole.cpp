@@ -25,16 +25,19 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
-  const theta::reinforce::Config config{
+  const theta::OnPolicyConfig trainer_config{
       .n_steps = 9'999,  // the longest training episode
       .gamma = 0.99,
+      .total_steps = total_steps,
+      .seed = seed,
+  };
+  const theta::reinforce::Config config{
       .learning_rate = 1e-2,
       .normalize_returns = true,
       .actor = {.hidden = {128},
                 .activation = theta::nn::Activation::relu,
                 .init = theta::Init::torch_default,
                 .dropout = 0.6},  // the example's dropout, with the acting masks reused at the update
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer
@@ -42,7 +45,7 @@ int main(int argc, char** argv) {
   // copy, CartPole-v1.
   using Env = theta::TimeLimit<theta::CartPole>;
   theta::OnPolicyTrainer<Env, theta::reinforce::Reinforce> trainer(
-      config, [](std::size_t i) { return Env(theta::CartPole{}, i == 0 ? 9'999 : 500); });
+      trainer_config, config, {}, [](std::size_t i) { return Env(theta::CartPole{}, i == 0 ? 9'999 : 500); });
 
   // ---- 3. Train; stop once a deterministic evaluation reaches the 500-step cap
   theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 500.0};

@@ -34,9 +34,13 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
+  const theta::OffPolicyConfig trainer_config{
+      .learning_starts = 10'000,  // rl-baselines3-zoo sac.yml, HalfCheetah
+      .total_steps = total_steps,
+      .seed = seed,
+  };
   const theta::sac::Config config{
       .buffer_size = 1'000'000,
-      .learning_starts = 10'000,  // rl-baselines3-zoo sac.yml, HalfCheetah
       .batch_size = 256,
       .gamma = 0.99,
       .tau = 0.005,
@@ -44,13 +48,13 @@ int main(int argc, char** argv) {
       .critic_learning_rate = 3e-4,
       .alpha_learning_rate = 3e-4,
       .learn_alpha = true,  // target entropy: -action_dim = -6 by default
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer: one model shared by the training and evaluation copies
   using Env = theta::TimeLimit<theta::mujoco::HalfCheetah>;  // HalfCheetah-v5: 1000-step limit
   const theta::mujoco::ModelPtr model = theta::mujoco::load_model(assets / theta::mujoco::HalfCheetah::model_file);
-  theta::OffPolicyTrainer<Env> trainer(config, [&model](std::size_t) { return Env(theta::mujoco::HalfCheetah(model)); });
+  theta::OffPolicyTrainer<Env> trainer(trainer_config, config, {},
+                                       [&model](std::size_t) { return Env(theta::mujoco::HalfCheetah(model)); });
 
   // ---- 3. Train
   theta::TrainingResult result;

@@ -36,12 +36,16 @@ int main(int argc, char** argv) {
   }
   const theta::NetworkConfig relu_64_64{
       .hidden = {64, 64}, .activation = theta::nn::Activation::relu, .init = theta::Init::torch_default};
-  const theta::sac::Config config{
-      .buffer_size = 50'000,
+  const theta::OffPolicyConfig trainer_config{
       .learning_starts = 5'000,
       .train_freq = 32,
       .gradient_steps = 32,
       .exploration_correlation = white ? 0.0 : 0.99,  // the exploration this task needs (see above)
+      .total_steps = total_steps,
+      .seed = seed,
+  };
+  const theta::sac::Config config{
+      .buffer_size = 50'000,
       .batch_size = 256,
       .gamma = 0.9999,
       .tau = 0.01,
@@ -49,12 +53,11 @@ int main(int argc, char** argv) {
       .alpha = 0.1,
       .actor = relu_64_64,
       .critic = relu_64_64,
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer
   using Env = theta::TimeLimit<theta::MountainCarContinuous>;  // 999-step limit
-  theta::OffPolicyTrainer<Env> trainer(config);
+  theta::OffPolicyTrainer<Env> trainer(trainer_config, config);
 
   // ---- 3. Train
   theta::TrainingResult result;

@@ -34,13 +34,13 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
+  theta::OffPolicyConfig trainer_config{.learning_starts = 100, .seed = seed};
   theta::sac::Config config;
   if (preset == "rltools") {
     const theta::NetworkConfig relu_64_64{
         .hidden = {64, 64}, .activation = theta::nn::Activation::relu, .init = theta::Init::torch_default};
     config = theta::sac::Config{
         .buffer_size = 10'000,
-        .learning_starts = 100,
         .batch_size = 100,
         .gamma = 0.99,
         .tau = 0.005,
@@ -67,11 +67,11 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "unknown preset '{}' (rltools or zoo)\n", preset);
     return 2;
   }
-  config.seed = seed;
+  trainer_config.total_steps = total_steps;
 
   // ---- 2. Environment and trainer
   using Env = theta::TimeLimit<theta::Pendulum>;  // Pendulum-v1: 200-step limit, never terminates
-  theta::OffPolicyTrainer<Env> trainer(config);
+  theta::OffPolicyTrainer<Env> trainer(trainer_config, config);
 
   // ---- 3. Train
   theta::TrainingResult result;

@@ -77,18 +77,21 @@ int main() {
   Env probe;
   theta::check_environment(probe, 0);
 
-  const theta::ppo::Config config{
+  const std::int64_t steps = 150'000;
+  const theta::OnPolicyConfig trainer_config{
       .n_envs = 8,
       .n_steps = 64,
       .gamma = 0.95,
+      .total_steps = steps,
+      .seed = 7,
+  };
+  const theta::ppo::Config config{
       .batch_size = 128,
       .n_epochs = 10,
       .learning_rate = theta::Schedule::linear(1e-3, 0.0),
       .ent_coef = 0.01,
-      .seed = 7,
   };
-  theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(config);
-  const std::int64_t steps = 150'000;
+  theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
   trainer.learn(steps, theta::ProgressBar(steps));
 
   // The learned policy (deterministic) and the runbook, on the same 500 incidents.
@@ -111,7 +114,7 @@ int main() {
     theta::Matrix<float> action(1, 1);
     theta::Vector<float> log_prob(1);
     theta::Rng unused(0);  // a deterministic action draws nothing
-    trainer.algorithm().policy().act(obs, unused, /*deterministic=*/true, action, log_prob);
+    trainer.actor().act(obs, unused, /*deterministic=*/true, action, log_prob);
     fmt::print("  {:<16} -> {}\n", causes[c], names[static_cast<int>(action(0, 0))]);
   }
   fmt::print("PPO beats the retry rule: {}\n", learned.mean_return > runbook.mean_return ? "yes" : "no");

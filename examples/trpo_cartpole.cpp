@@ -23,11 +23,15 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
-  const theta::trpo::Config config{
+  const theta::OnPolicyConfig trainer_config{
       .n_envs = 2,
       .n_steps = 512,
       .gamma = 0.99,
       .gae_lambda = 0.98,
+      .total_steps = total_steps,
+      .seed = seed,
+  };
+  const theta::trpo::Config config{
       .target_kl = 0.01,
       .cg_damping = 1e-3,
       .cg_max_steps = 15,
@@ -36,12 +40,11 @@ int main(int argc, char** argv) {
       .batch_size = 512,
       .n_critic_updates = 20,
       .learning_rate = 1e-3,
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer
   using Env = theta::TimeLimit<theta::CartPole>;
-  theta::OnPolicyTrainer<Env, theta::trpo::Trpo> trainer(config);
+  theta::OnPolicyTrainer<Env, theta::trpo::Trpo> trainer(trainer_config, config);
 
   // ---- 3. Train
   theta::TrainingResult result;

@@ -27,20 +27,23 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
     if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
   }
-  const theta::trpo::Config config{
+  const theta::OnPolicyConfig trainer_config{
       .n_envs = 2,
       .n_steps = 1024,
       .gamma = 0.9,
       .gae_lambda = 0.95,
+      .total_steps = total_steps,
+      .seed = seed,
+  };
+  const theta::trpo::Config config{
       .target_kl = 0.01,
       .n_critic_updates = 15,
       .learning_rate = 1e-3,
-      .seed = seed,
   };
 
   // ---- 2. Environment and trainer
   using Env = theta::TimeLimit<theta::Pendulum>;
-  theta::OnPolicyTrainer<Env, theta::trpo::Trpo> trainer(config);
+  theta::OnPolicyTrainer<Env, theta::trpo::Trpo> trainer(trainer_config, config);
 
   // ---- 3. Train
   theta::TrainingResult result;

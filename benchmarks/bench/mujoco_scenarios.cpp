@@ -18,12 +18,20 @@ RunResult ppo_halfcheetah(const Scenario& s, std::uint64_t seed, const RunOption
   using Env = TimeLimit<mujoco::HalfCheetah>;
   const mujoco::ModelPtr model = mujoco::load_model(std::filesystem::path(assets) / mujoco::HalfCheetah::model_file);
   const NetworkConfig tanh_64_64{.hidden = {64, 64}, .activation = nn::Activation::tanh};
+  const OnPolicyConfig trainer_config{
+      .n_envs = 1,                                      // 1 env
+      .n_steps = 2048,                                  // x 2048 steps
+      .gamma = 0.99,                                    // gamma 0.99
+      .gae_lambda = 0.95,                               // lambda 0.95
+      .total_steps = s.steps,                           // schedule horizon: the scenario budget
+      .normalize_observations = true,                   // observation normalisation (clip 10)
+      .normalize_rewards = true,                        // reward normalisation
+      .reward_clip = 10.0,                              // (clip 10)
+      .seed = seed,
+  };
   OnPolicyTrainer<Env, ppo::Ppo> trainer(
+      trainer_config,
       ppo::Config{
-          .n_envs = 1,                                      // 1 env
-          .n_steps = 2048,                                  // x 2048 steps
-          .gamma = 0.99,                                    // gamma 0.99
-          .gae_lambda = 0.95,                               // lambda 0.95
           .batch_size = 64,                                 // 32 minibatches
           .n_epochs = 10,                                   // 10 epochs
           .learning_rate = Schedule::linear(3e-4, 0.0),     // lr 3e-4 annealed
@@ -36,12 +44,8 @@ RunResult ppo_halfcheetah(const Scenario& s, std::uint64_t seed, const RunOption
           .max_grad_norm = 0.5,                             // grad-norm 0.5
           .actor = tanh_64_64,                              // 64-64 tanh
           .critic = tanh_64_64,
-          .normalize_observations = true,                   // observation normalisation (clip 10)
-          .normalize_rewards = true,                        // reward normalisation
-          .reward_clip = 10.0,                              // (clip 10)
-          .seed = seed,
       },
-      [&model](std::size_t) { return Env(mujoco::HalfCheetah(model)); });
+      {}, [&model](std::size_t) { return Env(mujoco::HalfCheetah(model)); });
   return run_trainer(trainer, s, seed, options, 100'000);
 }
 

@@ -11,10 +11,14 @@ using PendulumV1 = TimeLimit<Pendulum>;
 RunResult sac_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
   const NetworkConfig relu_64_64{.hidden = {64, 64}, .activation = nn::Activation::relu,
                                  .init = Init::torch_default};  // 64-64 ReLU actor and twin critics
-  OffPolicyTrainer<PendulumV1> trainer(sac::Config{
-      .buffer_size = 10'000,         // holds the whole run
+  const OffPolicyConfig trainer_config{
       .train_freq = 1,               // one gradient step
       .gradient_steps = 1,           // per env step
+      .total_steps = s.steps,        // schedule horizon: the scenario budget
+      .seed = seed,
+  };
+  OffPolicyTrainer<PendulumV1> trainer(trainer_config, sac::Config{
+      .buffer_size = 10'000,         // holds the whole run
       .batch_size = 100,             // batch 100
       .gamma = 0.99,                 // gamma 0.99
       .tau = 0.005,                  // tau 0.005
@@ -27,15 +31,18 @@ RunResult sac_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunO
       .actor = relu_64_64,
       .critic = relu_64_64,
       .log_std = {.bound = LogStdBound::clamp, .min = -20.0, .max = 2.0},  // log-std in [-20, 2]
-      .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 2'000);
 }
 
 RunResult sac_pendulum_zoo(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
-  OffPolicyTrainer<PendulumV1> trainer(sac::Config{
-      .buffer_size = 1'000'000,      // buffer 1M
+  const OffPolicyConfig trainer_config{
       .learning_starts = 100,        // learning starts 100
+      .total_steps = s.steps,        // schedule horizon: the scenario budget
+      .seed = seed,
+  };
+  OffPolicyTrainer<PendulumV1> trainer(trainer_config, sac::Config{
+      .buffer_size = 1'000'000,      // buffer 1M
       .batch_size = 256,             // batch 256
       .gamma = 0.99,                 // gamma 0.99
       .tau = 0.005,                  // tau 0.005
@@ -46,7 +53,6 @@ RunResult sac_pendulum_zoo(const Scenario& s, std::uint64_t seed, const RunOptio
       .target_entropy = -1.0,        // target entropy -1
       .actor = {.hidden = {256, 256}, .activation = nn::Activation::relu, .init = Init::torch_default},   // 256-256
       .critic = {.hidden = {256, 256}, .activation = nn::Activation::relu, .init = Init::torch_default},  // ReLU
-      .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 2'000);
 }

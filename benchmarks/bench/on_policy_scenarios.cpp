@@ -14,11 +14,15 @@ using PendulumV1 = TimeLimit<Pendulum>;
 const NetworkConfig tanh_64_64{.hidden = {64, 64}, .activation = nn::Activation::tanh, .init = Init::orthogonal};
 
 RunResult ppo_cartpole_zoo(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
-  OnPolicyTrainer<CartPoleV1, ppo::Ppo> trainer(ppo::Config{
+  const OnPolicyConfig trainer_config{
       .n_envs = 8,                                      // 8 envs
       .n_steps = 32,                                    // x 32 steps
       .gamma = 0.98,                                    // gamma 0.98
       .gae_lambda = 0.8,                                // lambda 0.8
+      .total_steps = s.steps,                           // schedule horizon: the scenario budget
+      .seed = seed,
+  };
+  OnPolicyTrainer<CartPoleV1, ppo::Ppo> trainer(trainer_config, ppo::Config{
       .batch_size = 256,                                // one minibatch of 256
       .n_epochs = 20,                                   // 20 epochs
       .learning_rate = Schedule::linear(1e-3, 0.0),     // lr 1e-3 annealed linearly to 0
@@ -28,17 +32,20 @@ RunResult ppo_cartpole_zoo(const Scenario& s, std::uint64_t seed, const RunOptio
       .max_grad_norm = 0.5,                             // grad-norm 0.5
       .actor = tanh_64_64,                              // separate 64-64 tanh actor,
       .critic = tanh_64_64,                             // and critic, orthogonal init
-      .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 10'000);
 }
 
 RunResult ppo_cartpole_cleanrl(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
-  OnPolicyTrainer<CartPoleV1, ppo::Ppo> trainer(ppo::Config{
+  const OnPolicyConfig trainer_config{
       .n_envs = 4,                                      // 4 envs
       .n_steps = 128,                                   // x 128 steps
       .gamma = 0.99,                                    // gamma 0.99
       .gae_lambda = 0.95,                               // lambda 0.95
+      .total_steps = s.steps,                           // schedule horizon: the scenario budget
+      .seed = seed,
+  };
+  OnPolicyTrainer<CartPoleV1, ppo::Ppo> trainer(trainer_config, ppo::Config{
       .batch_size = 128,                                // 4 minibatches of 512 / 4
       .n_epochs = 4,                                    // 4 epochs
       .learning_rate = Schedule::linear(2.5e-4, 0.0),   // lr 2.5e-4 annealed
@@ -52,7 +59,6 @@ RunResult ppo_cartpole_cleanrl(const Scenario& s, std::uint64_t seed, const RunO
       .max_grad_norm = 0.5,                             // grad-norm 0.5
       .actor = tanh_64_64,                              // CleanRL's 64-64 tanh agent,
       .critic = tanh_64_64,                             // orthogonal init sqrt(2) / 0.01 / 1
-      .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 25'000);
 }
@@ -60,11 +66,16 @@ RunResult ppo_cartpole_cleanrl(const Scenario& s, std::uint64_t seed, const RunO
 RunResult ppo_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
   const NetworkConfig relu_64_64{.hidden = {64, 64}, .activation = nn::Activation::relu,
                                  .init = Init::torch_default};  // 64-64 ReLU (RLtools' default init)
-  OnPolicyTrainer<PendulumV1, ppo::Ppo> trainer(ppo::Config{
+  const OnPolicyConfig trainer_config{
       .n_envs = 4,                    // 4 envs
       .n_steps = 1024,                // x 1024 steps
       .gamma = 0.9,                   // gamma 0.9
       .gae_lambda = 0.95,             // lambda 0.95
+      .total_steps = s.steps,         // schedule horizon: the scenario budget
+      .normalize_observations = true, // observation normalisation
+      .seed = seed,
+  };
+  OnPolicyTrainer<PendulumV1, ppo::Ppo> trainer(trainer_config, ppo::Config{
       .batch_size = 256,              // minibatch 256
       .n_epochs = 2,                  // 2 epochs
       .learning_rate = 1e-3,          // Adam lr 1e-3
@@ -76,20 +87,22 @@ RunResult ppo_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunO
       .actor = relu_64_64,
       .critic = relu_64_64,
       .log_std_init = std::log(2.0),  // learned state-independent std starting at 2.0
-      .normalize_observations = true, // observation normalisation
-      .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 20'480);
 }
 
 RunResult a2c_cartpole_zoo(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
-  OnPolicyTrainer<CartPoleV1, a2c::A2c> trainer(a2c::Config{
+  const OnPolicyConfig trainer_config{
       .n_envs = 8,              // 8 envs
       .n_steps = 5,             // x 5 steps
       .gamma = 0.99,            // gamma 0.99
       .gae_lambda = 1.0,        // lambda 1
+      .total_steps = s.steps,   // schedule horizon: the scenario budget
+      .seed = seed,
+  };
+  // RMSprop is A2C's default optimizer.
+  OnPolicyTrainer<CartPoleV1, a2c::A2c> trainer(trainer_config, a2c::Config{
       .learning_rate = 7e-4,    // RMSprop lr 7e-4
-      .use_rms_prop = true,
       .rms_prop_alpha = 0.99,   // alpha 0.99
       .rms_prop_eps = 1e-5,     // eps 1e-5
       .ent_coef = 0.0,          // entropy 0
@@ -97,17 +110,20 @@ RunResult a2c_cartpole_zoo(const Scenario& s, std::uint64_t seed, const RunOptio
       .max_grad_norm = 0.5,     // grad-norm 0.5
       .actor = tanh_64_64,      // 64-64 tanh
       .critic = tanh_64_64,
-      .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 25'000);
 }
 
 RunResult trpo_cartpole_zoo(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
-  OnPolicyTrainer<CartPoleV1, trpo::Trpo> trainer(trpo::Config{
+  const OnPolicyConfig trainer_config{
       .n_envs = 2,                          // 2 envs
       .n_steps = 512,                       // x 512 steps
       .gamma = 0.99,                        // gamma 0.99
       .gae_lambda = 0.98,                   // lambda 0.98
+      .total_steps = s.steps,               // schedule horizon: the scenario budget
+      .seed = seed,
+  };
+  OnPolicyTrainer<CartPoleV1, trpo::Trpo> trainer(trainer_config, trpo::Config{
       .target_kl = 0.01,                    // target KL 0.01
       .cg_damping = 1e-3,                   // CG damping 1e-3
       .cg_max_steps = 15,                   // 15 CG steps
@@ -118,22 +134,24 @@ RunResult trpo_cartpole_zoo(const Scenario& s, std::uint64_t seed, const RunOpti
       .learning_rate = 1e-3,                // at lr 1e-3
       .actor = tanh_64_64,                  // 64-64 tanh
       .critic = tanh_64_64,
-      .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 10'240);
 }
 
 RunResult trpo_pendulum(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
-  OnPolicyTrainer<PendulumV1, trpo::Trpo> trainer(trpo::Config{
+  const OnPolicyConfig trainer_config{
       .n_envs = 2,              // 2 envs
       .n_steps = 1024,          // x 1024 steps
       .gamma = 0.9,             // gamma 0.9
       .gae_lambda = 0.95,       // lambda 0.95
+      .total_steps = s.steps,   // schedule horizon: the scenario budget
+      .seed = seed,
+  };
+  OnPolicyTrainer<PendulumV1, trpo::Trpo> trainer(trainer_config, trpo::Config{
       .target_kl = 0.01,        // target KL 0.01
       .n_critic_updates = 15,   // 15 critic updates
       .actor = tanh_64_64,      // 64-64 tanh, no state-dependent exploration
       .critic = tanh_64_64,
-      .seed = seed,
   });
   return run_trainer(trainer, s, seed, options, 10'240);
 }
@@ -143,16 +161,19 @@ RunResult reinforce_cartpole(const Scenario& s, std::uint64_t seed, const RunOpt
   // past CartPole-v1's 500-step limit until the pole falls or its loop ends at 9,999 steps.
   // Training copy 0 has that limit; the evaluation copy (index n_envs = 1) is CartPole-v1.
   const auto make = [](std::size_t i) { return CartPoleV1(CartPole{}, i == 0 ? 9'999 : 500); };
-  OnPolicyTrainer<CartPoleV1, reinforce::Reinforce> trainer(reinforce::Config{
+  const OnPolicyConfig trainer_config{
       .n_steps = 9'999,          // one env; an update per episode (up to 9,999 steps)
-      .gamma = 0.99,             // gamma 0.99
+      .gamma = 0.99,             // gamma 0.99 (Monte-Carlo returns: REINFORCE's estimator)
+      .total_steps = s.steps,    // schedule horizon: the scenario budget
+      .seed = seed,
+  };
+  OnPolicyTrainer<CartPoleV1, reinforce::Reinforce> trainer(trainer_config, reinforce::Config{
       .learning_rate = 1e-2,     // Adam lr 1e-2
       .normalize_returns = true, // returns normalised per episode
       .actor = {.hidden = {128}, .activation = nn::Activation::relu,
                 .init = Init::torch_default,
                 .dropout = 0.6},           // one 128-unit hidden layer, dropout 0.6, PyTorch init
-      .seed = seed,
-  }, make);
+  }, {}, make);
   return run_trainer(trainer, s, seed, options, 10'000);
 }
 

@@ -7,3 +7,4 @@
 #include <theta/algo/reinforce.hpp>
 #include <theta/algo/sac.hpp>
 #include <theta/algo/trpo.hpp>
+#include <theta/algo/update_rule.hpp>

@@ -6,3 +6,4 @@
 #include <theta/nn/init.hpp>
 #include <theta/nn/linear.hpp>
 #include <theta/nn/mlp.hpp>
+#include <theta/nn/trainable.hpp>

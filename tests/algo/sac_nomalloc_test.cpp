@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <utility>
+
 namespace {
 
 using theta::Index;
@@ -15,11 +17,26 @@ using theta::test::Allocations;
 using theta::test::count_allocations;
 
 template <class T>
+using SacOf = theta::sac::Sac<theta::SquashedGaussianPolicy<T>>;
+
+// SAC with theta's default components drawn from `rng` as OffPolicyTrainer draws them: the
+// actor (acting batch 1), then Q_1, then Q_2, then the rule's own streams.
+template <class T>
+SacOf<T> make_sac(const theta::sac::Config& config, Index obs_dim, Index act_dim, theta::Rng& rng) {
+  theta::SquashedGaussianPolicy<T> actor(obs_dim, act_dim, config.actor, config.log_std, /*max_act_batch=*/1,
+                                         config.batch_size, rng);
+  theta::QNetwork<T> q1(obs_dim, act_dim, config.critic, config.batch_size, rng);
+  theta::QNetwork<T> q2(obs_dim, act_dim, config.critic, config.batch_size, rng);
+  return SacOf<T>(config, std::move(actor), {std::move(q1), std::move(q2)}, SacOf<T>::optimizer_config(config), obs_dim,
+                  act_dim, rng);
+}
+
+template <class T>
 void check_update(theta::sac::Config config, Index obs_dim, Index act_dim) {
   INFO("hidden " << config.actor.hidden.front() << ", batch " << config.batch_size << ", "
                  << (sizeof(T) == 4 ? "float" : "double"));
   theta::Rng rng(5);
-  theta::sac::Sac<T> sac(config, obs_dim, act_dim, rng);
+  auto sac = make_sac<T>(config, obs_dim, act_dim, rng);
   theta::Vector<T> obs(obs_dim), next(obs_dim), action(act_dim);
   for (int i = 0; i < 1000; ++i) {
     for (Index d = 0; d < obs_dim; ++d) obs[d] = rng.normal<T>(), next[d] = rng.normal<T>();
@@ -27,7 +44,7 @@ void check_update(theta::sac::Config config, Index obs_dim, Index act_dim) {
     sac.buffer().add(obs, action, rng.normal(), next, i % 50 == 0);
   }
   sac.update(1.0);  // warm-up
-  const theta::Vector<T> before = sac.policy().parameters();
+  const theta::Vector<T> before = sac.actor().parameters();
   const Allocations a = count_allocations([&] {
     for (int i = 0; i < 3; ++i) sac.update(0.5);
   });
@@ -35,8 +52,8 @@ void check_update(theta::sac::Config config, Index obs_dim, Index act_dim) {
   CHECK(a.news == 0);
   // The updates did their work.
   CHECK(sac.updates() == 4);
-  CHECK(sac.policy().parameters() != before);
-  CHECK(sac.policy().parameters().allFinite());
+  CHECK(sac.actor().parameters() != before);
+  CHECK(sac.actor().parameters().allFinite());
 }
 
 }  // namespace
@@ -64,7 +81,7 @@ TEST_CASE("The allocation detectors see a SAC built inside the counted region", 
   // test above could pass with detectors that see nothing.
   theta::Rng rng(1);
   const Allocations a = count_allocations([&] {
-    theta::sac::Sac<float> sac({.buffer_size = 10, .batch_size = 4}, 3, 1, rng);
+    auto sac = make_sac<float>({.buffer_size = 10, .batch_size = 4}, 3, 1, rng);
     CHECK(sac.updates() == 0);
   });
   CHECK(a.news + a.eigen > 0);

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <functional>
+#include <utility>
 
 using theta::Index;
 using theta::test::Json;
@@ -87,9 +88,24 @@ Vec numerical_gradient(const std::function<double()>& f, Params params) {
 
 double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
 
+template <class T>
+using SacOf = theta::sac::Sac<theta::SquashedGaussianPolicy<T>>;
+
+// SAC with theta's default components drawn from `rng` as OffPolicyTrainer draws them: the
+// actor (acting batch 1), then Q_1, then Q_2, then the rule's own streams.
+template <class T>
+SacOf<T> make_sac(const theta::sac::Config& config, Index obs_dim, Index act_dim, theta::Rng& rng) {
+  theta::SquashedGaussianPolicy<T> actor(obs_dim, act_dim, config.actor, config.log_std, /*max_act_batch=*/1,
+                                         config.batch_size, rng);
+  theta::QNetwork<T> q1(obs_dim, act_dim, config.critic, config.batch_size, rng);
+  theta::QNetwork<T> q2(obs_dim, act_dim, config.critic, config.batch_size, rng);
+  return SacOf<T>(config, std::move(actor), {std::move(q1), std::move(q2)}, SacOf<T>::optimizer_config(config), obs_dim,
+                  act_dim, rng);
+}
+
 // A small SAC in double with a replay buffer of random transitions (a quarter terminated).
-theta::sac::Sac<double> small_sac(theta::sac::Config config, theta::Rng& rng, Index obs_dim = 3, Index act_dim = 2) {
-  theta::sac::Sac<double> sac(config, obs_dim, act_dim, rng);
+SacOf<double> small_sac(theta::sac::Config config, theta::Rng& rng, Index obs_dim = 3, Index act_dim = 2) {
+  auto sac = make_sac<double>(config, obs_dim, act_dim, rng);
   for (int i = 0; i < 64; ++i) {
     Vec obs(obs_dim), next(obs_dim), act(act_dim);
     for (Index d = 0; d < obs_dim; ++d) obs[d] = rng.normal(), next[d] = rng.normal();
@@ -139,8 +155,8 @@ TEST_CASE("SAC critic loss gradient matches finite differences", "[gradient]") {
   REQUIRE(sac.batch().done().sum() > 0);  // the target masks some transitions
   sac.critic_loss_and_gradient();
   for (std::size_t i = 0; i < 2; ++i) {
-    const Vec analytic = sac.critics().gradients(i);
-    const Vec numeric = numerical_gradient([&] { return sac.critic_loss_and_gradient(); }, sac.critics().parameters(i));
+    const Vec analytic = sac.critic(i).gradients();
+    const Vec numeric = numerical_gradient([&] { return sac.critic_loss_and_gradient(); }, sac.critic(i).parameters());
     INFO("critic " << i + 1);
     REQUIRE(analytic.norm() > 1e-3);
     REQUIRE(rel_err(analytic, numeric) < 1e-6);
@@ -157,16 +173,22 @@ TEST_CASE("SAC actor loss gradient matches finite differences (reparameterised s
       config.tanh_correction = correction;
       auto sac = small_sac(config, rng);
       // Spread the actor's outputs so that actions reach into the tanh's curved part.
-      sac.policy().parameters() *= 3.0;
+      sac.actor().parameters() *= 3.0;
       sac.sample_batch();
       sac.actor_loss_and_gradient();
-      // Both critics must be the minimum somewhere, or the test would not cover the switch.
-      const Vec q1 = sac.critics().policy_q1(), q2 = sac.critics().policy_q2();
+      // Both critics must be the minimum somewhere, or the test would not cover the switch:
+      // Q_1, Q_2 at the actor's reparameterised sample of this pass (the actor loss's values).
+      const Index n = sac.batch().size;
+      Mat actions_pi(sac.actor().act_dim(), n);
+      sac.actor().distribution().action(actions_pi);
+      Vec q1(n), q2(n);
+      sac.critic(0).predict(sac.batch().obs(), actions_pi, q1);
+      sac.critic(1).predict(sac.batch().obs(), actions_pi, q2);
       const Index q1_smaller = (q1.array() <= q2.array()).count();
       REQUIRE(q1_smaller > 0);
       REQUIRE(q1_smaller < q1.size());
-      const Vec analytic = sac.policy().gradients();
-      const Vec numeric = numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.policy().parameters());
+      const Vec analytic = sac.actor().gradients();
+      const Vec numeric = numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.actor().parameters());
       INFO("bound " << static_cast<int>(bound) << " correction " << static_cast<int>(correction));
       REQUIRE(analytic.norm() > 1e-3);
       Index worst = 0;
@@ -182,14 +204,14 @@ TEST_CASE("SAC actor gradient is 0 through a clamped log-std", "[gradient]") {
   auto config = gradient_config();
   config.log_std = {.bound = theta::LogStdBound::clamp, .min = -0.05, .max = 0.05};
   auto sac = small_sac(config, rng);
-  sac.policy().parameters() *= 3.0;
+  sac.actor().parameters() *= 3.0;
   sac.sample_batch();
   sac.actor_loss_and_gradient();
-  const Vec analytic = sac.policy().gradients();
-  const Vec numeric = numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.policy().parameters());
+  const Vec analytic = sac.actor().gradients();
+  const Vec numeric = numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.actor().parameters());
   // Most raw log-stds are outside the narrow range (clamped to its ends): the gradient must
   // stop there.
-  const auto log_std = sac.policy().distribution().log_std();
+  const auto log_std = sac.actor().distribution().log_std();
   REQUIRE((log_std.array().abs() >= 0.05).count() > log_std.size() / 2);
   REQUIRE(rel_err(analytic, numeric) < 1e-6);
 }
@@ -232,14 +254,13 @@ TEST_CASE("SAC targets start as copies and follow by Polyak averaging", "[unit]"
   config.tau = 0.25;
   config.target_update_interval = 2;
   auto sac = small_sac(config, rng);
-  auto& critics = sac.critics();
-  REQUIRE(critics.target_network(0).parameters() == critics.parameters(0));
-  const Vec target_before = critics.target_network(1).parameters();
+  REQUIRE(sac.target(0).network().parameters() == sac.critic(0).parameters());
+  const Vec target_before = sac.target(1).network().parameters();
   sac.update(1.0);  // update 1: no target update (interval 2)
-  REQUIRE(critics.target_network(1).parameters() == target_before);
+  REQUIRE(sac.target(1).network().parameters() == target_before);
   sac.update(1.0);  // update 2: θ' ← 0.75 θ' + 0.25 θ
-  const Vec expected = 0.75 * target_before + 0.25 * Vec(critics.parameters(1));
-  REQUIRE((critics.target_network(1).parameters() - expected).cwiseAbs().maxCoeff() < 1e-15);
+  const Vec expected = 0.75 * target_before + 0.25 * Vec(sac.critic(1).parameters());
+  REQUIRE((sac.target(1).network().parameters() - expected).cwiseAbs().maxCoeff() < 1e-15);
 }
 
 TEST_CASE("SAC with the same seed gives bit-identical parameters", "[unit]") {
@@ -248,7 +269,7 @@ TEST_CASE("SAC with the same seed gives bit-identical parameters", "[unit]") {
     theta::sac::Config config{.buffer_size = 500, .batch_size = 32,
                               .actor = {.hidden = {16, 16}, .activation = theta::nn::Activation::relu},
                               .critic = {.hidden = {16, 16}, .activation = theta::nn::Activation::relu}};
-    theta::sac::Sac<float> sac(config, 3, 1, rng);
+    auto sac = make_sac<float>(config, 3, 1, rng);
     theta::Rng data(99);  // same data for every seed: only the algorithm's streams differ
     for (int i = 0; i < 200; ++i) {
       const Eigen::Vector3f obs(data.normal<float>(), data.normal<float>(), data.normal<float>());
@@ -257,9 +278,9 @@ TEST_CASE("SAC with the same seed gives bit-identical parameters", "[unit]") {
       sac.buffer().add(obs, act, data.normal(), next, data.uniform() < 0.1);
     }
     for (int i = 0; i < 50; ++i) sac.update(1.0);
-    theta::Vector<float> all(sac.policy().num_parameters() + sac.critics().parameters(0).size() +
-                             sac.critics().parameters(1).size() + 1);
-    all << sac.policy().parameters(), sac.critics().parameters(0), sac.critics().parameters(1),
+    theta::Vector<float> all(sac.actor().num_parameters() + sac.critic(0).parameters().size() +
+                             sac.critic(1).parameters().size() + 1);
+    all << sac.actor().parameters(), sac.critic(0).parameters(), sac.critic(1).parameters(),
         static_cast<float>(sac.log_alpha());
     REQUIRE(all.allFinite());
     return all;
@@ -271,37 +292,44 @@ TEST_CASE("SAC with the same seed gives bit-identical parameters", "[unit]") {
 
 TEST_CASE("SAC config errors name the field, the value and the rule", "[unit]") {
   theta::Rng rng(1);
+  // The components come from a valid config, so that only Sac's own check of `config` can throw.
   const auto fails_with = [&](theta::sac::Config config, const std::string& message) {
-    REQUIRE_THROWS_MATCHES(theta::sac::Sac<float>(config, 3, 1, rng), theta::ConfigError,
-                           Catch::Matchers::Message(message));
+    const theta::sac::Config valid;
+    theta::SquashedGaussianPolicy<float> actor(3, 1, valid.actor, valid.log_std, 1, valid.batch_size, rng);
+    theta::QNetwork<float> q1(3, 1, valid.critic, valid.batch_size, rng);
+    theta::QNetwork<float> q2(3, 1, valid.critic, valid.batch_size, rng);
+    REQUIRE_THROWS_MATCHES(SacOf<float>(config, std::move(actor), {std::move(q1), std::move(q2)},
+                                        SacOf<float>::optimizer_config(config), 3, 1, rng),
+                           theta::ConfigError, Catch::Matchers::Message(message));
   };
-  fails_with({.n_envs = 0}, "sac::Config::n_envs must be >= 1, got 0");
+  // n_envs, learning_starts, train_freq and gradient_steps are OffPolicyConfig's now: checked
+  // in tests/train/off_policy_trainer_test.cpp ("OffPolicyTrainer rejects bad options").
   fails_with({.buffer_size = 0}, "sac::Config::buffer_size must be >= 1, got 0");
-  fails_with({.learning_starts = -1}, "sac::Config::learning_starts must be >= 0, got -1");
-  fails_with({.train_freq = 0}, "sac::Config::train_freq must be >= 1, got 0");
-  fails_with({.gradient_steps = 0}, "sac::Config::gradient_steps must be >= 1, got 0");
   fails_with({.batch_size = 0}, "sac::Config::batch_size must be >= 1, got 0");
   fails_with({.gamma = 1.5}, "sac::Config::gamma must be in [0, 1], got 1.5");
   fails_with({.tau = -0.1}, "sac::Config::tau must be in [0, 1], got -0.1");
   fails_with({.target_update_interval = 0}, "sac::Config::target_update_interval must be >= 1, got 0");
-  fails_with({.actor_learning_rate = 0.0}, "sac::Config::actor_learning_rate must be > 0 at the start, got 0");
-  fails_with({.critic_learning_rate = -1.0}, "sac::Config::critic_learning_rate must be > 0 at the start, got -1");
-  fails_with({.alpha_learning_rate = 0.0}, "sac::Config::alpha_learning_rate must be > 0 at the start, got 0");
+  fails_with({.actor_learning_rate = 0.0},
+             "sac::Config::actor_learning_rate must be > 0 at the start (progress 1), got 0");
+  fails_with({.critic_learning_rate = -1.0},
+             "sac::Config::critic_learning_rate must be > 0 at the start (progress 1), got -1");
+  fails_with({.alpha_learning_rate = 0.0},
+             "sac::Config::alpha_learning_rate must be > 0 at the start (progress 1), got 0");
   fails_with({.adam_eps = 0.0}, "sac::Config::adam_eps must be > 0, got 0");
-  fails_with({.alpha = 0.0}, "sac::Config::alpha must be finite and > 0, got 0");
+  fails_with({.alpha = 0.0}, "sac::Config::alpha must be > 0, got 0");
+  fails_with({.alpha = INFINITY}, "sac::Config::alpha must be finite, got inf");
   fails_with({.target_entropy = INFINITY}, "sac::Config::target_entropy must be finite, got inf");
   fails_with({.log_std = {.min = 2.0, .max = -20.0}}, "sac::Config::log_std must have finite min < max, got [2, -20]");
 }
 
 TEST_CASE("SAC's default config is SB3's", "[unit]") {
+  // learning_starts (100), train_freq (1) and gradient_steps (1) are OffPolicyConfig's now:
+  // checked in tests/train/off_policy_trainer_test.cpp ("OffPolicyConfig's defaults are SB3's").
   const theta::sac::Config c;
   CHECK(c.buffer_size == 1'000'000);
-  CHECK(c.learning_starts == 100);
   CHECK(c.batch_size == 256);
   CHECK(c.tau == 0.005);
   CHECK(c.gamma == 0.99);
-  CHECK(c.train_freq == 1);
-  CHECK(c.gradient_steps == 1);
   CHECK(c.actor_learning_rate(1.0) == 3e-4);
   CHECK(c.critic_learning_rate(1.0) == 3e-4);
   CHECK(c.alpha_learning_rate(1.0) == 3e-4);
@@ -314,7 +342,7 @@ TEST_CASE("SAC's default config is SB3's", "[unit]") {
   CHECK(c.log_std.min == -20.0);
   CHECK(c.log_std.max == 2.0);
   theta::Rng rng(1);
-  theta::sac::Sac<float> sac({.buffer_size = 10, .batch_size = 4}, 5, 3, rng);
+  auto sac = make_sac<float>({.buffer_size = 10, .batch_size = 4}, 5, 3, rng);
   CHECK(sac.target_entropy() == -3.0);
   CHECK(sac.alpha() == Approx(1.0));
 }

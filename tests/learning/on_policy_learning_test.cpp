@@ -11,15 +11,12 @@ using CartPole = theta::TimeLimit<theta::CartPole>;
 using Pendulum = theta::TimeLimit<theta::Pendulum>;
 
 TEST_CASE("PPO learns CartPole (zoo settings, 100k steps)", "[learning]") {
-  theta::OnPolicyTrainer<CartPole, theta::ppo::Ppo> trainer({.n_envs = 8,
-                                                             .n_steps = 32,
-                                                             .gamma = 0.98,
-                                                             .gae_lambda = 0.8,
-                                                             .batch_size = 256,
-                                                             .n_epochs = 20,
-                                                             .learning_rate = theta::Schedule::linear(1e-3, 0.0),
-                                                             .clip_range = theta::Schedule::linear(0.2, 0.0),
-                                                             .seed = 0});
+  theta::OnPolicyTrainer<CartPole, theta::ppo::Ppo> trainer(
+      {.n_envs = 8, .n_steps = 32, .gamma = 0.98, .gae_lambda = 0.8, .total_steps = 100'000, .seed = 0},
+      {.batch_size = 256,
+       .n_epochs = 20,
+       .learning_rate = theta::Schedule::linear(1e-3, 0.0),
+       .clip_range = theta::Schedule::linear(0.2, 0.0)});
   trainer.learn(100'000);
   const auto eval = trainer.evaluate(20);
   INFO("PPO CartPole evaluation: " << eval.mean_return);
@@ -27,7 +24,7 @@ TEST_CASE("PPO learns CartPole (zoo settings, 100k steps)", "[learning]") {
 }
 
 TEST_CASE("A2C learns CartPole (SB3 defaults, 8 envs)", "[learning]") {
-  theta::OnPolicyTrainer<CartPole, theta::a2c::A2c> trainer({.n_envs = 8, .seed = 1});
+  theta::OnPolicyTrainer<CartPole, theta::a2c::A2c> trainer({.n_envs = 8, .total_steps = 300'000, .seed = 1});
   theta::EvalCallback eval{.every_steps = 25'000, .episodes = 20, .stop_at_reward = 475.0};
   trainer.learn(300'000, theta::NullLogger{}, eval);
   INFO("A2C solved at step " << eval.solved_at_step.value_or(-1));
@@ -35,13 +32,9 @@ TEST_CASE("A2C learns CartPole (SB3 defaults, 8 envs)", "[learning]") {
 }
 
 TEST_CASE("TRPO learns CartPole (zoo settings, 100k steps)", "[learning]") {
-  theta::OnPolicyTrainer<CartPole, theta::trpo::Trpo> trainer({.n_envs = 2,
-                                                               .n_steps = 512,
-                                                               .gae_lambda = 0.98,
-                                                               .cg_damping = 1e-3,
-                                                               .batch_size = 512,
-                                                               .n_critic_updates = 20,
-                                                               .seed = 0});
+  theta::OnPolicyTrainer<CartPole, theta::trpo::Trpo> trainer(
+      {.n_envs = 2, .n_steps = 512, .gae_lambda = 0.98, .total_steps = 100'000, .seed = 0},
+      {.cg_damping = 1e-3, .batch_size = 512, .n_critic_updates = 20});
   trainer.learn(100'000);
   const auto eval = trainer.evaluate(20);
   INFO("TRPO CartPole evaluation: " << eval.mean_return);
@@ -52,7 +45,8 @@ TEST_CASE("REINFORCE learns CartPole (PyTorch example settings)", "[learning]") 
   // Training episodes end when the pole falls or at the example's 9,999-step bound; the
   // evaluation copy (index 1) is CartPole-v1.
   theta::OnPolicyTrainer<CartPole, theta::reinforce::Reinforce> trainer(
-      {.n_steps = 9'999, .seed = 0}, [](std::size_t i) { return CartPole(theta::CartPole{}, i == 0 ? 9'999 : 500); });
+      {.n_steps = 9'999, .total_steps = 200'000, .seed = 0}, {}, {},
+      [](std::size_t i) { return CartPole(theta::CartPole{}, i == 0 ? 9'999 : 500); });
   theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 475.0};
   trainer.learn(200'000, theta::NullLogger{}, eval);
   INFO("REINFORCE solved at step " << eval.solved_at_step.value_or(-1));
@@ -62,19 +56,16 @@ TEST_CASE("REINFORCE learns CartPole (PyTorch example settings)", "[learning]") 
 TEST_CASE("PPO learns Pendulum (RLtools settings, 300k steps)", "[learning]") {
   const theta::NetworkConfig relu{.hidden = {64, 64}, .activation = theta::nn::Activation::relu,
                                   .init = theta::Init::torch_default};
-  theta::OnPolicyTrainer<Pendulum, theta::ppo::Ppo> trainer({.n_envs = 4,
-                                                             .n_steps = 1024,
-                                                             .gamma = 0.9,
-                                                             .batch_size = 256,
-                                                             .n_epochs = 2,
-                                                             .learning_rate = 1e-3,
-                                                             .adam_eps = 1e-7,
-                                                             .max_grad_norm = 0.0,
-                                                             .actor = relu,
-                                                             .critic = relu,
-                                                             .log_std_init = std::log(2.0),
-                                                             .normalize_observations = true,
-                                                             .seed = 0});
+  theta::OnPolicyTrainer<Pendulum, theta::ppo::Ppo> trainer(
+      {.n_envs = 4, .n_steps = 1024, .gamma = 0.9, .total_steps = 300'000, .normalize_observations = true, .seed = 0},
+      {.batch_size = 256,
+       .n_epochs = 2,
+       .learning_rate = 1e-3,
+       .adam_eps = 1e-7,
+       .max_grad_norm = 0.0,
+       .actor = relu,
+       .critic = relu,
+       .log_std_init = std::log(2.0)});
   trainer.learn(300'000);
   const auto eval = trainer.evaluate(20);
   INFO("PPO Pendulum evaluation: " << eval.mean_return);
@@ -85,7 +76,8 @@ TEST_CASE("PPO learns Pendulum (RLtools settings, 300k steps)", "[learning]") {
 
 TEST_CASE("TRPO learns Pendulum (100k steps)", "[learning]") {
   theta::OnPolicyTrainer<Pendulum, theta::trpo::Trpo> trainer(
-      {.n_envs = 2, .n_steps = 1024, .gamma = 0.9, .gae_lambda = 0.95, .n_critic_updates = 15, .seed = 1});
+      {.n_envs = 2, .n_steps = 1024, .gamma = 0.9, .gae_lambda = 0.95, .total_steps = 100'000, .seed = 1},
+      {.n_critic_updates = 15});
   trainer.learn(100'000);
   const auto eval = trainer.evaluate(20);
   INFO("TRPO Pendulum evaluation: " << eval.mean_return);

@@ -7,9 +7,14 @@
 
 namespace {
 
-// A user-written optimizer: sign SGD (Bernstein et al. 2018), nothing else needed.
+// A user-written optimizer: sign SGD (Bernstein et al. 2018): a Config, a constructor from
+// the size of the view it updates and its Config, a step, the learning rate.
 struct SignSgd {
-  double lr = 0.01;
+  struct Config {
+    double lr = 0.01;
+  };
+  SignSgd(theta::Index /*size*/, const Config& config) : lr(config.lr) {}
+  double lr;
   void step(Eigen::Ref<theta::Vector<float>> params, const Eigen::Ref<const theta::Vector<float>>& grads) {
     params.array() -= static_cast<float>(lr) * grads.array().sign();
   }
@@ -18,10 +23,14 @@ struct SignSgd {
 };
 
 struct NoLearningRate {
+  struct Config {};
+  NoLearningRate(theta::Index, const Config&) {}
   void step(Eigen::Ref<theta::Vector<float>>, const Eigen::Ref<const theta::Vector<float>>&) {}
 };
 
 struct NoStep {
+  struct Config {};
+  NoStep(theta::Index, const Config&) {}
   [[nodiscard]] double learning_rate() const { return 0; }
   void set_learning_rate(double) {}
 };
@@ -39,6 +48,13 @@ float minimise_quadratic(O& optimizer, int steps) {
   return x.norm();
 }
 
+// Steps and rates, but not built from a view's size and a Config.
+struct NoConfig {
+  void step(Eigen::Ref<theta::Vector<float>>, const Eigen::Ref<const theta::Vector<float>>&) {}
+  [[nodiscard]] double learning_rate() const { return 0; }
+  void set_learning_rate(double) {}
+};
+
 }  // namespace
 
 static_assert(theta::Optimizer<theta::Sgd<float>>);
@@ -49,10 +65,11 @@ static_assert(!theta::Optimizer<theta::Adam<double>, float>);  // a float buffer
 static_assert(theta::Optimizer<SignSgd>);
 static_assert(!theta::Optimizer<NoLearningRate>);
 static_assert(!theta::Optimizer<NoStep>);
+static_assert(!theta::Optimizer<NoConfig>);
 static_assert(!theta::Optimizer<int>);
 
 TEST_CASE("Optimizer: the built-in optimizers and a user-written one plug into the same code", "[concept]") {
-  SignSgd sign{.lr = 0.05};
+  SignSgd sign(3, {.lr = 0.05});
   theta::Adam<float> adam(3, {.lr = 0.1});
   theta::Sgd<float> sgd(3, {.lr = 0.1, .momentum = 0.5});
   theta::RmsProp<float> rms(3, {.lr = 0.05});

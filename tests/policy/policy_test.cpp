@@ -84,14 +84,12 @@ TEMPLATE_TEST_CASE("Policy backward matches finite differences", "[gradient]", (
       policy.evaluate(obs, actions, logp, ent);
       return w.dot(logp) + u.dot(ent);
     };
-    Vec params(policy.num_parameters());
-    policy.get_parameters(params);
+    Vec params = policy.parameters();
     objective();
     policy.zero_grad();
     policy.backward(w, u);
-    Vec analytic(policy.num_parameters());
-    policy.get_gradients(analytic);
-    const Vec numeric = numerical_gradient(objective, params, [&](const Vec& p) { policy.set_parameters(p); });
+    const Vec analytic = policy.gradients();
+    const Vec numeric = numerical_gradient(objective, params, [&](const Vec& p) { policy.parameters() = p; });
     INFO("batch " << batch);
     REQUIRE(max_err(analytic, numeric) < 1e-7);
     // act's log-probabilities agree with evaluate's.
@@ -179,10 +177,9 @@ TEST_CASE("Fisher-vector products match PyTorch (mlp.json)", "[conformance]") {
       const Vec log_std = k["log_std"].vector();
       GaussianPolicy<double> policy(4, 2, config, 0.0, batch, batch, rng);
       load_mlp(policy.network(), k);
-      Vec params(policy.num_parameters());
-      policy.get_parameters(params);
+      Vec params = policy.parameters();
       params.tail(2) = log_std;
-      policy.set_parameters(params);
+      policy.parameters() = params;
       Mat actions = Mat::Zero(2, batch);
       Vec logp(batch), ent(batch);
       policy.evaluate(obs, actions, logp, ent);
@@ -211,10 +208,9 @@ TEMPLATE_TEST_CASE("KL from the snapshot is 0 at the snapshot and positive after
   policy.snapshot();
   policy.kl_from_snapshot(kl);
   REQUIRE(kl.cwiseAbs().maxCoeff() < 1e-15);
-  Vec params(policy.num_parameters());
-  policy.get_parameters(params);
+  Vec params = policy.parameters();
   params.array() += 0.05;
-  policy.set_parameters(params);
+  policy.parameters() = params;
   policy.evaluate(obs, actions, logp, ent);
   policy.kl_from_snapshot(kl);
   REQUIRE(kl.minCoeff() > 0);
@@ -226,7 +222,7 @@ TEMPLATE_TEST_CASE("Policies with dropout: act keeps its masks and evaluate reco
   const NetworkConfig config{.hidden = {16, 8}, .activation = theta::nn::Activation::relu, .dropout = 0.5};
   auto policy = make_policy<TestType>(config, rng);
   policy.network().parameters() = Vec::Random(policy.network().num_parameters());
-  REQUIRE(policy.mask_rows() == 24);
+  REQUIRE(policy.context_rows() == 24);
   const Mat obs = random_matrix(3, 10, rng);
   Mat actions(policy.action_rows(), 10), masks(24, 10);
   Vec logp_act(10), logp(10), ent(10);
@@ -262,12 +258,13 @@ TEMPLATE_TEST_CASE("Policies with dropout: act keeps its masks and evaluate reco
                       Catch::Contains("dropout masks must be 24 x 10, got 24 x 9"));
 }
 
-TEST_CASE("Networks that cannot reuse acting masks reject dropout by name", "[unit]") {
+TEST_CASE("Critics and SAC's actor reject dropout by name", "[unit]") {
   theta::Rng rng(3);
   const NetworkConfig dropout{.hidden = {8}, .dropout = 0.2};
   REQUIRE_THROWS_WITH(ValueFunction<double>(3, dropout, 4, 4, rng),
-                      Catch::Contains("ValueFunction: dropout is not supported here (only REINFORCE's actor), got 0.2"));
-  REQUIRE_THROWS_WITH(theta::TwinQ<double>(3, 1, dropout, 4, rng), Catch::Contains("TwinQ: dropout is not supported"));
+                      Catch::Contains("ValueFunction: dropout is not supported here (a critic must predict with the "
+                                      "function it trains), got 0.2"));
+  REQUIRE_THROWS_WITH(theta::QNetwork<double>(3, 1, dropout, 4, rng), Catch::Contains("QNetwork: dropout is not supported"));
   REQUIRE_THROWS_WITH(theta::SquashedGaussianPolicy<double>(3, 1, dropout, {}, 4, 4, rng),
                       Catch::Contains("SquashedGaussianPolicy: dropout is not supported"));
 }

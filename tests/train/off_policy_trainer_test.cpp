@@ -16,9 +16,9 @@ namespace {
 
 const theta::NetworkConfig small{.hidden = {16, 16}, .activation = theta::nn::Activation::relu};
 
-theta::sac::Config small_config() {
-  return {.buffer_size = 1000, .learning_starts = 50, .batch_size = 32, .actor = small, .critic = small};
-}
+theta::OffPolicyConfig small_trainer_config() { return {.learning_starts = 50}; }
+
+theta::sac::Config small_config() { return {.buffer_size = 1000, .batch_size = 32, .actor = small, .critic = small}; }
 
 // Episodes of a scripted shape, per environment copy (its k-th reset starts episode k):
 // episode 0 terminates at its 2nd step, episode 1 never terminates (the 3-step time limit
@@ -62,9 +62,9 @@ struct Bounded {
   std::vector<Eigen::Vector2d> received;
 };
 
-theta::Vector<float> all_parameters(theta::sac::Sac<float>& sac) {
-  theta::Vector<float> all(sac.policy().num_parameters() + 2 * sac.critics().parameters(0).size() + 1);
-  all << sac.policy().parameters(), sac.critics().parameters(0), sac.critics().parameters(1),
+theta::Vector<float> all_parameters(theta::sac::Sac<>& sac) {
+  theta::Vector<float> all(sac.actor().num_parameters() + 2 * sac.critic(0).parameters().size() + 1);
+  all << sac.actor().parameters(), sac.critic(0).parameters(), sac.critic(1).parameters(),
       static_cast<float>(sac.log_alpha());
   return all;
 }
@@ -103,10 +103,11 @@ struct Counter {
 
 TEST_CASE("OffPolicyTrainer trains SAC on a user environment and is bit-reproducible", "[unit]") {
   const auto train = [](std::uint64_t seed) {
-    auto config = small_config();
-    config.seed = seed;
-    config.n_envs = 2;
-    theta::OffPolicyTrainer<DriftEnv> trainer(config, DriftEnv(Drift{}, 20));
+    auto trainer_config = small_trainer_config();
+    trainer_config.seed = seed;
+    trainer_config.n_envs = 2;
+    trainer_config.total_steps = 300;
+    theta::OffPolicyTrainer<DriftEnv> trainer(trainer_config, small_config(), {}, DriftEnv(Drift{}, 20));
     const auto result = trainer.learn(300);
     REQUIRE(result.steps == 300);
     REQUIRE(result.updates == trainer.updates());
@@ -120,18 +121,22 @@ TEST_CASE("OffPolicyTrainer trains SAC on a user environment and is bit-reproduc
 }
 
 TEST_CASE("OffPolicyTrainer also instantiates in double precision", "[unit]") {
-  theta::OffPolicyTrainer<DriftEnv, theta::sac::Sac, double> trainer(small_config(), DriftEnv(Drift{}, 10));
+  auto trainer_config = small_trainer_config();
+  trainer_config.total_steps = 80;
+  theta::OffPolicyTrainer<DriftEnv, theta::sac::Sac, theta::SquashedGaussianPolicy<double>> trainer(
+      trainer_config, small_config(), {}, DriftEnv(Drift{}, 10));
   trainer.learn(80);
   REQUIRE(trainer.updates() == 30);
-  REQUIRE(trainer.algorithm().policy().parameters().allFinite());
+  REQUIRE(trainer.algorithm().actor().parameters().allFinite());
   REQUIRE(std::isfinite(trainer.evaluate(2).mean_return));
 }
 
 TEST_CASE("Stored transitions: the true final observation, and terminated only when the MDP ended", "[unit]") {
   // learning_starts above the run: the buffer is filled with random actions, nothing trains.
-  auto config = small_config();
-  config.learning_starts = 1000;
-  theta::OffPolicyTrainer<theta::TimeLimit<Scripted>> trainer(config);
+  auto trainer_config = small_trainer_config();
+  trainer_config.learning_starts = 1000;
+  trainer_config.total_steps = 2 + 3 + 3 + 2;
+  theta::OffPolicyTrainer<theta::TimeLimit<Scripted>> trainer(trainer_config, small_config());
   trainer.learn(2 + 3 + 3 + 2);  // episodes 0 (terminated), 1 (truncated), 2 (both), 3 (terminated)
   REQUIRE(trainer.updates() == 0);
   const auto& buffer = trainer.algorithm().buffer();
@@ -163,9 +168,11 @@ TEST_CASE("Stored transitions: the true final observation, and terminated only w
 }
 
 TEST_CASE("Actions: uniform until learning_starts, stored in (-1, 1), rescaled to the bounds", "[unit]") {
-  auto config = small_config();
-  config.learning_starts = 40;
-  theta::OffPolicyTrainer<theta::TimeLimit<Bounded>> trainer(config, theta::TimeLimit<Bounded>(Bounded{}, 25));
+  auto trainer_config = small_trainer_config();
+  trainer_config.learning_starts = 40;
+  trainer_config.total_steps = 100;
+  theta::OffPolicyTrainer<theta::TimeLimit<Bounded>> trainer(trainer_config, small_config(), {},
+                                                             theta::TimeLimit<Bounded>(Bounded{}, 25));
   trainer.learn(100);
   REQUIRE(trainer.updates() == 100 - 40);  // trains once steps > learning_starts
   const auto& received = trainer.envs().env(0).env().received;
@@ -190,14 +197,15 @@ TEST_CASE("Actions: uniform until learning_starts, stored in (-1, 1), rescaled t
 }
 
 TEST_CASE("Callbacks see steps, collections and updates, and can stop training", "[unit]") {
-  auto config = small_config();
-  config.n_envs = 2;
-  config.train_freq = 3;
-  config.gradient_steps = 2;
-  config.learning_starts = 10;
+  auto trainer_config = small_trainer_config();
+  trainer_config.n_envs = 2;
+  trainer_config.train_freq = 3;
+  trainer_config.gradient_steps = 2;
+  trainer_config.learning_starts = 10;
+  trainer_config.total_steps = 10'000;
   Counter counter;
   counter.stop_after_updates = 4;
-  theta::OffPolicyTrainer<DriftEnv> trainer(config, DriftEnv(Drift{}, 20));
+  theta::OffPolicyTrainer<DriftEnv> trainer(trainer_config, small_config(), {}, DriftEnv(Drift{}, 20));
   RecordingLogger logger;
   const auto result = trainer.learn(10'000, logger, counter);
   REQUIRE(result.stopped_by_callback);
@@ -221,8 +229,10 @@ TEST_CASE("Callbacks see steps, collections and updates, and can stop training",
 }
 
 TEST_CASE("The logger gets a record every log_interval steps; EvalCallback and StopOnTrainingReward work", "[unit]") {
-  auto config = small_config();
-  theta::OffPolicyTrainer<DriftEnv> trainer(config, DriftEnv(Drift{}, 10), {.log_interval = 100});
+  auto trainer_config = small_trainer_config();
+  trainer_config.log_interval = 100;
+  trainer_config.total_steps = 400;
+  theta::OffPolicyTrainer<DriftEnv> trainer(trainer_config, small_config(), {}, DriftEnv(Drift{}, 10));
   RecordingLogger logger;
   theta::EvalCallback eval{.every_steps = 150, .episodes = 2};
   trainer.learn(400, logger, eval);
@@ -235,30 +245,51 @@ TEST_CASE("The logger gets a record every log_interval steps; EvalCallback and S
   // Drift's returns are negative: a threshold far below them stops at the first check with
   // 5 finished episodes.
   theta::StopOnTrainingReward stop{.threshold = -1e12, .window = 5};
-  theta::OffPolicyTrainer<DriftEnv> again(config, DriftEnv(Drift{}, 10));
+  auto again_config = small_trainer_config();
+  again_config.total_steps = 1000;
+  theta::OffPolicyTrainer<DriftEnv> again(again_config, small_config(), {}, DriftEnv(Drift{}, 10));
   const auto result = again.learn(1000, theta::NullLogger{}, stop);
   REQUIRE(result.stopped_by_callback);
   REQUIRE(stop.reached_at_step == 51);  // 5 episodes at step 50, then the first update at 51
 }
 
 TEST_CASE("OffPolicyTrainer rejects bad options", "[unit]") {
-  REQUIRE_THROWS_WITH((theta::OffPolicyTrainer<DriftEnv>(small_config(), DriftEnv(Drift{}, 10), {.log_interval = 0})),
-                      "OffPolicyOptions::log_interval must be >= 1, got 0");
+  const auto fails_with = [](theta::OffPolicyConfig trainer_config, const std::string& message) {
+    REQUIRE_THROWS_MATCHES((theta::OffPolicyTrainer<DriftEnv>(trainer_config, small_config(), {}, DriftEnv(Drift{}, 10))),
+                           theta::ConfigError, Catch::Matchers::Message(message));
+  };
+  fails_with({.log_interval = 0}, "OffPolicyConfig::log_interval must be >= 1, got 0");
+  // The trainer's fields that were in sac::Config (tests/algo/sac_test.cpp checked them there).
+  fails_with({.n_envs = 0}, "OffPolicyConfig::n_envs must be >= 1, got 0");
+  fails_with({.learning_starts = -1}, "OffPolicyConfig::learning_starts must be >= 0, got -1");
+  fails_with({.train_freq = 0}, "OffPolicyConfig::train_freq must be >= 1, got 0");
+  fails_with({.gradient_steps = 0}, "OffPolicyConfig::gradient_steps must be >= 1, got 0");
   auto config = small_config();
   config.tau = 2.0;
-  REQUIRE_THROWS_WITH((theta::OffPolicyTrainer<DriftEnv>(config, DriftEnv(Drift{}, 10))),
+  REQUIRE_THROWS_WITH((theta::OffPolicyTrainer<DriftEnv>(small_trainer_config(), config, {}, DriftEnv(Drift{}, 10))),
                       "sac::Config::tau must be in [0, 1], got 2");
-  theta::OffPolicyTrainer<DriftEnv> trainer(small_config(), DriftEnv(Drift{}, 10));
+  theta::OffPolicyTrainer<DriftEnv> trainer(small_trainer_config(), small_config(), {}, DriftEnv(Drift{}, 10));
   REQUIRE_THROWS_AS(trainer.learn(0), theta::ConfigError);
+}
+
+TEST_CASE("OffPolicyConfig's defaults are SB3's", "[unit]") {
+  // The trainer's fields that were in sac::Config (tests/algo/sac_test.cpp checked them there).
+  const theta::OffPolicyConfig c;
+  CHECK(c.learning_starts == 100);
+  CHECK(c.train_freq == 1);
+  CHECK(c.gradient_steps == 1);
 }
 
 TEST_CASE("Correlated exploration: AR(1) noise, uniform warm-up actions that hold their sign", "[unit]") {
   const auto lag1 = [](double rho) {
+    auto trainer_config = small_trainer_config();
+    trainer_config.learning_starts = 100'000;  // warm-up only
+    trainer_config.exploration_correlation = rho;
+    trainer_config.total_steps = 4000;
     auto config = small_config();
-    config.learning_starts = 100'000;  // warm-up only
     config.buffer_size = 4000;
-    config.exploration_correlation = rho;
-    theta::OffPolicyTrainer<theta::TimeLimit<Bounded>> trainer(config, theta::TimeLimit<Bounded>(Bounded{}, 100));
+    theta::OffPolicyTrainer<theta::TimeLimit<Bounded>> trainer(trainer_config, config, {},
+                                                               theta::TimeLimit<Bounded>(Bounded{}, 100));
     trainer.learn(4000);
     const theta::Vector<double> a = trainer.algorithm().buffer().actions().row(0).head(4000).transpose().cast<double>();
     REQUIRE((a.array().abs() <= 1.0).all());
@@ -271,8 +302,36 @@ TEST_CASE("Correlated exploration: AR(1) noise, uniform warm-up actions that hol
   };
   REQUIRE(std::abs(lag1(0.0)) < 0.1);  // SB3's i.i.d. uniform
   REQUIRE(lag1(0.99) > 0.9);
-  auto config = small_config();
-  config.exploration_correlation = 1.0;
-  REQUIRE_THROWS_WITH((theta::OffPolicyTrainer<DriftEnv>(config, DriftEnv(Drift{}, 10))),
-                      "sac::Config::exploration_correlation must be in [0, 1), got 1");
+  auto trainer_config = small_trainer_config();
+  trainer_config.exploration_correlation = 1.0;
+  REQUIRE_THROWS_WITH((theta::OffPolicyTrainer<DriftEnv>(trainer_config, small_config(), {}, DriftEnv(Drift{}, 10))),
+                      "OffPolicyConfig::exploration_correlation must be in [0, 1), got 1");
+}
+
+TEST_CASE("SAC: learn(a); learn(b) trains exactly as learn(a + b), schedules and training phases included",
+          "[unit]") {
+  const DriftEnv env(Drift{}, 10);
+  theta::sac::Config config = small_config();
+  config.actor_learning_rate = theta::Schedule::linear(1e-3, 0.0);
+  config.critic_learning_rate = theta::Schedule::linear(1e-3, 1e-4);
+  const theta::OffPolicyConfig trainer_config{
+      .n_envs = 2, .learning_starts = 20, .train_freq = 3, .gradient_steps = 2, .total_steps = 150};
+  const auto parameters = [](auto& trainer) {
+    auto& sac = trainer.algorithm();
+    theta::Vector<float> all(sac.actor().parameters().size() + sac.critic(0).parameters().size() +
+                             sac.critic(1).parameters().size() + 1);
+    all << sac.actor().parameters(), sac.critic(0).parameters(), sac.critic(1).parameters(),
+        static_cast<float>(sac.log_alpha());
+    return all;
+  };
+  theta::OffPolicyTrainer<DriftEnv> straight(trainer_config, config, {}, env);
+  straight.learn(150);
+  theta::OffPolicyTrainer<DriftEnv> resumed(trainer_config, config, {}, env);
+  resumed.learn(50);  // not a multiple of n_envs * train_freq: rounded up to a whole phase
+  const theta::Vector<float> middle = parameters(resumed);
+  resumed.learn(100);
+  REQUIRE(resumed.steps() == straight.steps());
+  REQUIRE(resumed.updates() == straight.updates());
+  REQUIRE(parameters(resumed) == parameters(straight));
+  REQUIRE(parameters(resumed) != middle);
 }

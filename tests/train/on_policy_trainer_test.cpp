@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 using theta::test::Corridor;
 using theta::test::Drift;
@@ -16,102 +17,252 @@ namespace {
 
 const theta::NetworkConfig small{.hidden = {16}};
 
-// Trains `steps` and returns every trainable parameter (policy then critic) in one vector.
-template <template <class...> class Algo, class Env, class Config>
-theta::Vector<float> train(Config config, std::uint64_t seed, std::int64_t steps, const Env& env) {
-  config.seed = seed;
-  theta::OnPolicyTrainer<Env, Algo> trainer(config, env);
-  const auto result = trainer.learn(steps);
-  REQUIRE(result.steps >= steps);
-  REQUIRE(result.updates >= 1);
-  auto& policy = trainer.algorithm().policy();
-  auto critic = trainer.algorithm().critic().parameters();
-  theta::Vector<float> params(policy.num_parameters() + critic.size());
-  policy.get_parameters(params.head(policy.num_parameters()));
-  params.tail(critic.size()) = critic;
-  REQUIRE(params.allFinite());
+// Every trainable parameter of a trainer (actor then critic) in one vector.
+template <class Trainer>
+auto parameters_of(Trainer& trainer) {
+  using T = typename Trainer::T;
+  auto actor = trainer.actor().parameters();
+  auto critic = trainer.critic().parameters();
+  theta::Vector<T> params(actor.size() + critic.size());
+  params << actor, critic;
   return params;
 }
 
+// Trains `steps` and returns every trainable parameter.
 template <template <class...> class Algo, class Env, class Config>
-void check_reproducible(const Config& config, const Env& env, std::int64_t steps) {
-  const auto a = train<Algo>(config, 1, steps, env);
-  const auto b = train<Algo>(config, 1, steps, env);
-  const auto c = train<Algo>(config, 2, steps, env);
+theta::Vector<float> train(theta::OnPolicyConfig trainer_config, const Config& config, std::uint64_t seed,
+                           std::int64_t steps, const Env& env) {
+  trainer_config.seed = seed;
+  theta::OnPolicyTrainer<Env, Algo> trainer(trainer_config, config, {}, env);
+  const auto result = trainer.learn(steps);
+  REQUIRE(result.steps >= steps);
+  REQUIRE(result.updates >= 1);
+  return parameters_of(trainer);
+}
+
+template <template <class...> class Algo, class Env, class Config>
+void check_reproducible(const theta::OnPolicyConfig& trainer_config, const Config& config, const Env& env,
+                        std::int64_t steps) {
+  const auto a = train<Algo>(trainer_config, config, 1, steps, env);
+  const auto b = train<Algo>(trainer_config, config, 1, steps, env);
+  const auto c = train<Algo>(trainer_config, config, 2, steps, env);
+  REQUIRE(a.allFinite());
   REQUIRE(a == b);  // bit for bit
   REQUIRE(a != c);
 }
+
+// learn(a); learn(b) against learn(a + b), with schedules that move: bit-identical parameters.
+template <template <class...> class Algo, class Env, class Config>
+void check_resumable(theta::OnPolicyConfig trainer_config, const Config& config, const Env& env, std::int64_t a,
+                     std::int64_t b) {
+  trainer_config.total_steps = a + b;
+  theta::OnPolicyTrainer<Env, Algo> straight(trainer_config, config, {}, env);
+  straight.learn(a + b);
+  theta::OnPolicyTrainer<Env, Algo> resumed(trainer_config, config, {}, env);
+  resumed.learn(a);
+  const auto middle = parameters_of(resumed);
+  resumed.learn(b);
+  REQUIRE(resumed.steps() == straight.steps());
+  REQUIRE(parameters_of(resumed) == parameters_of(straight));
+  REQUIRE(parameters_of(resumed) != middle);
+}
+
+const theta::OnPolicyConfig two_by_16{.n_envs = 2, .n_steps = 16};
+const theta::ppo::Config ppo{.batch_size = 8, .n_epochs = 2, .actor = small, .critic = small};
+const theta::a2c::Config a2c{.actor = small, .critic = small};
+const theta::trpo::Config trpo{.batch_size = 8, .n_critic_updates = 2, .actor = small, .critic = small};
+const theta::reinforce::Config reinforce{.use_baseline = true, .actor = small, .critic = small};
 
 }  // namespace
 
 TEST_CASE("PPO, A2C, TRPO and REINFORCE train on user environments and are bit-reproducible", "[unit]") {
   const DiscreteEnv discrete(Corridor{}, 10);
   const ContinuousEnv continuous(Drift{}, 10);
-  const theta::ppo::Config ppo{.n_envs = 2, .n_steps = 16, .batch_size = 8, .n_epochs = 2, .actor = small,
-                               .critic = small};
-  const theta::a2c::Config a2c{.n_envs = 2, .n_steps = 5, .actor = small, .critic = small};
-  const theta::trpo::Config trpo{.n_envs = 2, .n_steps = 16, .batch_size = 8, .n_critic_updates = 2, .actor = small,
-                                 .critic = small};
-  const theta::reinforce::Config reinforce{.n_steps = 10, .use_baseline = true, .actor = small, .critic = small};
+  const theta::OnPolicyConfig a2c_trainer{.n_envs = 2, .n_steps = 5};
+  const theta::OnPolicyConfig one_env{.n_steps = 10};
   theta::NetworkConfig small_dropout = small;
   small_dropout.dropout = 0.5;
-  const theta::reinforce::Config reinforce_dropout{.n_steps = 10, .actor = small_dropout};
+  const theta::reinforce::Config reinforce_dropout{.actor = small_dropout};
   SECTION("REINFORCE with dropout") {
-    check_reproducible<theta::reinforce::Reinforce>(reinforce_dropout, discrete, 60);
-    check_reproducible<theta::reinforce::Reinforce>(reinforce_dropout, continuous, 60);
+    check_reproducible<theta::reinforce::Reinforce>(one_env, reinforce_dropout, discrete, 60);
+    check_reproducible<theta::reinforce::Reinforce>(one_env, reinforce_dropout, continuous, 60);
   }
   SECTION("discrete actions") {
-    check_reproducible<theta::ppo::Ppo>(ppo, discrete, 96);
-    check_reproducible<theta::a2c::A2c>(a2c, discrete, 60);
-    check_reproducible<theta::trpo::Trpo>(trpo, discrete, 96);
-    check_reproducible<theta::reinforce::Reinforce>(reinforce, discrete, 60);
+    check_reproducible<theta::ppo::Ppo>(two_by_16, ppo, discrete, 96);
+    check_reproducible<theta::a2c::A2c>(a2c_trainer, a2c, discrete, 60);
+    check_reproducible<theta::trpo::Trpo>(two_by_16, trpo, discrete, 96);
+    check_reproducible<theta::reinforce::Reinforce>(one_env, reinforce, discrete, 60);
   }
   SECTION("continuous actions") {
-    check_reproducible<theta::ppo::Ppo>(ppo, continuous, 96);
-    check_reproducible<theta::a2c::A2c>(a2c, continuous, 60);
-    check_reproducible<theta::trpo::Trpo>(trpo, continuous, 96);
-    check_reproducible<theta::reinforce::Reinforce>(reinforce, continuous, 60);
+    check_reproducible<theta::ppo::Ppo>(two_by_16, ppo, continuous, 96);
+    check_reproducible<theta::a2c::A2c>(a2c_trainer, a2c, continuous, 60);
+    check_reproducible<theta::trpo::Trpo>(two_by_16, trpo, continuous, 96);
+    check_reproducible<theta::reinforce::Reinforce>(one_env, reinforce, continuous, 60);
+  }
+  SECTION("dropout in the actor of PPO, A2C and TRPO: the update recomputes the acting pass") {
+    theta::ppo::Config ppo_dropout = ppo;
+    ppo_dropout.actor = small_dropout;
+    theta::a2c::Config a2c_dropout = a2c;
+    a2c_dropout.actor = small_dropout;
+    theta::trpo::Config trpo_dropout = trpo;
+    trpo_dropout.actor = small_dropout;
+    check_reproducible<theta::ppo::Ppo>(two_by_16, ppo_dropout, discrete, 96);
+    check_reproducible<theta::a2c::A2c>(a2c_trainer, a2c_dropout, continuous, 60);
+    check_reproducible<theta::trpo::Trpo>(two_by_16, trpo_dropout, discrete, 96);
   }
 }
 
-TEST_CASE("The trainer also instantiates in double precision", "[unit]") {
-  theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo, double> trainer(
-      {.n_envs = 2, .n_steps = 8, .batch_size = 8, .actor = small, .critic = small}, DiscreteEnv(Corridor{}, 10));
-  trainer.learn(32);
-  REQUIRE(trainer.algorithm().policy().network().parameters().allFinite());
+TEST_CASE("learn(a); learn(b) trains exactly as learn(a + b), schedules included", "[unit]") {
+  const DiscreteEnv discrete(Corridor{}, 10);
+  const ContinuousEnv continuous(Drift{}, 10);
+  theta::ppo::Config ppo_annealed = ppo;
+  ppo_annealed.learning_rate = theta::Schedule::linear(1e-3, 0.0);
+  ppo_annealed.clip_range = theta::Schedule::linear(0.2, 0.05);
+  theta::a2c::Config a2c_annealed = a2c;
+  a2c_annealed.learning_rate = theta::Schedule::linear(7e-4, 0.0);
+  theta::reinforce::Config reinforce_annealed = reinforce;
+  reinforce_annealed.learning_rate = [](double p) { return 1e-2 * p * p; };
+  check_resumable<theta::ppo::Ppo>(two_by_16, ppo_annealed, discrete, 64, 96);
+  check_resumable<theta::ppo::Ppo>(two_by_16, ppo_annealed, continuous, 32, 64);
+  check_resumable<theta::a2c::A2c>({.n_envs = 2, .n_steps = 5}, a2c_annealed, discrete, 30, 40);
+  check_resumable<theta::trpo::Trpo>(two_by_16, trpo, continuous, 64, 32);
+  check_resumable<theta::reinforce::Reinforce>({.n_steps = 10}, reinforce_annealed, discrete, 40, 50);
 }
 
-TEST_CASE("Configs are validated with messages that name the field", "[unit]") {
+TEST_CASE("Schedules count toward total_steps, not toward one learn call", "[unit]") {
+  const DiscreteEnv env(Corridor{}, 10);
+  theta::ppo::Config config = ppo;
+  config.learning_rate = theta::Schedule::linear(1e-3, 0.0);
+  theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo> trainer({.n_envs = 2, .n_steps = 16, .total_steps = 320},
+                                                               config, {}, env);
+  trainer.learn(32);
+  REQUIRE(trainer.progress_remaining() == Approx(0.9));
+  REQUIRE(trainer.algorithm().actor_optimizer().learning_rate() == Approx(1e-3 * 0.9));
+  trainer.learn(32);
+  REQUIRE(trainer.progress_remaining() == Approx(0.8));
+  // Without total_steps, the first call's target is the horizon.
+  theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo> first_call({.n_envs = 2, .n_steps = 16}, config, {}, env);
+  first_call.learn(64);
+  REQUIRE(first_call.progress_remaining() == Approx(0.0));
+  REQUIRE_THROWS_WITH(first_call.learn_to_budget(), Catch::Contains("OnPolicyConfig::total_steps is 0"));
+}
+
+TEST_CASE("The trainer also trains in double precision, reproducibly", "[unit]") {
+  const auto run = [](std::uint64_t seed) {
+    theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo, theta::CategoricalPolicy<double>> trainer(
+        {.n_envs = 2, .n_steps = 8, .seed = seed}, {.batch_size = 8, .actor = small, .critic = small}, {},
+        DiscreteEnv(Corridor{}, 10));
+    static_assert(std::same_as<decltype(trainer)::Critic, theta::ValueFunction<double>>);
+    const theta::Vector<double> before = parameters_of(trainer);
+    trainer.learn(32);
+    const theta::Vector<double> after = parameters_of(trainer);
+    REQUIRE(after.allFinite());
+    REQUIRE((after - before).cwiseAbs().maxCoeff() > 1e-6);  // it trained
+    return after;
+  };
+  REQUIRE(run(1) == run(1));
+  REQUIRE(run(1) != run(2));
+}
+
+TEST_CASE("Every config field is checked before anything is built, naming config and field", "[unit]") {
   const DiscreteEnv env(Corridor{}, 10);
   using Ppo = theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo>;
-  REQUIRE_THROWS_WITH(Ppo({.clip_range = -0.2}, env), Catch::Contains("ppo::Config::clip_range must be > 0, got -0.2"));
-  REQUIRE_THROWS_WITH(Ppo({.n_envs = 2, .n_steps = 4, .batch_size = 9}, env),
-                      Catch::Contains("ppo::Config::batch_size must be in [1, n_steps * n_envs = 8], got 9"));
-  REQUIRE_THROWS_WITH(Ppo({.gamma = 1.5}, env), Catch::Contains("ppo::Config::gamma must be in [0, 1], got 1.5"));
   using A2c = theta::OnPolicyTrainer<DiscreteEnv, theta::a2c::A2c>;
-  REQUIRE_THROWS_WITH(A2c({.vf_coef = -1}, env), Catch::Contains("a2c::Config::vf_coef must be >= 0, got -1"));
   using Trpo = theta::OnPolicyTrainer<DiscreteEnv, theta::trpo::Trpo>;
-  REQUIRE_THROWS_WITH(Trpo({.target_kl = 0}, env), Catch::Contains("trpo::Config::target_kl must be > 0, got 0"));
   using Reinforce = theta::OnPolicyTrainer<DiscreteEnv, theta::reinforce::Reinforce>;
-  REQUIRE_THROWS_WITH(Reinforce({.n_envs = 4}, env), Catch::Contains("reinforce::Config::n_envs must be 1"));
-  // Only REINFORCE keeps the acting dropout masks for its update.
-  const theta::NetworkConfig dropout{.hidden = {8}, .dropout = 0.5};
-  REQUIRE_THROWS_WITH(Ppo({.actor = dropout}, env), Catch::Contains("ppo::Config::actor.dropout must be 0, got 0.5"));
-  REQUIRE_THROWS_WITH(Trpo({.actor = dropout}, env), Catch::Contains("trpo::Config::actor.dropout must be 0, got 0.5"));
-  REQUIRE_THROWS_WITH(A2c({.actor = dropout}, env), Catch::Contains("a2c::Config::actor.dropout must be 0, got 0.5"));
-  REQUIRE_THROWS_WITH(A2c({.critic = dropout}, env), Catch::Contains("ValueFunction: dropout is not supported"));
+  const auto throws = [](auto make, const std::string& message) {
+    REQUIRE_THROWS_AS(make(), theta::ConfigError);
+    REQUIRE_THROWS_WITH(make(), Catch::Contains(message));
+  };
+  // ---- nothing is built before the config is checked: no environment is made
+  int made = 0;
+  const auto count_made = [&](std::size_t) {
+    ++made;
+    return env;
+  };
+  throws([&] { Ppo({.n_envs = 2}, {.n_epochs = 0}, {}, count_made); }, "ppo::Config::n_epochs must be >= 1, got 0");
+  throws([&] { Ppo({.n_envs = -1}, {}, {}, count_made); }, "OnPolicyConfig::n_envs must be >= 1, got -1");
+  REQUIRE(made == 0);
+  // ---- the trainer's config
+  throws([&] { Ppo({.n_envs = -1}, {}, {}, env); }, "OnPolicyConfig::n_envs must be >= 1, got -1");
+  throws([&] { Ppo({.n_envs = 0}, {}, {}, env); }, "OnPolicyConfig::n_envs must be >= 1, got 0");
+  throws([&] { Ppo({.n_steps = 0}, {}, {}, env); }, "OnPolicyConfig::n_steps must be >= 1, got 0");
+  throws([&] { Ppo({.n_envs = 1'000'000'000, .n_steps = 1'000'000'000'000}, {}, {}, env); },
+         "OnPolicyConfig: n_steps * n_envs overflows (1000000000000 * 1000000000)");
+  throws([&] { Ppo({.gamma = 1.5}, {}, {}, env); }, "OnPolicyConfig::gamma must be in [0, 1], got 1.5");
+  throws([&] { Ppo({.gae_lambda = -0.1}, {}, {}, env); }, "OnPolicyConfig::gae_lambda must be in [0, 1], got -0.1");
+  throws([&] { Ppo({.total_steps = -5}, {}, {}, env); }, "OnPolicyConfig::total_steps must be >= 0, got -5");
+  throws([&] { Ppo({.reward_clip = 0}, {}, {}, env); }, "OnPolicyConfig::reward_clip must be > 0, got 0");
+  throws([&] { Ppo({.observation_normalizer = {.clip = -1}}, {}, {}, env); },
+         "OnPolicyConfig::observation_normalizer.clip must be > 0, got -1");
+  throws([&] { Ppo({.stats_window = 0}, {}, {}, env); }, "OnPolicyConfig::stats_window must be >= 1, got 0");
+  throws([&] { Ppo({.env = {.threads = 0}}, {}, {}, env); }, "OnPolicyConfig::env.threads must be >= 1, got 0");
+  throws([&] { Reinforce({.gae_lambda = 0.9}, {}, {}, env); },
+         "OnPolicyConfig::gae_lambda is set, but the reinforce estimator is not built from a lambda");
+  throws([&] { Reinforce({.n_envs = 4}, {}, {}, env); }, "reinforce: OnPolicyConfig::n_envs must be 1");
+  // ---- the algorithms' configs
+  throws([&] { Ppo({.n_envs = 2, .n_steps = 4}, {.batch_size = 9}, {}, env); },
+         "ppo::Config::batch_size must be in [1, n_steps * n_envs = 8], got 9");
+  throws([&] { Ppo({}, {.n_epochs = 0}, {}, env); }, "ppo::Config::n_epochs must be >= 1, got 0");
+  throws([&] { Ppo({}, {.clip_range = -0.2}, {}, env); }, "ppo::Config::clip_range must be > 0 at the start (progress 1), got -0.2");
+  throws([&] { Ppo({}, {.clip_range = theta::Schedule::linear(0.2, -0.2)}, {}, env); },
+         "ppo::Config::clip_range must stay >= 0, but its end value (progress 0) is -0.2");
+  throws([&] { Ppo({}, {.learning_rate = theta::Schedule::linear(1e-3, -1e-3)}, {}, env); },
+         "ppo::Config::learning_rate must stay >= 0, but its end value (progress 0) is -0.001");
+  throws([&] { Ppo({}, {.adam_eps = 0}, {}, env); }, "ppo::Config::adam_eps must be > 0, got 0");
+  throws([&] { Ppo({}, {.max_grad_norm = std::numeric_limits<double>::quiet_NaN()}, {}, env); },
+         "ppo::Config::max_grad_norm must not be NaN");
+  throws([&] { Ppo({}, {.target_kl = -1.0}, {}, env); }, "ppo::Config::target_kl must be > 0, got -1");
+  throws([&] { Ppo({}, {.actor = {.hidden = {64, 0}}}, {}, env); }, "ppo::Config::actor.hidden[1] must be >= 1, got 0");
+  throws([&] { Ppo({}, {.critic = {.hidden = {0}}}, {}, env); }, "ppo::Config::critic.hidden[0] must be >= 1, got 0");
+  throws([&] { Ppo({}, {.critic = {.hidden = {8}, .dropout = 0.5}}, {}, env); }, "ppo::Config::critic.dropout must be 0");
+  throws([&] { Ppo({}, {.actor = {.hidden = {8}, .dropout = 1.0}}, {}, env); },
+         "ppo::Config::actor.dropout must be in [0, 1), got 1");
+  throws([&] { A2c({}, {.vf_coef = -1}, {}, env); }, "a2c::Config::vf_coef must be >= 0, got -1");
+  throws([&] { A2c({}, {.rms_prop_alpha = 1.0}, {}, env); }, "a2c::Config::rms_prop_alpha must be in [0, 1), got 1");
+  throws([&] { A2c({}, {.actor = {.hidden = {3, 0}}}, {}, env); }, "a2c::Config::actor.hidden[1] must be >= 1, got 0");
+  throws([&] { Trpo({}, {.target_kl = 0}, {}, env); }, "trpo::Config::target_kl must be > 0, got 0");
+  throws([&] { Trpo({}, {.cg_residual_tol = -1}, {}, env); }, "trpo::Config::cg_residual_tol must be >= 0, got -1");
+  throws([&] { Trpo({}, {.adam_eps = -1e-5}, {}, env); }, "trpo::Config::adam_eps must be > 0, got -1e-05");
+  throws([&] { Trpo({}, {.line_search_shrinking_factor = 1}, {}, env); },
+         "trpo::Config::line_search_shrinking_factor must be in (0, 1), got 1");
+  throws([&] { Reinforce({}, {.baseline_learning_rate = 0}, {}, env); },
+         "reinforce::Config::baseline_learning_rate must be > 0, got 0");
+  throws([&] { Reinforce({}, {.critic = {.hidden = {0}}}, {}, env); },
+         "reinforce::Config::critic.hidden[0] must be >= 1, got 0");
 }
+
+TEST_CASE("A custom schedule is checked at every use, naming the field", "[unit]") {
+  const DiscreteEnv env(Corridor{}, 10);
+  // Positive at the start, negative after the first rollout.
+  theta::ppo::Config config = ppo;
+  config.learning_rate = [](double p) { return p > 0.95 ? 1e-3 : -1e-3; };
+  theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo> trainer({.n_envs = 2, .n_steps = 16, .total_steps = 320},
+                                                               config, {}, env);
+  REQUIRE_THROWS_WITH(trainer.learn(320), Catch::Contains("ppo::Config::learning_rate must stay >= 0 and finite, got -0.001"));
+}
+
+namespace {
+// The weights REINFORCE's update gives log pi: returns normalised by their unbiased std plus
+// float's epsilon, as PyTorch's example.
+Eigen::VectorXd reinforce_weights(const theta::RolloutBuffer<float>& buffer) {
+  const theta::Index n = buffer.size();
+  Eigen::VectorXd w = buffer.advantages().head(n).cast<double>();
+  const double mean = w.mean();
+  const double std = std::sqrt((w.array() - mean).square().sum() / static_cast<double>(n - 1));
+  return (w.array() - mean) / (std + std::numeric_limits<float>::epsilon());
+}
+}  // namespace
 
 TEST_CASE("REINFORCE with dropout differentiates the policy that acted: its acting masks", "[unit]") {
   theta::OnPolicyTrainer<DiscreteEnv, theta::reinforce::Reinforce> trainer(
-      {.n_steps = 10, .actor = {.hidden = {16}, .dropout = 0.6}}, DiscreteEnv(Corridor{}, 10));
+      {.n_steps = 10}, {.actor = {.hidden = {16}, .dropout = 0.6}}, {}, DiscreteEnv(Corridor{}, 10));
   trainer.collect();
-  auto& algo = trainer.algorithm();
-  auto& buffer = algo.buffer();
-  auto& policy = algo.policy();
+  auto& buffer = trainer.buffer();
+  auto& policy = trainer.actor();
   const theta::Index n = buffer.size();
-  REQUIRE(buffer.masks().rows() == 16);
-  const auto masks = buffer.masks().leftCols(n);
+  REQUIRE(buffer.contexts().rows() == 16);
+  const auto masks = buffer.contexts().leftCols(n);
   REQUIRE((masks.array() == 0 || masks.array() == 1).all());
   REQUIRE(masks.sum() > 0);
   REQUIRE(masks.sum() < static_cast<float>(masks.size()));
@@ -123,37 +274,30 @@ TEST_CASE("REINFORCE with dropout differentiates the policy that acted: its acti
 
 TEST_CASE("REINFORCE's update uses the acting masks: its loss is the one of the stored log-probabilities", "[unit]") {
   theta::OnPolicyTrainer<DiscreteEnv, theta::reinforce::Reinforce> trainer(
-      {.n_steps = 10, .actor = {.hidden = {16}, .dropout = 0.6}, .seed = 3}, DiscreteEnv(Corridor{}, 10));
+      {.n_steps = 10, .seed = 3}, {.actor = {.hidden = {16}, .dropout = 0.6}}, {}, DiscreteEnv(Corridor{}, 10));
   trainer.collect();
-  auto& algo = trainer.algorithm();
-  auto& buffer = algo.buffer();
+  auto& buffer = trainer.buffer();
   const theta::Index n = buffer.size();
   REQUIRE(n >= 2);
-  // The example's weights: returns normalised by their unbiased std plus float's epsilon.
-  Eigen::VectorXd w = buffer.advantages().head(n).cast<double>();
-  const double mean = w.mean();
-  const double std = std::sqrt((w.array() - mean).square().sum() / static_cast<double>(n - 1));
-  w = (w.array() - mean) / (std + std::numeric_limits<float>::epsilon());
+  const Eigen::VectorXd w = reinforce_weights(buffer);
   const double expected = -w.dot(buffer.log_probs().head(n).cast<double>());
   // The same loss with other masks is far off, so the check below tells them apart.
-  const theta::Matrix<float> flipped = 1.0f - buffer.masks().leftCols(n).array();
+  const theta::Matrix<float> flipped = 1.0f - buffer.contexts().leftCols(n).array();
   theta::Vector<float> logp(n), ent(n);
-  algo.policy().evaluate(buffer.observations().leftCols(n), buffer.actions().leftCols(n), flipped, logp, ent);
+  trainer.actor().evaluate(buffer.observations().leftCols(n), buffer.actions().leftCols(n), flipped, logp, ent);
   REQUIRE(std::abs(-w.dot(logp.cast<double>()) - expected) > 1e-3);
 
-  theta::LogRecord record;
-  algo.update(1.0, record);
-  CHECK(std::abs(record.get("train/policy_loss") - expected) < 1e-5);
+  const auto stats = trainer.algorithm().update(buffer.batch(), 1.0);
+  CHECK(std::abs(stats.policy_loss - expected) < 1e-5);
 }
 
 TEST_CASE("Collection stores raw actions, clips only for the environment, and bootstraps truncations", "[unit]") {
   // Drift with a 3-step limit: every third step is truncated (never terminated).
   theta::OnPolicyTrainer<ContinuousEnv, theta::ppo::Ppo> trainer(
-      {.n_envs = 2, .n_steps = 6, .batch_size = 12, .actor = small, .critic = small, .log_std_init = 1.5},
+      {.n_envs = 2, .n_steps = 6}, {.batch_size = 12, .actor = small, .critic = small, .log_std_init = 1.5}, {},
       ContinuousEnv(Drift{}, 3));
   trainer.collect();
-  auto& algo = trainer.algorithm();
-  auto& buffer = algo.buffer();
+  auto& buffer = trainer.buffer();
   // With std e^1.5 = 4.5, some raw actions lie outside [-1, 1]: they are stored as sampled.
   REQUIRE(buffer.actions().cwiseAbs().maxCoeff() > 1.0f);
   int truncations = 0;
@@ -191,6 +335,7 @@ struct Counter {
   template <class T>
   bool on_update_end(T&, theta::LogRecord& record) {
     REQUIRE(record.contains("train/approx_kl"));
+    REQUIRE(record.contains("rollout/ep_rew_mean"));
     return ++updates < 3;
   }
 };
@@ -199,7 +344,7 @@ struct Counter {
 TEST_CASE("Callbacks see every step and can stop training", "[unit]") {
   Counter counter;
   theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo> trainer(
-      {.n_envs = 2, .n_steps = 8, .batch_size = 16, .actor = small, .critic = small}, DiscreteEnv(Corridor{}, 10));
+      {.n_envs = 2, .n_steps = 8}, {.batch_size = 16, .actor = small, .critic = small}, {}, DiscreteEnv(Corridor{}, 10));
   const auto result = trainer.learn(10'000, theta::NullLogger{}, counter);
   REQUIRE(result.stopped_by_callback);
   REQUIRE(counter.updates == 3);
@@ -209,32 +354,120 @@ TEST_CASE("Callbacks see every step and can stop training", "[unit]") {
 }
 
 namespace {
-// A user-written optimizer (sign SGD, Bernstein et al. 2018): one type, no constructor needed.
+// A user-written optimizer (sign SGD, Bernstein et al. 2018): one type with its own Config.
 struct SignSgd {
-  double lr = 1e-3;
-  int steps = 0;
+  struct Config {
+    double lr = 1e-3;
+  };
+  SignSgd(theta::Index /*size*/, const Config& config) : lr(config.lr) {}
   void step(Eigen::Ref<theta::Vector<float>> params, const Eigen::Ref<const theta::Vector<float>>& grads) {
     params.array() -= static_cast<float>(lr) * grads.array().sign();
     ++steps;
   }
   double learning_rate() const { return lr; }
   void set_learning_rate(double value) { lr = value; }
+  double lr;
+  int steps = 0;
 };
-template <class Policy>
-using SignSgdPpo = theta::ppo::Ppo<Policy, SignSgd>;
+
+// A user-written estimator: one-step TD errors (GAE with lambda 0), without the truncation
+// bootstrap, so that it gives other advantages than the default.
+struct OneStepTd {
+  int calls = 0;
+  void estimate(theta::RolloutBuffer<float>& buffer, const Eigen::Ref<const theta::Vector<float>>& last_values,
+                float gamma) {
+    ++calls;
+    for (theta::Index e = 0; e < buffer.n_envs(); ++e) {
+      for (theta::Index t = 0; t < buffer.used_steps(); ++t) {
+        const theta::Index k = buffer.column(t, e);
+        const bool last = t + 1 == buffer.used_steps();
+        const float next = last ? last_values[e] : buffer.values()[buffer.column(t + 1, e)];
+        const bool done = buffer.terminated(t, e) || buffer.truncated(t, e);
+        buffer.advantages()[k] = buffer.rewards()[k] + (done ? 0.0f : gamma * next) - buffer.values()[k];
+        buffer.returns()[k] = buffer.advantages()[k] + buffer.values()[k];
+      }
+    }
+  }
+};
 }  // namespace
 
-TEST_CASE("A user-written optimizer plugs into PPO through an alias template", "[unit]") {
+TEST_CASE("A user-written optimizer plugs into every on-policy algorithm", "[unit]") {
   static_assert(theta::Optimizer<SignSgd>);
-  theta::OnPolicyTrainer<DiscreteEnv, SignSgdPpo> trainer(
-      {.n_envs = 2, .n_steps = 8, .batch_size = 8, .n_epochs = 1, .learning_rate = 0.01, .actor = small,
-       .critic = small},
-      DiscreteEnv(Corridor{}, 10));
-  const theta::Vector<float> before = trainer.algorithm().critic().parameters();
-  trainer.learn(32);
-  const theta::Vector<float> after = trainer.algorithm().critic().parameters();
-  // Every changed parameter moved by a multiple of the learning rate 0.01: sign SGD's steps.
-  const Eigen::ArrayXf moved = (after - before).array().abs() / 0.01f;
-  REQUIRE((moved > 0.5f).any());
-  REQUIRE(((moved - moved.round()).abs() < 1e-2f).all());
+  const DiscreteEnv env(Corridor{}, 10);
+  const auto check_sign_steps = [](auto& trainer, double lr) {
+    const theta::Vector<float> before = trainer.critic().parameters();
+    trainer.learn(32);
+    const theta::Vector<float> after = trainer.critic().parameters();
+    // Every changed parameter moved by a multiple of the learning rate: sign SGD's steps.
+    const Eigen::ArrayXf moved = (after - before).array().abs() / static_cast<float>(lr);
+    REQUIRE((moved > 0.5f).any());
+    REQUIRE(((moved - moved.round()).abs() < 1e-2f).all());
+  };
+  using D = theta::DefaultComponent;
+  theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo, D, D, SignSgd> ppo_trainer(
+      {.n_envs = 2, .n_steps = 8}, {.batch_size = 8, .n_epochs = 1, .learning_rate = 0.01, .actor = small, .critic = small},
+      {}, env);
+  check_sign_steps(ppo_trainer, 0.01);
+  theta::OnPolicyTrainer<DiscreteEnv, theta::a2c::A2c, D, D, SignSgd> a2c_trainer(
+      {.n_envs = 2, .n_steps = 8}, {.learning_rate = 0.01, .actor = small, .critic = small}, {}, env);
+  check_sign_steps(a2c_trainer, 0.01);
+  theta::OnPolicyTrainer<DiscreteEnv, theta::trpo::Trpo, D, D, SignSgd> trpo_trainer(
+      {.n_envs = 2, .n_steps = 8}, {.batch_size = 8, .n_critic_updates = 1, .learning_rate = 0.01, .actor = small,
+                                    .critic = small}, {}, env);
+  check_sign_steps(trpo_trainer, 0.01);
+  theta::OnPolicyTrainer<DiscreteEnv, theta::reinforce::Reinforce, D, D, SignSgd> reinforce_trainer(
+      {.n_steps = 10}, {.use_baseline = true, .baseline_learning_rate = 0.01, .actor = small, .critic = small}, {}, env);
+  check_sign_steps(reinforce_trainer, 0.01);
+  // A2C with Adam, SB3's use_rms_prop = false.
+  theta::OnPolicyTrainer<DiscreteEnv, theta::a2c::A2c, D, D, theta::Adam<float>> a2c_adam(
+      {.n_envs = 2, .n_steps = 8}, {.adam_eps = 1e-7, .actor = small, .critic = small}, {}, env);
+  a2c_adam.learn(16);
+  REQUIRE(a2c_adam.algorithm().actor_optimizer().config().eps == 1e-7);
+}
+
+TEST_CASE("A user-written advantage estimator and component objects are handed in", "[unit]") {
+  const DiscreteEnv env(Corridor{}, 10);
+  using D = theta::DefaultComponent;
+  using Trainer = theta::OnPolicyTrainer<DiscreteEnv, theta::a2c::A2c, D, D, D, OneStepTd>;
+  Trainer trainer({.n_envs = 2, .n_steps = 8}, {.actor = small, .critic = small}, {.estimator = OneStepTd{}}, env);
+  trainer.collect();
+  REQUIRE(trainer.estimator().calls == 1);
+  // The advantages are the estimator's: one-step TD errors.
+  auto& buffer = trainer.buffer();
+  const theta::Index k = buffer.column(0, 0);
+  REQUIRE(buffer.advantages()[k] ==
+          Approx(buffer.rewards()[k] + 0.99f * buffer.values()[buffer.column(1, 0)] - buffer.values()[k]).epsilon(1e-6));
+
+  // An actor built by the user replaces the default one: its parameters are the ones trained.
+  theta::Rng rng(5);
+  theta::CategoricalPolicy<float> actor(2, 2, {.hidden = {4}}, 2, 16, rng);
+  actor.parameters().setConstant(0.25f);
+  Trainer handed({.n_envs = 2, .n_steps = 8}, {.actor = small, .critic = small},
+                 {.actor = std::move(actor), .estimator = OneStepTd{}}, env);
+  REQUIRE(handed.actor().parameters().size() == 2 * 4 + 4 + 4 * 2 + 2);
+  REQUIRE((handed.actor().parameters().array() == 0.25f).all());
+  handed.learn(16);
+  REQUIRE((handed.actor().parameters().array() != 0.25f).any());
+  // An optimizer config handed in replaces the algorithm's default settings.
+  theta::OnPolicyTrainer<DiscreteEnv, theta::ppo::Ppo> with_config(
+      {.n_envs = 2, .n_steps = 8}, {.batch_size = 8, .actor = small, .critic = small},
+      {.optimizer = theta::AdamConfig{.beta1 = 0.5, .eps = 1e-3}}, env);
+  REQUIRE(with_config.algorithm().actor_optimizer().config().beta1 == 0.5);
+  REQUIRE(with_config.algorithm().critic_optimizer().config().eps == 1e-3);
+}
+
+TEST_CASE("Observation statistics freeze after observation_statistics_steps (RLtools' warm-up)", "[unit]") {
+  const ContinuousEnv env(Drift{}, 10);
+  const auto count_after = [&](std::int64_t freeze_after, std::int64_t steps) {
+    theta::OnPolicyTrainer<ContinuousEnv, theta::ppo::Ppo> trainer(
+        {.n_envs = 2, .n_steps = 16, .normalize_observations = true, .observation_statistics_steps = freeze_after},
+        ppo, {}, env);
+    trainer.learn(steps);
+    return trainer.observation_normalizer()->statistics().count();
+  };
+  // The observations acted on in the first 32 steps of 2 copies: the reset's 2 and those after
+  // the first 15 vector steps (RunningMeanStd starts at a pseudo-count of 1e-4).
+  REQUIRE(count_after(32, 32) == Approx(32 + 1e-4));
+  REQUIRE(count_after(32, 96) == count_after(32, 32));
+  REQUIRE(count_after(0, 96) == Approx(2 + 96 + 1e-4));  // never frozen by default
 }

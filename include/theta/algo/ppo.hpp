@@ -3,16 +3,17 @@
 
 #include <theta/algo/detail/on_policy.hpp>
 #include <theta/algo/losses.hpp>
+#include <theta/buffer/gae.hpp>
 #include <theta/buffer/rollout_buffer.hpp>
+#include <theta/core/detail/config_rules.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/schedule.hpp>
-#include <theta/log/logger.hpp>
-#include <theta/normalize/observation_normalizer.hpp>
 #include <theta/optim/adam.hpp>
 #include <theta/optim/concepts.hpp>
 #include <theta/policy/network.hpp>
-#include <theta/policy/value_function.hpp>
+#include <theta/policy/state_value_function.hpp>
+#include <theta/policy/stochastic_policy.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -21,112 +22,144 @@
 
 namespace theta::ppo {
 
-/// PPO's configuration. Defaults are Stable-Baselines3's `PPO` defaults.
+/// PPO's own configuration (the trainer's fields, n_envs, n_steps, gamma, gae_lambda, seed and
+/// normalisation, are in `OnPolicyConfig`). Defaults are Stable-Baselines3's `PPO` defaults.
 ///
-///     theta::ppo::Config config{.n_envs = 8, .n_steps = 32, .batch_size = 256, .n_epochs = 20,
+///     theta::ppo::Config config{.batch_size = 256, .n_epochs = 20,
 ///                               .learning_rate = theta::Schedule::linear(1e-3, 0.0)};
 struct Config {
-  // ---- collection
-  Index n_envs = 1;             ///< environment copies stepped together
-  Index n_steps = 2048;         ///< steps per copy per rollout; a rollout is n_steps * n_envs transitions
-  double gamma = 0.99;          ///< discount, in [0, 1]
-  double gae_lambda = 0.95;     ///< GAE lambda, in [0, 1] (1: Monte Carlo, 0: one-step TD)
   // ---- optimisation
   Index batch_size = 64;        ///< minibatch size, in [1, n_steps * n_envs]; a smaller last minibatch is used as is
   Index n_epochs = 10;          ///< passes over the rollout per update, >= 1
-  Schedule learning_rate = 3e-4;  ///< Adam's learning rate as a function of the remaining progress
-  double adam_eps = 1e-5;       ///< Adam's epsilon (SB3's ActorCriticPolicy and CleanRL use 1e-5)
-  Schedule clip_range = 0.2;    ///< epsilon of the clipped surrogate, > 0
+  Schedule learning_rate = 3e-4;  ///< the optimizer's learning rate as a function of the remaining progress
+  double adam_eps = 1e-5;       ///< epsilon of the default optimizer, Adam (SB3's ActorCriticPolicy and CleanRL use 1e-5)
+  Schedule clip_range = 0.2;    ///< epsilon of the clipped surrogate, > 0 at the start, >= 0 throughout
   ValueLoss value_loss = ValueLoss::mse;  ///< mse (SB3), sb3_clipped or cleanrl_clipped
   Schedule clip_range_vf = 0.2; ///< value clip for the clipped value losses
   bool normalize_advantage = true;  ///< per minibatch, unbiased std
   double ent_coef = 0.0;        ///< entropy bonus coefficient, >= 0
   double vf_coef = 0.5;         ///< value loss coefficient, >= 0
-  double max_grad_norm = 0.5;   ///< global gradient-norm clip over actor and critic (<= 0: off)
+  double max_grad_norm = 0.5;   ///< global gradient-norm clip over actor and critic (<= 0: off; not NaN)
   std::optional<double> target_kl;  ///< stop the epochs once approx_kl > 1.5 target_kl (SB3)
-  // ---- networks
+  // ---- default components (used when the trainer is not handed an actor or a critic)
   NetworkConfig actor;          ///< policy network (SB3: 64-64 tanh, orthogonal, head gain 0.01)
   NetworkConfig critic;         ///< value network (SB3: 64-64 tanh, orthogonal, head gain 1)
   double log_std_init = 0.0;    ///< initial log-std of Gaussian policies
-  // ---- normalisation (owned by the agent; see docs/algorithms/ppo.md)
-  bool normalize_observations = false;  ///< running mean/std of observations, clipped
-  ObservationNormalizerConfig observation_normalizer;  ///< clip 10, epsilon 1e-8
-  bool normalize_rewards = false;       ///< divide rewards by the std of the discounted return
-  double reward_clip = 10.0;            ///< bound of scaled rewards
-  // ---- reproducibility
-  std::uint64_t seed = 0;       ///< every random stream of a run derives from it
 };
 
-/// Checks every field; throws ConfigError naming the field, the value and the rule.
-inline void validate(const Config& c) {
-  require<ConfigError>(c.n_envs >= 1, "ppo::Config::n_envs must be >= 1, got {}", c.n_envs);
-  require<ConfigError>(c.n_steps >= 1, "ppo::Config::n_steps must be >= 1, got {}", c.n_steps);
-  require<ConfigError>(c.gamma >= 0 && c.gamma <= 1, "ppo::Config::gamma must be in [0, 1], got {}", c.gamma);
-  require<ConfigError>(c.gae_lambda >= 0 && c.gae_lambda <= 1, "ppo::Config::gae_lambda must be in [0, 1], got {}",
-                       c.gae_lambda);
-  require<ConfigError>(c.batch_size >= 1 && c.batch_size <= c.n_steps * c.n_envs,
-                       "ppo::Config::batch_size must be in [1, n_steps * n_envs = {}], got {}", c.n_steps * c.n_envs,
+/// Checks every field for a rollout of `rollout_size` transitions; throws ConfigError naming
+/// the field, the value and the rule.
+inline void validate(const Config& c, Index rollout_size) {
+  require<ConfigError>(c.batch_size >= 1 && c.batch_size <= rollout_size,
+                       "ppo::Config::batch_size must be in [1, n_steps * n_envs = {}], got {}", rollout_size,
                        c.batch_size);
-  require<ConfigError>(c.n_epochs >= 1, "ppo::Config::n_epochs must be >= 1, got {}", c.n_epochs);
-  require<ConfigError>(c.learning_rate(1.0) > 0, "ppo::Config::learning_rate must be > 0 at the start, got {}",
-                       c.learning_rate(1.0));
-  require<ConfigError>(c.adam_eps > 0, "ppo::Config::adam_eps must be > 0, got {}", c.adam_eps);
-  require<ConfigError>(c.clip_range(1.0) > 0, "ppo::Config::clip_range must be > 0, got {}", c.clip_range(1.0));
-  require<ConfigError>(c.clip_range_vf(1.0) > 0, "ppo::Config::clip_range_vf must be > 0, got {}", c.clip_range_vf(1.0));
-  require<ConfigError>(c.ent_coef >= 0, "ppo::Config::ent_coef must be >= 0, got {}", c.ent_coef);
-  require<ConfigError>(c.vf_coef >= 0, "ppo::Config::vf_coef must be >= 0, got {}", c.vf_coef);
-  require<ConfigError>(!c.target_kl || *c.target_kl > 0, "ppo::Config::target_kl must be > 0, got {}",
-                       c.target_kl.value_or(0.0));
-  require<ConfigError>(c.reward_clip > 0, "ppo::Config::reward_clip must be > 0, got {}", c.reward_clip);
+  detail::require_at_least("ppo::Config::n_epochs", c.n_epochs, 1);
+  c.learning_rate.require_positive_start("ppo::Config::learning_rate");
+  detail::require_positive("ppo::Config::adam_eps", c.adam_eps);
+  c.clip_range.require_positive_start("ppo::Config::clip_range");
+  c.clip_range_vf.require_positive_start("ppo::Config::clip_range_vf");
+  detail::require_non_negative("ppo::Config::ent_coef", c.ent_coef);
+  detail::require_non_negative("ppo::Config::vf_coef", c.vf_coef);
+  require<ConfigError>(!std::isnan(c.max_grad_norm), "ppo::Config::max_grad_norm must not be NaN (<= 0 turns clipping off)");
+  if (c.target_kl) detail::require_positive("ppo::Config::target_kl", *c.target_kl);
+  theta::validate(c.actor, "ppo::Config::actor");
+  theta::validate(c.critic, "ppo::Config::critic", /*allows_dropout=*/false);
+  detail::require_finite("ppo::Config::log_std_init", c.log_std_init);
 }
 
-/// The PPO update rule over a policy type (`CategoricalPolicy<T>` or `GaussianPolicy<T>`).
-/// It owns the actor, the critic, their optimizers (Adam, or any type satisfying the
-/// `Optimizer` concept) and the rollout buffer; `OnPolicyTrainer` fills the buffer and calls
-/// `update`. Another optimizer plugs in through an alias template:
+/// What one PPO update logs (Stable-Baselines3's `train/*` keys).
+struct Stats {
+  double policy_gradient_loss = 0, value_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0, loss = 0;
+  double grad_norm = 0, explained_variance = 0, clip_range = 0, learning_rate = 0;
+  std::int64_t n_updates = 0, epochs = 0;
+  std::optional<double> std;  ///< mean standard deviation of a Gaussian policy
+
+  template <class F>
+  void for_each(F&& f) const {
+    f("train/policy_gradient_loss", policy_gradient_loss);
+    f("train/value_loss", value_loss);
+    f("train/entropy_loss", -entropy);
+    f("train/entropy", entropy);
+    f("train/approx_kl", approx_kl);
+    f("train/clip_fraction", clip_fraction);
+    f("train/loss", loss);
+    f("train/grad_norm", grad_norm);
+    f("train/explained_variance", explained_variance);
+    f("train/clip_range", clip_range);
+    f("train/learning_rate", learning_rate);
+    f("train/n_updates", static_cast<double>(n_updates));
+    f("train/epochs", static_cast<double>(epochs));
+    if (std) f("train/std", *std);
+  }
+};
+
+/// The PPO update rule over an actor (any `StochasticPolicy`), a critic (any
+/// `StateValueFunction`) and an optimizer type (Adam by default, or any `Optimizer`), one
+/// optimizer per component. `OnPolicyTrainer` collects the rollout, estimates advantages and
+/// calls `update`:
 ///
-///     template <class Policy> using SignSgdPpo = theta::ppo::Ppo<Policy, SignSgd>;
-///     theta::OnPolicyTrainer<Env, SignSgdPpo> trainer(config);
-template <class Policy, class Opt = Adam<typename Policy::Scalar>>
+///     theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer({.n_envs = 8, .n_steps = 32}, {.batch_size = 256});
+template <class Actor, class Critic, class Opt = Adam<typename Actor::Scalar>>
 class Ppo {
-  // A static_assert rather than a requires-clause: a constrained template cannot bind to the
-  // trainer's unconstrained template template parameter.
-  static_assert(Optimizer<Opt, typename Policy::Scalar>,
-                "ppo::Ppo: the optimizer type must satisfy theta::Optimizer (step, learning_rate, set_learning_rate)");
+  // static_asserts rather than a requires-clause: a constrained template cannot bind to the
+  // trainer's unconstrained template template parameter (clang 14).
+  static_assert(StochasticPolicy<Actor>, "ppo::Ppo: the actor must satisfy theta::StochasticPolicy");
+  static_assert(StateValueFunction<Critic>, "ppo::Ppo: the critic must satisfy theta::StateValueFunction");
+  static_assert(Optimizer<Opt, typename Actor::Scalar>,
+                "ppo::Ppo: the optimizer type must satisfy theta::Optimizer (Config, step, learning_rate, set_learning_rate)");
 
  public:
-  using Scalar = typename Policy::Scalar;
+  using Scalar = typename Actor::Scalar;
   using T = Scalar;
   using Config = ppo::Config;
-  static constexpr bool has_critic = true;
+  using Stats = ppo::Stats;
+  using default_estimator = Gae<T>;
+  using optimizer_type = Opt;
+  static constexpr const char* name = "ppo";
+  static constexpr Index default_n_steps = 2048;
+  static constexpr double default_gae_lambda = 0.95;
   static constexpr bool collects_whole_episodes = false;
 
-  Ppo(const Config& config, const SpaceInfo& space, Rng& rng)
-      : config_((validate(config), config)),
-        policy_(detail::make_policy<Policy>("ppo", space, config.actor, config.log_std_init, config.n_envs, config.batch_size, rng)),
-        critic_(space.obs_dim, config.critic, config.n_envs, config.batch_size, rng),
-        buffer_(config.n_steps, config.n_envs, space.obs_dim, policy_.action_rows()),
-        optimizers_(policy_, &critic_, AdamConfig{.lr = config.learning_rate(1.0), .eps = config.adam_eps}),
-        minibatch_(config.batch_size, space.obs_dim, policy_.action_rows()),
-        indices_(static_cast<std::size_t>(config.n_steps * config.n_envs)),
+  static void validate(const Config& config, Index n_envs, Index n_steps) { ppo::validate(config, n_envs * n_steps); }
+  /// Batch sizes of the default components: acting on n_envs, training on minibatches.
+  static BatchCapacities capacities(const Config& config, Index n_envs, Index /*rollout_size*/) {
+    return {.act = n_envs, .actor_train = config.batch_size, .critic_train = config.batch_size};
+  }
+  /// The default optimizer's settings: Adam with `adam_eps`; a user optimizer's default Config.
+  static typename Opt::Config optimizer_config(const Config& config) {
+    if constexpr (std::same_as<typename Opt::Config, AdamConfig>) {
+      return AdamConfig{.lr = config.learning_rate(1.0), .eps = config.adam_eps};
+    } else {
+      return typename Opt::Config{};
+    }
+  }
+
+  /// Takes the components; `rng` seeds the minibatch shuffles.
+  Ppo(const Config& config, Actor actor, Critic critic, const typename Opt::Config& optimizer, RolloutShape shape, Rng& rng)
+      : config_((ppo::validate(config, shape.size), config)),
+        actor_(std::move(actor)),
+        critic_(std::move(critic)),
+        actor_optimizer_(make_optimizer<Opt>(actor_, optimizer)),
+        critic_optimizer_(make_optimizer<Opt>(critic_, optimizer)),
+        minibatch_(config.batch_size, shape.obs_dim, actor_.action_rows(), context_rows(actor_)),
+        indices_(static_cast<std::size_t>(shape.size)),
         shuffle_rng_(rng.split(0x707071)) {}
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
-  [[nodiscard]] Policy& policy() noexcept { return policy_; }
-  [[nodiscard]] ValueFunction<T>& critic() noexcept { return critic_; }
-  [[nodiscard]] RolloutBuffer<T>& buffer() noexcept { return buffer_; }
+  [[nodiscard]] Actor& actor() noexcept { return actor_; }
+  [[nodiscard]] Critic& critic() noexcept { return critic_; }
+  [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
+  [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
+  [[nodiscard]] bool uses_critic() const noexcept { return true; }
 
-  /// V(s) for a batch of (normalised) observations, used by the collector.
-  void values(const Eigen::Ref<const Matrix<T>>& obs, Eigen::Ref<Vector<T>> out) { critic_.predict(obs, out); }
-
-  /// n_epochs passes of shuffled minibatches over the buffer (advantages and returns already
-  /// computed). Records SB3's `train/*` statistics.
-  void update(double progress_remaining, LogRecord& record) {
-    const double lr = config_.learning_rate(progress_remaining);
-    const auto clip = static_cast<T>(config_.clip_range(progress_remaining));
-    const auto clip_vf = static_cast<T>(config_.clip_range_vf(progress_remaining));
-    optimizers_.set_learning_rate(lr);
-    const Index n = buffer_.size();
+  /// n_epochs passes of shuffled minibatches over the rollout.
+  Stats update(const RolloutBatch<T>& batch, double progress_remaining) {
+    const double lr = config_.learning_rate.checked(progress_remaining, "ppo::Config::learning_rate");
+    const auto clip = static_cast<T>(config_.clip_range.checked(progress_remaining, "ppo::Config::clip_range"));
+    const auto clip_vf = static_cast<T>(config_.clip_range_vf.checked(progress_remaining, "ppo::Config::clip_range_vf"));
+    actor_optimizer_.set_learning_rate(lr);
+    critic_optimizer_.set_learning_rate(lr);
+    const Index n = batch.size();
     for (Index i = 0; i < n; ++i) indices_[static_cast<std::size_t>(i)] = i;
 
     double pg_loss_sum = 0, value_loss_sum = 0, entropy_sum = 0, clip_fraction_sum = 0, kl_sum = 0, grad_norm_sum = 0;
@@ -138,14 +171,14 @@ class Ppo {
       detail::shuffle(indices_, shuffle_rng_);
       for (Index start = 0; start < n; start += config_.batch_size) {
         const Index size = std::min(config_.batch_size, n - start);
-        Minibatch& mb = minibatch_;
-        mb.gather(buffer_, std::span<const Index>(indices_.data() + start, static_cast<std::size_t>(size)));
+        auto& mb = minibatch_;
+        mb.gather(batch, std::span<const Index>(indices_.data() + start, static_cast<std::size_t>(size)));
         auto adv = mb.head(mb.advantages);
         if (config_.normalize_advantage) normalize_advantages(adv);
 
         // ---- forward: new log-probabilities, entropy, values
-        policy_.evaluate(mb.obs(), mb.act(), mb.head(mb.log_probs), mb.head(mb.entropy));
-        const auto values = critic_.forward(mb.obs());
+        evaluate_with_context(actor_, mb.obs(), mb.act(), mb.ctx(), mb.head(mb.log_probs), mb.head(mb.entropy));
+        const Eigen::Ref<const Vector<T>> values = critic_.forward(mb.obs());
 
         // ---- losses and their gradients with respect to log pi, H and V
         const SurrogateStats surrogate =
@@ -163,11 +196,12 @@ class Ppo {
         mb.head(mb.grad_values) *= static_cast<T>(config_.vf_coef);
 
         // ---- backward and step
-        policy_.zero_grad();
+        actor_.zero_grad();
         critic_.zero_grad();
-        policy_.backward(mb.head(mb.grad_log_probs), mb.head(mb.grad_entropy));
+        actor_.backward(mb.head(mb.grad_log_probs), mb.head(mb.grad_entropy));
         critic_.backward(mb.head(mb.grad_values));
-        grad_norm_sum += optimizers_.step(policy_, &critic_, config_.max_grad_norm);
+        grad_norm_sum += detail::clip_and_step<Opt>(config_.max_grad_norm, {&actor_optimizer_, &critic_optimizer_},
+                                                    actor_, critic_);
 
         pg_loss_sum += surrogate.loss;
         value_loss_sum += v_loss;
@@ -180,31 +214,30 @@ class Ppo {
     }
     updates_ += minibatches;
     const double m = std::max<Index>(minibatches, 1);
-    record.set("train/policy_gradient_loss", pg_loss_sum / m);
-    record.set("train/value_loss", value_loss_sum / m);
-    record.set("train/entropy_loss", -entropy_sum / m);
-    record.set("train/entropy", entropy_sum / m);
-    record.set("train/approx_kl", minibatches > 0 ? kl_sum / m : last_kl);
-    record.set("train/clip_fraction", clip_fraction_sum / m);
-    record.set("train/loss", pg_loss_sum / m - config_.ent_coef * entropy_sum / m + config_.vf_coef * value_loss_sum / m);
-    record.set("train/grad_norm", grad_norm_sum / m);
-    record.set("train/explained_variance", explained_variance(buffer_.values().head(n), buffer_.returns().head(n)));
-    record.set("train/clip_range", static_cast<double>(clip));
-    record.set("train/learning_rate", lr);
-    record.set("train/n_updates", static_cast<double>(updates_));
-    record.set("train/epochs", static_cast<double>(epoch));
-    if constexpr (!Policy::is_discrete) record.set("train/std", static_cast<double>(policy_.log_std().array().exp().mean()));
+    Stats stats;
+    stats.policy_gradient_loss = pg_loss_sum / m;
+    stats.value_loss = value_loss_sum / m;
+    stats.entropy = entropy_sum / m;
+    stats.approx_kl = minibatches > 0 ? kl_sum / m : last_kl;
+    stats.clip_fraction = clip_fraction_sum / m;
+    stats.loss = pg_loss_sum / m - config_.ent_coef * entropy_sum / m + config_.vf_coef * value_loss_sum / m;
+    stats.grad_norm = grad_norm_sum / m;
+    stats.explained_variance = explained_variance(batch.values, batch.returns);
+    stats.clip_range = static_cast<double>(clip);
+    stats.learning_rate = lr;
+    stats.n_updates = updates_;
+    stats.epochs = epoch;
+    stats.std = detail::mean_std(actor_);
+    return stats;
   }
 
  private:
-  using Minibatch = detail::Minibatch<T>;
-
   Config config_;
-  Policy policy_;
-  ValueFunction<T> critic_;
-  RolloutBuffer<T> buffer_;
-  detail::BlockOptimizers<Opt> optimizers_;
-  Minibatch minibatch_;
+  Actor actor_;
+  Critic critic_;
+  Opt actor_optimizer_;
+  Opt critic_optimizer_;
+  detail::Minibatch<T> minibatch_;
   std::vector<Index> indices_;
   Rng shuffle_rng_;
   std::int64_t updates_ = 0;

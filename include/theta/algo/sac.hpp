@@ -3,16 +3,19 @@
 /// (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications", arXiv:1812.05905).
 
 #include <theta/buffer/replay_buffer.hpp>
+#include <theta/core/detail/config_rules.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
 #include <theta/core/schedule.hpp>
 #include <theta/distributions/squashed_gaussian.hpp>
-#include <theta/log/logger.hpp>
 #include <theta/optim/adam.hpp>
+#include <theta/optim/concepts.hpp>
 #include <theta/policy/network.hpp>
+#include <theta/policy/q_function.hpp>
+#include <theta/policy/q_network.hpp>
 #include <theta/policy/squashed_gaussian_policy.hpp>
-#include <theta/policy/twin_q.hpp>
+#include <theta/policy/squashed_policy.hpp>
 
 #include <Eigen/Core>
 
@@ -23,23 +26,14 @@
 
 namespace theta::sac {
 
-/// SAC's configuration. Defaults are Stable-Baselines3's `SAC` defaults.
+/// SAC's own configuration (the trainer's fields, n_envs, learning_starts, train_freq,
+/// gradient_steps, exploration noise, step budget and seed, are in `OffPolicyConfig`).
+/// Defaults are Stable-Baselines3's `SAC` defaults.
 ///
-///     theta::sac::Config config{.learning_starts = 100, .actor_learning_rate = 1e-3,
-///                               .critic_learning_rate = 1e-3, .alpha_learning_rate = 1e-3};
+///     theta::sac::Config config{.actor_learning_rate = 1e-3, .critic_learning_rate = 1e-3,
+///                               .alpha_learning_rate = 1e-3};
 struct Config {
-  // ---- collection
-  Index n_envs = 1;                 ///< environment copies stepped together, >= 1
   Index buffer_size = 1'000'000;    ///< replay capacity in transitions, >= 1
-  Index learning_starts = 100;      ///< uniform random actions while fewer steps were taken; training once more were
-  Index train_freq = 1;             ///< vector steps (of n_envs transitions) between training phases, >= 1
-  Index gradient_steps = 1;         ///< gradient steps per training phase, >= 1
-  /// AR(1) coefficient ρ of the exploration noise, in [0, 1): ε_t = ρ ε_{t-1} + sqrt(1 - ρ²) ξ_t
-  /// per environment and dimension, so ε stays N(0, 1) but holds its sign for about
-  /// 1/(1 - ρ) steps (the random warm-up actions become 2Φ(ε) - 1, still uniform). 0 is SB3's
-  /// white noise; sparse rewards behind a long manoeuvre (MountainCarContinuous) need about
-  /// 0.99 (temporally correlated exploration, cf. Eberhard et al. 2023, "Pink noise is all you need").
-  double exploration_correlation = 0.0;
   // ---- optimisation
   Index batch_size = 256;           ///< transitions per gradient step, >= 1 (sampled with replacement)
   double gamma = 0.99;              ///< discount, in [0, 1]
@@ -48,47 +42,35 @@ struct Config {
   Schedule actor_learning_rate = 3e-4;   ///< Adam's learning rate for the actor (SB3: one rate for all three)
   Schedule critic_learning_rate = 3e-4;  ///< Adam's learning rate for both critics
   Schedule alpha_learning_rate = 3e-4;   ///< Adam's learning rate for log(alpha)
-  double adam_eps = 1e-8;           ///< Adam's epsilon, > 0 (torch's default, which SB3's SAC keeps)
+  double adam_eps = 1e-8;           ///< the default optimizer's (Adam) epsilon, > 0 (torch's default, which SB3's SAC keeps)
   // ---- temperature (entropy coefficient)
   bool learn_alpha = true;          ///< learn log(alpha) toward target_entropy (SB3 "auto"); false: alpha stays fixed
   double alpha = 1.0;               ///< initial (or fixed) temperature, > 0 (SB3 "auto" starts at 1)
   std::optional<double> target_entropy;  ///< entropy target of the (-1, 1) actions; default -action_dim
-  // ---- networks
+  // ---- default components (used when the trainer is not handed an actor or critics)
   NetworkConfig actor{.hidden = {256, 256}, .activation = nn::Activation::relu, .init = Init::torch_default};
   NetworkConfig critic{.hidden = {256, 256}, .activation = nn::Activation::relu, .init = Init::torch_default};
   LogStdRange log_std{};            ///< actor log-std bounds: clamp to [-20, 2] (SB3)
   TanhCorrection tanh_correction = TanhCorrection::stable;  ///< log-prob of the squash: exact (sb3_epsilon: SB3's)
-  // ---- reproducibility
-  std::uint64_t seed = 0;           ///< every random stream of a run derives from it
 };
 
 /// Checks every field; throws ConfigError naming the field, the value and the rule.
 inline void validate(const Config& c) {
-  require<ConfigError>(c.n_envs >= 1, "sac::Config::n_envs must be >= 1, got {}", c.n_envs);
-  require<ConfigError>(c.buffer_size >= 1, "sac::Config::buffer_size must be >= 1, got {}", c.buffer_size);
-  require<ConfigError>(c.learning_starts >= 0, "sac::Config::learning_starts must be >= 0, got {}", c.learning_starts);
-  require<ConfigError>(c.train_freq >= 1, "sac::Config::train_freq must be >= 1, got {}", c.train_freq);
-  require<ConfigError>(c.gradient_steps >= 1, "sac::Config::gradient_steps must be >= 1, got {}", c.gradient_steps);
-  require<ConfigError>(c.exploration_correlation >= 0 && c.exploration_correlation < 1,
-                       "sac::Config::exploration_correlation must be in [0, 1), got {}", c.exploration_correlation);
-  require<ConfigError>(c.batch_size >= 1, "sac::Config::batch_size must be >= 1, got {}", c.batch_size);
-  require<ConfigError>(c.gamma >= 0 && c.gamma <= 1, "sac::Config::gamma must be in [0, 1], got {}", c.gamma);
-  require<ConfigError>(c.tau >= 0 && c.tau <= 1, "sac::Config::tau must be in [0, 1], got {}", c.tau);
-  require<ConfigError>(c.target_update_interval >= 1, "sac::Config::target_update_interval must be >= 1, got {}",
-                       c.target_update_interval);
-  require<ConfigError>(c.actor_learning_rate(1.0) > 0, "sac::Config::actor_learning_rate must be > 0 at the start, got {}",
-                       c.actor_learning_rate(1.0));
-  require<ConfigError>(c.critic_learning_rate(1.0) > 0,
-                       "sac::Config::critic_learning_rate must be > 0 at the start, got {}", c.critic_learning_rate(1.0));
-  require<ConfigError>(c.alpha_learning_rate(1.0) > 0, "sac::Config::alpha_learning_rate must be > 0 at the start, got {}",
-                       c.alpha_learning_rate(1.0));
-  require<ConfigError>(c.adam_eps > 0, "sac::Config::adam_eps must be > 0, got {}", c.adam_eps);
-  require<ConfigError>(std::isfinite(c.alpha) && c.alpha > 0, "sac::Config::alpha must be finite and > 0, got {}",
-                       c.alpha);
-  require<ConfigError>(!c.target_entropy || std::isfinite(*c.target_entropy),
-                       "sac::Config::target_entropy must be finite, got {}", c.target_entropy.value_or(0.0));
+  detail::require_at_least("sac::Config::buffer_size", c.buffer_size, 1);
+  detail::require_at_least("sac::Config::batch_size", c.batch_size, 1);
+  detail::require_in("sac::Config::gamma", c.gamma, 0.0, 1.0);
+  detail::require_in("sac::Config::tau", c.tau, 0.0, 1.0);
+  detail::require_at_least("sac::Config::target_update_interval", c.target_update_interval, 1);
+  c.actor_learning_rate.require_positive_start("sac::Config::actor_learning_rate");
+  c.critic_learning_rate.require_positive_start("sac::Config::critic_learning_rate");
+  c.alpha_learning_rate.require_positive_start("sac::Config::alpha_learning_rate");
+  detail::require_positive("sac::Config::adam_eps", c.adam_eps);
+  detail::require_positive("sac::Config::alpha", c.alpha);
+  if (c.target_entropy) detail::require_finite("sac::Config::target_entropy", *c.target_entropy);
   require<ConfigError>(std::isfinite(c.log_std.min) && std::isfinite(c.log_std.max) && c.log_std.min < c.log_std.max,
                        "sac::Config::log_std must have finite min < max, got [{}, {}]", c.log_std.min, c.log_std.max);
+  theta::validate(c.actor, "sac::Config::actor", /*allows_dropout=*/false);
+  theta::validate(c.critic, "sac::Config::critic", /*allows_dropout=*/false);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -161,21 +143,45 @@ TemperatureLoss temperature_loss(double log_alpha, const Eigen::Ref<const Vector
   return {.loss = -log_alpha * mean, .grad_log_alpha = -mean};
 }
 
-/// Diagnostics of the gradient steps since the last `Sac::write_stats`.
+/// Means of the diagnostics of the gradient steps since the last `Sac::take_stats`, with
+/// Stable-Baselines3's `train/*` keys (plus entropy, Q and target means).
 struct Stats {
+  std::int64_t n_updates = 0;
+  double learning_rate = 0;  ///< the actor's
+  std::int64_t steps = 0;    ///< gradient steps averaged below (0: none since the last call)
   double critic_loss = 0;
   double actor_loss = 0;
-  double alpha = 0;       ///< the temperature used in the step
-  double alpha_loss = 0;  ///< 0 when alpha is fixed
+  double alpha = 0;       ///< the temperature used in the steps
+  std::optional<double> alpha_loss;  ///< with a learned temperature
   double entropy = 0;     ///< -mean log π(a|s) of the fresh actor samples
   double q1_mean = 0;     ///< mean Q_1 on the replayed (s, a)
   double q2_mean = 0;
   double target_mean = 0; ///< mean soft target y
+
+  template <class F>
+  void for_each(F&& f) const {
+    f("train/n_updates", static_cast<double>(n_updates));
+    f("train/learning_rate", learning_rate);
+    if (steps == 0) {
+      f("train/ent_coef", alpha);
+      return;
+    }
+    f("train/actor_loss", actor_loss);
+    f("train/critic_loss", critic_loss);
+    f("train/ent_coef", alpha);
+    if (alpha_loss) f("train/ent_coef_loss", *alpha_loss);
+    f("train/entropy", entropy);
+    f("train/q1_mean", q1_mean);
+    f("train/q2_mean", q2_mean);
+    f("train/target_mean", target_mean);
+  }
 };
 
-/// The SAC update rule. It owns the actor, the twin critics and their targets, the three Adam
-/// optimizers, log α and the replay buffer; `OffPolicyTrainer` fills the buffer and calls
-/// `update` once per gradient step. `T` is float or double.
+/// The SAC update rule over an actor (`SquashedPolicy`; default `SquashedGaussianPolicy`),
+/// a Q-function type (`QFunction`; default `QNetwork`) of which it keeps two with their
+/// Polyak-averaged copies, and an optimizer type (`Optimizer`; default Adam) for the actor,
+/// each critic and the temperature. It owns them, log α and the replay buffer;
+/// `OffPolicyTrainer` fills the buffer and calls `update` once per gradient step.
 ///
 /// One gradient step follows SB3's `SAC.train()` in order:
 ///  1. sample a batch; the actor's reparameterised sample a ~ π(·|s) and log π(a|s);
@@ -183,30 +189,48 @@ struct Stats {
 ///  3. the soft target from the target critics at (s', a' ~ π(·|s')), then a critic step;
 ///  4. the actor loss against the just-updated critics, then an actor step;
 ///  5. every `target_update_interval` steps, the Polyak update of the targets.
-template <class T = Scalar>
+template <class Actor = SquashedGaussianPolicy<Scalar>, class Q = QNetwork<typename Actor::Scalar>,
+          class Opt = Adam<typename Actor::Scalar>>
 class Sac {
-  static_assert(Real<T>, "sac::Sac<T>: T must be float or double");
+  static_assert(SquashedPolicy<Actor>, "sac::Sac: the actor must satisfy theta::SquashedPolicy");
+  static_assert(QFunction<Q>, "sac::Sac: the critic must satisfy theta::QFunction");
+  static_assert(Optimizer<Opt, typename Actor::Scalar>,
+                "sac::Sac: the optimizer type must satisfy theta::Optimizer (Config, step, learning_rate, set_learning_rate)");
 
  public:
-  using Scalar = T;
+  using Scalar = typename Actor::Scalar;
+  using T = Scalar;
   using Config = sac::Config;
-  using Policy = SquashedGaussianPolicy<T>;
+  using Stats = sac::Stats;
+  using Policy = Actor;
+  using optimizer_type = Opt;
+  static constexpr const char* name = "sac";
 
-  /// Networks are initialised from `rng` (actor, then Q_1, Q_2); the replay and noise
-  /// streams are split from it.
-  Sac(const Config& config, Index obs_dim, Index act_dim, Rng& rng)
+  /// Adam with `adam_eps` (each role gets its learning rate from its schedule); a user
+  /// optimizer's default Config.
+  static typename Opt::Config optimizer_config(const Config& config) {
+    if constexpr (std::same_as<typename Opt::Config, AdamConfig>) {
+      return AdamConfig{.lr = config.actor_learning_rate(1.0), .eps = config.adam_eps};
+    } else {
+      return typename Opt::Config{};
+    }
+  }
+
+  /// Takes the actor and the two critics (their targets start as copies); the replay and
+  /// noise streams are split from `rng`. `obs_dim`, `act_dim` size the replay buffer.
+  Sac(const Config& config, Actor actor, std::array<Q, 2> critics, const typename Opt::Config& optimizer, Index obs_dim,
+      Index act_dim, Rng& rng)
       : config_((validate(config), config)),
         target_entropy_(config.target_entropy.value_or(-static_cast<double>(act_dim))),
-        actor_(obs_dim, act_dim, config.actor, config.log_std, config.n_envs, config.batch_size, rng),
-        critics_(obs_dim, act_dim, config.critic, config.batch_size, rng),
+        actor_(std::move(actor)),
+        critics_(std::move(critics)),
+        targets_(critics_),
         buffer_(config.buffer_size, obs_dim, act_dim),
         batch_(config.batch_size, obs_dim, act_dim),
-        actor_optimizer_(actor_.num_parameters(), AdamConfig{.lr = config.actor_learning_rate(1.0), .eps = config.adam_eps}),
-        critic_optimizers_{Adam<T>(critics_.parameters(0).size(),
-                                   AdamConfig{.lr = config.critic_learning_rate(1.0), .eps = config.adam_eps}),
-                           Adam<T>(critics_.parameters(1).size(),
-                                   AdamConfig{.lr = config.critic_learning_rate(1.0), .eps = config.adam_eps})},
-        alpha_optimizer_(1, AdamConfig{.lr = config.alpha_learning_rate(1.0), .eps = config.adam_eps}),
+        actor_optimizer_(make_optimizer<Opt>(actor_, optimizer)),
+        critic_optimizers_{make_optimizer<Opt>(critics_[0], optimizer),
+                           make_optimizer<Opt>(critics_[1], optimizer)},
+        alpha_optimizer_(1, optimizer),
         log_alpha_(Vector<T>::Constant(1, static_cast<T>(std::log(config.alpha)))),
         log_alpha_grad_(Vector<T>::Zero(1)),
         replay_rng_(rng.split(0x5ac0)),
@@ -216,26 +240,38 @@ class Sac {
         actions_pi_(act_dim, config.batch_size),
         next_actions_(act_dim, config.batch_size),
         grad_actions_(act_dim, config.batch_size),
+        grad_actions_scratch_(act_dim, config.batch_size),
         log_prob_(config.batch_size),
         next_log_prob_(config.batch_size),
         target_(config.batch_size),
+        target_q1_(config.batch_size),
+        target_q2_(config.batch_size),
         grad_q1_(config.batch_size),
         grad_q2_(config.batch_size),
-        grad_log_prob_(config.batch_size) {
+        grad_log_prob_(config.batch_size),
+        q1_(config.batch_size),
+        q2_(config.batch_size) {
     require<ConfigError>(obs_dim >= 1 && act_dim >= 1, "sac::Sac: obs_dim and act_dim must be >= 1, got {} and {}",
                          obs_dim, act_dim);
+    actor_optimizer_.set_learning_rate(config.actor_learning_rate(1.0));
+    critic_optimizers_[0].set_learning_rate(config.critic_learning_rate(1.0));
+    critic_optimizers_[1].set_learning_rate(config.critic_learning_rate(1.0));
+    alpha_optimizer_.set_learning_rate(config.alpha_learning_rate(1.0));
+    targets_[0].zero_grad();
+    targets_[1].zero_grad();
   }
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
-  [[nodiscard]] Policy& policy() noexcept { return actor_; }
-  [[nodiscard]] const Policy& policy() const noexcept { return actor_; }
-  [[nodiscard]] TwinQ<T>& critics() noexcept { return critics_; }
-  [[nodiscard]] const TwinQ<T>& critics() const noexcept { return critics_; }
+  [[nodiscard]] Actor& actor() noexcept { return actor_; }
+  [[nodiscard]] const Actor& actor() const noexcept { return actor_; }
+  /// Q_i (i = 0, 1) and its Polyak-averaged target copy.
+  [[nodiscard]] Q& critic(std::size_t i) noexcept { return critics_[i]; }
+  [[nodiscard]] Q& target(std::size_t i) noexcept { return targets_[i]; }
   [[nodiscard]] ReplayBuffer<T>& buffer() noexcept { return buffer_; }
   [[nodiscard]] const ReplayBuffer<T>& buffer() const noexcept { return buffer_; }
-  [[nodiscard]] Adam<T>& actor_optimizer() noexcept { return actor_optimizer_; }
-  [[nodiscard]] Adam<T>& critic_optimizer(std::size_t i) noexcept { return critic_optimizers_[i]; }
-  [[nodiscard]] Adam<T>& alpha_optimizer() noexcept { return alpha_optimizer_; }
+  [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
+  [[nodiscard]] Opt& critic_optimizer(std::size_t i) noexcept { return critic_optimizers_[i]; }
+  [[nodiscard]] Opt& alpha_optimizer() noexcept { return alpha_optimizer_; }
   /// The temperature: exp(log α) when learned, the configured value exactly when fixed.
   [[nodiscard]] double alpha() const noexcept {
     return config_.learn_alpha ? std::exp(static_cast<double>(log_alpha_[0])) : config_.alpha;
@@ -253,11 +289,13 @@ class Sac {
   /// One gradient step (see the class comment). `progress_remaining` (1 at the start of
   /// training, 0 at the end) drives the learning-rate schedules. Allocates nothing.
   void update(double progress_remaining) {
-    actor_optimizer_.set_learning_rate(config_.actor_learning_rate(progress_remaining));
-    const double critic_lr = config_.critic_learning_rate(progress_remaining);
+    actor_optimizer_.set_learning_rate(
+        config_.actor_learning_rate.checked(progress_remaining, "sac::Config::actor_learning_rate"));
+    const double critic_lr = config_.critic_learning_rate.checked(progress_remaining, "sac::Config::critic_learning_rate");
     critic_optimizers_[0].set_learning_rate(critic_lr);
     critic_optimizers_[1].set_learning_rate(critic_lr);
-    alpha_optimizer_.set_learning_rate(config_.alpha_learning_rate(progress_remaining));
+    alpha_optimizer_.set_learning_rate(
+        config_.alpha_learning_rate.checked(progress_remaining, "sac::Config::alpha_learning_rate"));
 
     // ---- 1. batch, noise, and the actor's sample a ~ π(·|s) (kept for steps 2 and 4)
     sample_batch();
@@ -276,8 +314,8 @@ class Sac {
 
     // ---- 3. critics
     const double c_loss = critic_gradients(alpha);
-    critic_optimizers_[0].step(critics_.parameters(0), critics_.gradients(0));
-    critic_optimizers_[1].step(critics_.parameters(1), critics_.gradients(1));
+    critic_optimizers_[0].step(critics_[0].parameters(), critics_[0].gradients());
+    critic_optimizers_[1].step(critics_[1].parameters(), critics_[1].gradients());
 
     // ---- 4. actor, against the updated critics
     const double a_loss = actor_gradients(alpha);
@@ -285,40 +323,47 @@ class Sac {
 
     // ---- 5. targets
     ++updates_;
-    if (updates_ % config_.target_update_interval == 0) critics_.polyak_update(config_.tau);
+    if (updates_ % config_.target_update_interval == 0) polyak_update();
 
     const Index n = batch_.size;
-    stats_.critic_loss += c_loss;
-    stats_.actor_loss += a_loss;
-    stats_.alpha += static_cast<double>(alpha);
-    stats_.alpha_loss += alpha_loss;
-    stats_.entropy -= static_cast<double>(log_prob_.head(n).sum()) / static_cast<double>(n);
-    stats_.q1_mean += static_cast<double>(critics_.q1().mean());
-    stats_.q2_mean += static_cast<double>(critics_.q2().mean());
-    stats_.target_mean += static_cast<double>(target_.head(n).mean());
-    ++stats_count_;
+    sums_.critic_loss += c_loss;
+    sums_.actor_loss += a_loss;
+    sums_.alpha += static_cast<double>(alpha);
+    sums_.alpha_loss += alpha_loss;
+    sums_.entropy -= static_cast<double>(log_prob_.head(n).sum()) / static_cast<double>(n);
+    sums_.q1_mean += static_cast<double>(q1_.head(n).mean());
+    sums_.q2_mean += static_cast<double>(q2_.head(n).mean());
+    sums_.target_mean += static_cast<double>(target_.head(n).mean());
+    ++sums_.steps;
   }
 
-  /// Means of the diagnostics since the last call, as SB3's `train/*` keys (plus entropy,
-  /// Q and target means); resets them.
-  void write_stats(LogRecord& record) {
-    record.set("train/n_updates", static_cast<double>(updates_));
-    record.set("train/learning_rate", actor_optimizer_.learning_rate());
-    if (stats_count_ == 0) {
-      record.set("train/ent_coef", alpha());
-      return;
+  /// Means of the diagnostics since the last call; resets them.
+  Stats take_stats() {
+    Stats stats;
+    stats.n_updates = updates_;
+    stats.learning_rate = actor_optimizer_.learning_rate();
+    stats.steps = sums_.steps;
+    if (sums_.steps == 0) {
+      stats.alpha = alpha();
+      return stats;
     }
-    const auto m = static_cast<double>(stats_count_);
-    record.set("train/actor_loss", stats_.actor_loss / m);
-    record.set("train/critic_loss", stats_.critic_loss / m);
-    record.set("train/ent_coef", stats_.alpha / m);
-    if (config_.learn_alpha) record.set("train/ent_coef_loss", stats_.alpha_loss / m);
-    record.set("train/entropy", stats_.entropy / m);
-    record.set("train/q1_mean", stats_.q1_mean / m);
-    record.set("train/q2_mean", stats_.q2_mean / m);
-    record.set("train/target_mean", stats_.target_mean / m);
-    stats_ = Stats{};
-    stats_count_ = 0;
+    const auto m = static_cast<double>(sums_.steps);
+    stats.critic_loss = sums_.critic_loss / m;
+    stats.actor_loss = sums_.actor_loss / m;
+    stats.alpha = sums_.alpha / m;
+    if (config_.learn_alpha) stats.alpha_loss = sums_.alpha_loss / m;
+    stats.entropy = sums_.entropy / m;
+    stats.q1_mean = sums_.q1_mean / m;
+    stats.q2_mean = sums_.q2_mean / m;
+    stats.target_mean = sums_.target_mean / m;
+    sums_ = Sums{};
+    return stats;
+  }
+
+  /// θ'_i ← (1 - τ) θ'_i + τ θ_i on the flat views (SB3's `polyak_update`, term for term).
+  void polyak_update() {
+    const auto t = static_cast<T>(config_.tau), keep = static_cast<T>(1.0 - config_.tau);
+    for (std::size_t i = 0; i < 2; ++i) targets_[i].parameters() = keep * targets_[i].parameters() + t * critics_[i].parameters();
   }
 
   // ---- The stages of `update`, public for tests and custom loops. Each recomputes what it
@@ -370,48 +415,63 @@ class Sac {
     // ---- target: no gradient (SB3's th.no_grad block)
     actor_.sample_no_grad(batch_.next_obs(), next_noise_.leftCols(n), next_actions_.leftCols(n), next_log_prob_.head(n),
                           config_.tanh_correction);
-    critics_.target_values(batch_.next_obs(), next_actions_.leftCols(n));
-    soft_target<T>(batch_.rew(), batch_.done(), critics_.target_q1(), critics_.target_q2(), next_log_prob_.head(n),
+    targets_[0].predict(batch_.next_obs(), next_actions_.leftCols(n), target_q1_.head(n));
+    targets_[1].predict(batch_.next_obs(), next_actions_.leftCols(n), target_q2_.head(n));
+    soft_target<T>(batch_.rew(), batch_.done(), target_q1_.head(n), target_q2_.head(n), next_log_prob_.head(n),
                    static_cast<T>(config_.gamma), alpha, target_.head(n));
     // ---- Q_i(s, a) on the replayed actions
-    critics_.forward(batch_.obs(), batch_.act());
-    const double loss = critic_loss<T>(critics_.q1(), critics_.q2(), target_.head(n), grad_q1_.head(n), grad_q2_.head(n));
+    q1_.head(n) = critics_[0].forward(batch_.obs(), batch_.act());
+    q2_.head(n) = critics_[1].forward(batch_.obs(), batch_.act());
+    const double loss = critic_loss<T>(q1_.head(n), q2_.head(n), target_.head(n), grad_q1_.head(n), grad_q2_.head(n));
     require<NumericalError>(std::isfinite(loss), "sac: the critic loss is not finite ({}) at update {}", loss, updates_);
-    critics_.zero_grad();
-    critics_.backward(grad_q1_.head(n), grad_q2_.head(n));
+    critics_[0].zero_grad();
+    critics_[1].zero_grad();
+    critics_[0].backward(grad_q1_.head(n));
+    critics_[1].backward(grad_q2_.head(n));
     return loss;
   }
 
   double actor_gradients(T alpha) {
     const Index n = batch_.size;
-    critics_.forward_policy(batch_.obs(), actions_pi_.leftCols(n));
-    const double loss = actor_loss<T>(log_prob_.head(n), critics_.policy_q1(), critics_.policy_q2(), alpha,
-                                      grad_log_prob_.head(n), grad_q1_.head(n), grad_q2_.head(n));
+    const Eigen::Ref<const Vector<T>> policy_q1 = critics_[0].forward_policy(batch_.obs(), actions_pi_.leftCols(n));
+    const Eigen::Ref<const Vector<T>> policy_q2 = critics_[1].forward_policy(batch_.obs(), actions_pi_.leftCols(n));
+    const double loss = actor_loss<T>(log_prob_.head(n), policy_q1, policy_q2, alpha, grad_log_prob_.head(n),
+                                      grad_q1_.head(n), grad_q2_.head(n));
     require<NumericalError>(std::isfinite(loss), "sac: the actor loss is not finite ({}) at update {}", loss, updates_);
-    critics_.action_gradient(grad_q1_.head(n), grad_q2_.head(n), grad_actions_.leftCols(n));
+    critics_[0].action_gradient(grad_q1_.head(n), grad_actions_.leftCols(n));
+    critics_[1].action_gradient(grad_q2_.head(n), grad_actions_scratch_.leftCols(n));
+    grad_actions_.leftCols(n) += grad_actions_scratch_.leftCols(n);
     actor_.zero_grad();
     actor_.backward(grad_actions_.leftCols(n), grad_log_prob_.head(n), config_.tanh_correction);
     return loss;
   }
 
+  // Sums of the diagnostics since the last take_stats.
+  struct Sums {
+    double critic_loss = 0, actor_loss = 0, alpha = 0, alpha_loss = 0, entropy = 0, q1_mean = 0, q2_mean = 0,
+           target_mean = 0;
+    std::int64_t steps = 0;
+  };
+
   Config config_;
   double target_entropy_;
-  Policy actor_;
-  TwinQ<T> critics_;
+  Actor actor_;
+  std::array<Q, 2> critics_;
+  std::array<Q, 2> targets_;
   ReplayBuffer<T> buffer_;
   ReplayBatch<T> batch_;
-  Adam<T> actor_optimizer_;
-  std::array<Adam<T>, 2> critic_optimizers_;
-  Adam<T> alpha_optimizer_;
+  Opt actor_optimizer_;
+  std::array<Opt, 2> critic_optimizers_;
+  Opt alpha_optimizer_;
   Vector<T> log_alpha_;
   Vector<T> log_alpha_grad_;
   Rng replay_rng_;
   Rng noise_rng_;
   Matrix<T> noise_, next_noise_;
-  Matrix<T> actions_pi_, next_actions_, grad_actions_;
-  Vector<T> log_prob_, next_log_prob_, target_, grad_q1_, grad_q2_, grad_log_prob_;
-  Stats stats_;
-  std::int64_t stats_count_ = 0;
+  Matrix<T> actions_pi_, next_actions_, grad_actions_, grad_actions_scratch_;
+  Vector<T> log_prob_, next_log_prob_, target_, target_q1_, target_q2_, grad_q1_, grad_q2_, grad_log_prob_;
+  Vector<T> q1_, q2_;  // Q_i on the replayed batch, kept for the statistics
+  Sums sums_;
   std::int64_t updates_ = 0;
 };
 

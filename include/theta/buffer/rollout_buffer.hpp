@@ -1,5 +1,6 @@
 #pragma once
-/// \file RolloutBuffer: on-policy storage of n_steps x n_envs transitions, with GAE(lambda).
+/// \file RolloutBuffer: on-policy storage of n_steps x n_envs transitions, and the batch view
+/// an update rule reads.
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
@@ -11,8 +12,24 @@
 
 namespace theta {
 
+/// The transitions of one rollout, as an update rule reads them: one column (or entry) per
+/// transition, time-major (transition (t, e) at t * n_envs + e). Views into the trainer's
+/// buffer, valid until its next rollout.
+template <Real T>
+struct RolloutBatch {
+  Eigen::Ref<const Matrix<T>> observations;  ///< obs_dim x n, what the policy acted on (normalised)
+  Eigen::Ref<const Matrix<T>> actions;       ///< action_rows x n (continuous: the raw sample)
+  Eigen::Ref<const Matrix<T>> contexts;      ///< context_rows x n (0 rows for most policies)
+  Eigen::Ref<const Vector<T>> log_probs;     ///< log pi_old(a|s)
+  Eigen::Ref<const Vector<T>> values;        ///< V_old(s) (0 without a critic)
+  Eigen::Ref<const Vector<T>> advantages;    ///< from the trainer's advantage estimator
+  Eigen::Ref<const Vector<T>> returns;       ///< regression targets of the critic
+  [[nodiscard]] Index size() const noexcept { return log_probs.size(); }
+};
+
 /// Preallocated storage for one on-policy rollout of `n_steps` steps of `n_envs` copies, and
-/// the GAE(lambda) advantages and returns computed from it.
+/// the advantages and returns an `AdvantageEstimator` computes from it (`Gae`,
+/// `MonteCarloReturns`).
 ///
 /// Transition (t, e) lives in column `t * n_envs + e` of every matrix (time-major, as
 /// Stable-Baselines3 flattens its buffer), so the n_envs columns of one step are contiguous:
@@ -22,21 +39,24 @@ namespace theta {
 /// Bootstrap rule (DESIGN.md): `terminated` means no bootstrap; `truncated` bootstraps from
 /// the value of the true final observation, which the collector stores with
 /// `set_final_value(t, e, V(final_obs))`; when both are set, `terminated` wins.
+///
+/// Policies that keep per-sample context (`ContextPolicy`: dropout masks, a recurrent state)
+/// get `context_rows` rows per transition, written when acting and read back by the update.
 template <Real T = Scalar>
 class RolloutBuffer {
  public:
-  /// `mask_rows`: rows of the policy's dropout masks kept per transition (0: none).
-  RolloutBuffer(Index n_steps, Index n_envs, Index obs_dim, Index act_dim, Index mask_rows = 0)
+  /// `context_rows`: rows of the policy's context kept per transition (0: none).
+  RolloutBuffer(Index n_steps, Index n_envs, Index obs_dim, Index act_dim, Index context_rows = 0)
       : n_steps_(n_steps), n_envs_(n_envs) {
     require<ConfigError>(n_steps > 0, "RolloutBuffer: n_steps must be > 0, got {}", n_steps);
     require<ConfigError>(n_envs > 0, "RolloutBuffer: n_envs must be > 0, got {}", n_envs);
     require<ConfigError>(obs_dim > 0, "RolloutBuffer: obs_dim must be > 0, got {}", obs_dim);
     require<ConfigError>(act_dim > 0, "RolloutBuffer: act_dim must be > 0, got {}", act_dim);
-    require<ConfigError>(mask_rows >= 0, "RolloutBuffer: mask_rows must be >= 0, got {}", mask_rows);
+    require<ConfigError>(context_rows >= 0, "RolloutBuffer: context_rows must be >= 0, got {}", context_rows);
     const Index n = n_steps * n_envs;
     observations_.setZero(obs_dim, n);
     actions_.setZero(act_dim, n);
-    masks_.setZero(mask_rows, n);
+    contexts_.setZero(context_rows, n);
     log_probs_.setZero(n);
     values_.setZero(n);
     rewards_.setZero(n);
@@ -67,8 +87,8 @@ class RolloutBuffer {
   auto observations(Index t) { return observations_.middleCols(t * n_envs_, n_envs_); }
   /// The `act_dim x n_envs` actions of step t (continuous: the raw, unclipped sample).
   auto actions(Index t) { return actions_.middleCols(t * n_envs_, n_envs_); }
-  /// The `mask_rows x n_envs` dropout masks the policy drew when acting at step t.
-  auto masks(Index t) { return masks_.middleCols(t * n_envs_, n_envs_); }
+  /// The `context_rows x n_envs` context the policy kept when acting at step t.
+  auto contexts(Index t) { return contexts_.middleCols(t * n_envs_, n_envs_); }
   auto log_probs(Index t) { return log_probs_.segment(t * n_envs_, n_envs_); }
   auto values(Index t) { return values_.segment(t * n_envs_, n_envs_); }
   auto rewards(Index t) { return rewards_.segment(t * n_envs_, n_envs_); }
@@ -82,54 +102,37 @@ class RolloutBuffer {
   /// V(final observation) of a truncated transition (t, e): the bootstrap target.
   void set_final_value(Index t, Index e, T value) { final_values_[column(t, e)] = value; }
 
-  /// GAE(lambda) (Schulman et al. 2016, eq. 16) over the stored rollout:
-  ///
-  ///     next_value_t = last_values[e] if t == T-1, else values[t+1]    (T = used_steps)
-  ///     done_t       = terminated_t or truncated_t
-  ///     bootstrap_t  = final_values_t if truncated_t and not terminated_t, else next_value_t * (1 - done_t)
-  ///     delta_t      = r_t + gamma * bootstrap_t - values_t
-  ///     A_t          = delta_t + gamma * lambda * (1 - done_t) * A_{t+1}
-  ///     returns_t    = A_t + values_t
-  ///
-  /// `last_values` holds V(s_T) per copy, the observation after the last step.
-  void compute_returns_and_advantages(const Eigen::Ref<const Vector<T>>& last_values, T gamma, T gae_lambda) {
-    require<ConfigError>(last_values.size() == n_envs_, "RolloutBuffer: last_values has {} entries for {} envs",
-                         last_values.size(), n_envs_);
-    for (Index e = 0; e < n_envs_; ++e) {
-      T next_advantage = 0;
-      T next_value = last_values[e];
-      for (Index t = used_steps_ - 1; t >= 0; --t) {
-        const Index k = column(t, e);
-        const bool terminated = terminated_[static_cast<std::size_t>(k)] != 0;
-        const bool truncated = truncated_[static_cast<std::size_t>(k)] != 0;
-        const bool done = terminated || truncated;
-        T bootstrap = done ? T(0) : next_value;
-        if (truncated && !terminated) bootstrap = final_values_[k];
-        const T delta = rewards_[k] + gamma * bootstrap - values_[k];
-        next_advantage = delta + (done ? T(0) : gamma * gae_lambda * next_advantage);
-        advantages_[k] = next_advantage;
-        next_value = values_[k];
-      }
-    }
-    returns_.head(size()) = advantages_.head(size()) + values_.head(size());
-  }
-
   Matrix<T>& observations() noexcept { return observations_; }
   Matrix<T>& actions() noexcept { return actions_; }
   Vector<T>& log_probs() noexcept { return log_probs_; }
   Vector<T>& values() noexcept { return values_; }
   Vector<T>& rewards() noexcept { return rewards_; }
   Vector<T>& final_values() noexcept { return final_values_; }
+  Vector<T>& advantages() noexcept { return advantages_; }
+  Vector<T>& returns() noexcept { return returns_; }
   [[nodiscard]] const Matrix<T>& observations() const noexcept { return observations_; }
   [[nodiscard]] const Matrix<T>& actions() const noexcept { return actions_; }
-  [[nodiscard]] const Matrix<T>& masks() const noexcept { return masks_; }
+  [[nodiscard]] const Matrix<T>& contexts() const noexcept { return contexts_; }
   [[nodiscard]] const Vector<T>& log_probs() const noexcept { return log_probs_; }
   [[nodiscard]] const Vector<T>& values() const noexcept { return values_; }
   [[nodiscard]] const Vector<T>& rewards() const noexcept { return rewards_; }
+  [[nodiscard]] const Vector<T>& final_values() const noexcept { return final_values_; }
   [[nodiscard]] const Vector<T>& advantages() const noexcept { return advantages_; }
   [[nodiscard]] const Vector<T>& returns() const noexcept { return returns_; }
   [[nodiscard]] bool terminated(Index t, Index e) const { return terminated_[static_cast<std::size_t>(column(t, e))] != 0; }
   [[nodiscard]] bool truncated(Index t, Index e) const { return truncated_[static_cast<std::size_t>(column(t, e))] != 0; }
+
+  /// The filled part as the read-only batch an update rule takes.
+  [[nodiscard]] RolloutBatch<T> batch() const {
+    const Index n = size();
+    return RolloutBatch<T>{.observations = observations_.leftCols(n),
+                           .actions = actions_.leftCols(n),
+                           .contexts = contexts_.leftCols(n),
+                           .log_probs = log_probs_.head(n),
+                           .values = values_.head(n),
+                           .advantages = advantages_.head(n),
+                           .returns = returns_.head(n)};
+  }
 
  private:
   Index n_steps_;
@@ -137,7 +140,7 @@ class RolloutBuffer {
   Index used_steps_ = n_steps_;
   Matrix<T> observations_;
   Matrix<T> actions_;
-  Matrix<T> masks_;
+  Matrix<T> contexts_;
   Vector<T> log_probs_;
   Vector<T> values_;
   Vector<T> rewards_;

@@ -60,6 +60,31 @@ class Schedule {
     return function_(p);
   }
 
+  /// Checks the schedule of a config field that must start > 0 and never go below 0 (a
+  /// learning rate, a clip range), naming `field`: a constant or linear schedule at both ends
+  /// (so `linear(1e-3, -1e-3)` is rejected when the config is validated, not hundreds of
+  /// steps later), a custom one at the start; `checked` checks a custom one at every use.
+  void require_positive_start(const char* field) const {
+    const double first = (*this)(1.0);
+    require<ConfigError>(std::isfinite(first) && first > 0, "{} must be > 0 at the start (progress 1), got {}", field,
+                         first);
+    if (kind_ != Kind::custom) {
+      require<ConfigError>(std::isfinite(end_) && end_ >= 0, "{} must stay >= 0, but its end value (progress 0) is {}",
+                           field, end_);
+    }
+  }
+
+  /// The value at `progress_remaining`, which must be finite and >= 0 (for a custom schedule;
+  /// a built-in one was checked by `require_positive_start`).
+  [[nodiscard]] double checked(double progress_remaining, const char* field) const {
+    const double value = (*this)(progress_remaining);
+    if (kind_ == Kind::custom) {
+      require<ConfigError>(std::isfinite(value) && value >= 0, "{} must stay >= 0 and finite, got {} at progress {}",
+                           field, value, progress_remaining);
+    }
+    return value;
+  }
+
   /// True for a schedule that never changes.
   [[nodiscard]] bool is_constant() const noexcept { return kind_ == Kind::constant; }
 

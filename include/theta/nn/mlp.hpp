@@ -165,7 +165,13 @@ class Mlp {
 
   /// Builds the network with every parameter and gradient 0; use an initialiser from
   /// `theta/nn/init.hpp` before training. Throws `ConfigError` for a size < 1.
-  explicit Mlp(MlpConfig config) : config_(std::move(config)) {
+  ///
+  /// `extra_parameters` entries are appended to both flat buffers after the network's own.
+  /// The network never reads them; they belong to the component that wraps it (a Gaussian
+  /// policy's log-std), so that the component's parameters and gradients are one contiguous
+  /// view each (`flat_parameters()`, `flat_gradients()`).
+  explicit Mlp(MlpConfig config, Index extra_parameters = 0) : config_(std::move(config)) {
+    require<ConfigError>(extra_parameters >= 0, "nn::Mlp: extra_parameters must be >= 0, got {}", extra_parameters);
     require<ConfigError>(config_.inputs >= 1, "nn::MlpConfig::inputs must be >= 1, got {}", config_.inputs);
     require<ConfigError>(config_.outputs >= 1, "nn::MlpConfig::outputs must be >= 1, got {}", config_.outputs);
     for (std::size_t i = 0; i < config_.hidden.size(); ++i) {
@@ -182,8 +188,9 @@ class Mlp {
       offsets_.push_back(total);
       total += Linear<T>::size(widths_[l], widths_[l + 1]);
     }
-    parameters_.setZero(total);
-    gradients_.setZero(total);
+    num_network_parameters_ = total;
+    parameters_.setZero(total + extra_parameters);
+    gradients_.setZero(total + extra_parameters);
   }
 
   [[nodiscard]] const MlpConfig& config() const noexcept { return config_; }
@@ -191,7 +198,10 @@ class Mlp {
   [[nodiscard]] Index outputs() const noexcept { return config_.outputs; }
   /// Number of affine layers (hidden layers + 1).
   [[nodiscard]] Index num_layers() const noexcept { return static_cast<Index>(offsets_.size()); }
-  [[nodiscard]] Index num_parameters() const noexcept { return parameters_.size(); }
+  /// The network's own parameters (without the extra ones).
+  [[nodiscard]] Index num_parameters() const noexcept { return num_network_parameters_; }
+  /// Entries appended after the network's parameters (see the constructor).
+  [[nodiscard]] Index num_extra_parameters() const noexcept { return parameters_.size() - num_network_parameters_; }
   /// Rows of a dropout mask matrix: the hidden widths summed, or 0 without dropout.
   [[nodiscard]] Index mask_rows() const noexcept {
     Index rows = 0;
@@ -207,21 +217,44 @@ class Mlp {
   /// Where layer `layer` starts in the flat buffers.
   [[nodiscard]] Index offset(Index layer) const noexcept { return offsets_[static_cast<std::size_t>(layer)]; }
 
-  /// All parameters, flat (layout in the file comment). A view: it cannot be resized.
+  /// The network's parameters, flat (layout in the file comment). A view: it cannot be resized.
   [[nodiscard]] Eigen::Map<Vector<T>> parameters() noexcept {
-    return Eigen::Map<Vector<T>>(parameters_.data(), parameters_.size());
+    return Eigen::Map<Vector<T>>(parameters_.data(), num_network_parameters_);
   }
   [[nodiscard]] Eigen::Map<const Vector<T>> parameters() const noexcept {
-    return Eigen::Map<const Vector<T>>(parameters_.data(), parameters_.size());
+    return Eigen::Map<const Vector<T>>(parameters_.data(), num_network_parameters_);
   }
-  /// All gradients, flat, in the layout of `parameters()`. Backward passes add to them.
+  /// The network's gradients, flat, in the layout of `parameters()`. Backward passes add to them.
   [[nodiscard]] Eigen::Map<Vector<T>> gradients() noexcept {
-    return Eigen::Map<Vector<T>>(gradients_.data(), gradients_.size());
+    return Eigen::Map<Vector<T>>(gradients_.data(), num_network_parameters_);
   }
   [[nodiscard]] Eigen::Map<const Vector<T>> gradients() const noexcept {
+    return Eigen::Map<const Vector<T>>(gradients_.data(), num_network_parameters_);
+  }
+  /// The whole flat buffers: the network's parameters (gradients), then the extra entries.
+  [[nodiscard]] Eigen::Map<Vector<T>> flat_parameters() noexcept {
+    return Eigen::Map<Vector<T>>(parameters_.data(), parameters_.size());
+  }
+  [[nodiscard]] Eigen::Map<const Vector<T>> flat_parameters() const noexcept {
+    return Eigen::Map<const Vector<T>>(parameters_.data(), parameters_.size());
+  }
+  [[nodiscard]] Eigen::Map<Vector<T>> flat_gradients() noexcept {
+    return Eigen::Map<Vector<T>>(gradients_.data(), gradients_.size());
+  }
+  [[nodiscard]] Eigen::Map<const Vector<T>> flat_gradients() const noexcept {
     return Eigen::Map<const Vector<T>>(gradients_.data(), gradients_.size());
   }
-  /// Sets every gradient to 0.
+  /// The extra entries alone (the tails of the flat buffers).
+  [[nodiscard]] Eigen::Map<Vector<T>> extra_parameters() noexcept {
+    return Eigen::Map<Vector<T>>(parameters_.data() + num_network_parameters_, num_extra_parameters());
+  }
+  [[nodiscard]] Eigen::Map<const Vector<T>> extra_parameters() const noexcept {
+    return Eigen::Map<const Vector<T>>(parameters_.data() + num_network_parameters_, num_extra_parameters());
+  }
+  [[nodiscard]] Eigen::Map<Vector<T>> extra_gradients() noexcept {
+    return Eigen::Map<Vector<T>>(gradients_.data() + num_network_parameters_, num_extra_parameters());
+  }
+  /// Sets every gradient to 0, the extra entries' too.
   void zero_grad() noexcept { gradients_.setZero(); }
 
   /// Views of layer `layer`'s parameters and gradients.
@@ -478,8 +511,9 @@ class Mlp {
   MlpConfig config_;
   std::vector<Index> widths_;   // inputs, hidden..., outputs
   std::vector<Index> offsets_;  // start of each layer in the flat buffers
-  Vector<T> parameters_;
+  Vector<T> parameters_;  // network, then extra entries
   Vector<T> gradients_;
+  Index num_network_parameters_ = 0;
 };
 
 }  // namespace theta::nn

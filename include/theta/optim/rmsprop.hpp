@@ -3,7 +3,7 @@
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
-#include <theta/optim/detail/config_rules.hpp>
+#include <theta/core/detail/config_rules.hpp>
 
 #include <Eigen/Core>
 

@@ -46,8 +46,9 @@ class CategoricalPolicy {
   [[nodiscard]] Index action_rows() const noexcept { return 1; }
   [[nodiscard]] Index n_actions() const noexcept { return net_.outputs(); }
 
-  /// Rows of the dropout masks `act` writes and `evaluate` takes (0 without dropout).
-  [[nodiscard]] Index mask_rows() const noexcept { return net_.mask_rows(); }
+  /// Rows of the context `act` writes and `evaluate` takes (`ContextPolicy`): the dropout
+  /// masks of the network's hidden units, or 0 without dropout.
+  [[nodiscard]] Index context_rows() const noexcept { return net_.mask_rows(); }
 
   /// Samples (or, if `deterministic`, takes the most probable) actions for a batch of
   /// observations (obs_dim x B), writing their indices (1 x B) and log-probabilities (B).
@@ -67,11 +68,11 @@ class CategoricalPolicy {
     for (Index b = 0; b < batch; ++b) actions(0, b) = static_cast<T>(index[static_cast<std::size_t>(b)]);
   }
 
-  /// A sampling `act` that also writes the dropout masks it drew (`mask_rows()` x B; nothing
+  /// A sampling `act` that also writes the dropout masks it drew (`context_rows()` x B; nothing
   /// without dropout), for `evaluate` to recompute the same pass.
   void act(const Eigen::Ref<const Matrix<T>>& obs, Rng& rng, Eigen::Ref<Matrix<T>> actions,
            Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Matrix<T>> masks) {
-    detail::check_masks(masks, mask_rows(), obs.cols(), "CategoricalPolicy::act");
+    detail::check_masks(masks, context_rows(), obs.cols(), "CategoricalPolicy::act");
     act(obs, rng, /*deterministic=*/false, actions, log_probs);
     masks = act_ws_.masks();
   }
@@ -80,7 +81,7 @@ class CategoricalPolicy {
   /// A network with dropout needs the acting masks: use the overload that takes them.
   void evaluate(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
                 Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Vector<T>> entropy) {
-    require(mask_rows() == 0, "CategoricalPolicy::evaluate: the network has dropout; pass the masks drawn when acting");
+    require(context_rows() == 0, "CategoricalPolicy::evaluate: the network has dropout; pass the masks drawn when acting");
     train_dist_.set_logits(net_.forward(obs, train_ws_));
     record(actions, log_probs, entropy);
   }
@@ -89,7 +90,7 @@ class CategoricalPolicy {
   void evaluate(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
                 const Eigen::Ref<const Matrix<T>>& masks, Eigen::Ref<Vector<T>> log_probs,
                 Eigen::Ref<Vector<T>> entropy) {
-    detail::check_masks(masks, mask_rows(), obs.cols(), "CategoricalPolicy::evaluate");
+    detail::check_masks(masks, context_rows(), obs.cols(), "CategoricalPolicy::evaluate");
     train_dist_.set_logits(net_.forward(obs, train_ws_, masks));
     record(actions, log_probs, entropy);
   }
@@ -140,16 +141,11 @@ class CategoricalPolicy {
 
   /// Number of trainable parameters (the network's).
   [[nodiscard]] Index num_parameters() const noexcept { return net_.num_parameters(); }
-  /// Copies every trainable parameter into / from a flat vector (TRPO's line search).
-  void get_parameters(Eigen::Ref<Vector<T>> flat) const { flat = net_.parameters(); }
-  void set_parameters(const Eigen::Ref<const Vector<T>>& flat) { net_.parameters() = flat; }
-  void get_gradients(Eigen::Ref<Vector<T>> flat) const { flat = net_.gradients(); }
-
+  /// Every trainable parameter and its gradient, flat (`Trainable`): the network's.
+  [[nodiscard]] Eigen::Map<Vector<T>> parameters() noexcept { return net_.parameters(); }
+  [[nodiscard]] Eigen::Map<Vector<T>> gradients() noexcept { return net_.gradients(); }
+  [[nodiscard]] Eigen::Map<const Vector<T>> parameters() const noexcept { return net_.parameters(); }
   void zero_grad() noexcept { net_.zero_grad(); }
-  /// The parameter buffers an optimizer steps: one here (the network).
-  static constexpr std::size_t num_blocks = 1;
-  [[nodiscard]] Eigen::Map<Vector<T>> parameters(std::size_t) noexcept { return net_.parameters(); }
-  [[nodiscard]] Eigen::Map<Vector<T>> gradients(std::size_t) noexcept { return net_.gradients(); }
   [[nodiscard]] nn::Mlp<T>& network() noexcept { return net_; }
   [[nodiscard]] const nn::Mlp<T>& network() const noexcept { return net_; }
 

@@ -1,6 +1,7 @@
 #pragma once
 /// \file OffPolicyTrainer: steps a VectorEnv, feeds a replay buffer and runs an off-policy
-/// update rule (SAC) on any continuous-action environment type.
+/// update rule (SAC) on any continuous-action environment type and any components that satisfy
+/// its concepts.
 
 #include <theta/algo/sac.hpp>
 #include <theta/core/error.hpp>
@@ -14,8 +15,11 @@
 #include <theta/train/detail/callbacks.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
+#include <theta/train/off_policy_config.hpp>
+#include <theta/train/on_policy_trainer.hpp>
 #include <theta/train/training_result.hpp>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <concepts>
@@ -27,22 +31,28 @@
 
 namespace theta {
 
-/// Settings of the off-policy trainer itself (the algorithm's are in its Config).
-struct OffPolicyOptions {
-  VectorEnvOptions env;              ///< threads stepping the environment copies
-  std::size_t stats_window = 100;    ///< episodes averaged in rollout/ep_rew_mean
-  std::int64_t log_interval = 1000;  ///< environment steps between two logger writes, >= 1
+/// Component objects handed to an `OffPolicyTrainer`; each one left empty is built by default
+/// from the algorithm config (the actor and two critics from its network descriptions, drawn
+/// in that order; the optimizers from its settings for the default optimizer).
+template <class Actor, class Q, class Opt>
+struct OffPolicyComponents {
+  std::optional<Actor> actor;
+  std::optional<std::array<Q, 2>> critics;        ///< two independently initialised critics
+  std::optional<typename Opt::Config> optimizer;  ///< the actor's, each critic's and the temperature's
 };
 
 /// Trains an off-policy algorithm on a continuous-action `Env`:
 ///
 ///     using Env = theta::TimeLimit<theta::Pendulum>;
-///     theta::OffPolicyTrainer<Env> trainer({.learning_starts = 100, .actor_learning_rate = 1e-3,
-///                                          .critic_learning_rate = 1e-3, .alpha_learning_rate = 1e-3});
+///     theta::OffPolicyTrainer<Env> trainer({.learning_starts = 100, .total_steps = 20'000},
+///                                          {.actor_learning_rate = 1e-3, .critic_learning_rate = 1e-3,
+///                                           .alpha_learning_rate = 1e-3});
 ///     trainer.learn(20'000, theta::ProgressBar(20'000));
 ///     auto eval = trainer.evaluate(10);
 ///
-/// `Algorithm<T>` is the update rule (`sac::Sac` by default). Each iteration steps the
+/// `Algorithm<Actor, Q, Opt>` is the update rule (`sac::Sac` by default); the arguments after
+/// it choose components, `DefaultComponent` keeping theta's (`SquashedGaussianPolicy<float>`,
+/// `QNetwork`, the algorithm's optimizer). Each iteration steps the
 /// `n_envs` copies `train_freq` times, storing every transition in the algorithm's replay
 /// buffer, then runs `gradient_steps` updates once more than `learning_starts` steps were
 /// taken (SB3's schedule: the first `learning_starts` steps act uniformly at random).
@@ -58,35 +68,43 @@ struct OffPolicyOptions {
 /// training phase (not before learning starts). The logger gets one record every
 /// `log_interval` steps, with the means of the training diagnostics since the last one and
 /// whatever the callbacks added to it.
-template <class Env, template <class...> class Algorithm = sac::Sac, Real T = Scalar>
+template <class Env, template <class...> class Algorithm = sac::Sac, class ActorArg = DefaultComponent,
+          class QArg = DefaultComponent, class OptArg = DefaultComponent>
   requires(diagnose_environment<Env>() && ContinuousEnvironment<Env>)
 class OffPolicyTrainer {
  public:
-  using Algo = Algorithm<T>;
-  using Config = typename Algo::Config;
+  using Actor = detail::resolve_component<ActorArg, SquashedGaussianPolicy<Scalar>>;
+  using T = typename Actor::Scalar;
+  using Q = detail::resolve_component<QArg, QNetwork<T>>;
+  using Algo = std::conditional_t<std::same_as<OptArg, DefaultComponent>, Algorithm<Actor, Q>, Algorithm<Actor, Q, OptArg>>;
+  using Opt = typename Algo::optimizer_type;
+  using AlgorithmConfig = typename Algo::Config;
+  using Components = OffPolicyComponents<Actor, Q, Opt>;
   using Action = typename Env::Action;
 
   /// Copies `prototype` into `config.n_envs` environments (and one for evaluation).
-  explicit OffPolicyTrainer(const Config& config, const Env& prototype = Env{}, OffPolicyOptions options = {})
+  explicit OffPolicyTrainer(const OffPolicyConfig& config, const AlgorithmConfig& algorithm = {},
+                            Components components = {}, const Env& prototype = Env{})
     requires std::copy_constructible<Env>
-      : OffPolicyTrainer(config, [prototype](std::size_t) { return prototype; }, options) {}
+      : OffPolicyTrainer(config, algorithm, std::move(components), [prototype](std::size_t) { return prototype; }) {}
 
   /// Builds environment i with `make(i)` (i = n_envs is the evaluation copy).
   template <std::invocable<std::size_t> Make>
     requires std::same_as<std::invoke_result_t<Make, std::size_t>, Env>
-  OffPolicyTrainer(const Config& config, Make make, OffPolicyOptions options = {})
-      : config_((validate(config), config)),  // found by ADL in the algorithm's namespace
-        options_(checked(options)),
+  OffPolicyTrainer(const OffPolicyConfig& config, const AlgorithmConfig& algorithm, Components components, Make make)
+      // Every field is checked before anything is built.
+      : config_((validate(config), validate(algorithm), config)),
         make_eval_env_([make, n = static_cast<std::size_t>(config.n_envs)]() mutable { return make(n); }),
-        envs_(static_cast<std::size_t>(config.n_envs), derive_seed(config.seed, 3), make, options.env),
+        envs_(static_cast<std::size_t>(config.n_envs), derive_seed(config.seed, 3), make, config.env),
         init_rng_(derive_seed(config.seed, 1)),
-        algo_(config, envs_.observation_size(), envs_.action_space().size(), init_rng_),
+        algo_(make_algorithm(algorithm, components)),
         act_rng_(derive_seed(config.seed, 2)),
         obs_(envs_.observation_size(), config.n_envs),
         actions_(envs_.action_space().size(), config.n_envs),
         env_actions_(envs_.action_space().size(), config.n_envs),
         noise_(Matrix<T>::Zero(envs_.action_space().size(), config.n_envs)),
-        stats_(options.stats_window) {
+        stats_(config.stats_window),
+        horizon_(config.total_steps) {
     const Box& box = envs_.action_space();
     scale_ = ((box.high - box.low) / 2.0).template cast<T>();
     offset_ = ((box.high + box.low) / 2.0).template cast<T>();
@@ -98,17 +116,22 @@ class OffPolicyTrainer {
     }
   }
 
-  /// Trains for `total_steps` more environment steps (rounded up to whole vector steps) or
-  /// until a callback returns false. Can be called again to continue.
+  /// Trains until `total_steps` more steps have been asked of it (rounded up to whole training
+  /// phases of `train_freq` vector steps) or until a callback returns false. Can be called
+  /// again to continue: the asked steps add up, and schedules count toward
+  /// `OffPolicyConfig::total_steps` (or, when it is 0, toward the first call's target), so with
+  /// `total_steps` set `learn(a); learn(b)` trains exactly as `learn(a + b)`.
   template <class L = NullLogger, class... Callbacks>
     requires Logger<std::remove_cvref_t<L>>
   TrainingResult learn(std::int64_t total_steps, L&& logger = L{}, Callbacks&... callbacks) {
     require<ConfigError>(total_steps > 0, "OffPolicyTrainer::learn: total_steps must be > 0, got {}", total_steps);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t start_steps = steps_;
-    const std::int64_t target = steps_ + total_steps;
+    target_ += total_steps;
+    const std::int64_t target = target_;
+    if (horizon_ == 0) horizon_ = target;
     if (!started_) reset_envs();
-    std::int64_t next_log = steps_ + options_.log_interval;
+    std::int64_t next_log = steps_ + config_.log_interval;
     TrainingResult result;
     record_.clear();
     auto write_log = [&] {
@@ -119,7 +142,10 @@ class OffPolicyTrainer {
       record_.set("time/fps", elapsed > 0 ? static_cast<double>(steps_ - start_steps) / elapsed : 0.0);
       record_.set("time/time_elapsed", elapsed);
       record_.set("time/total_timesteps", static_cast<double>(steps_));
-      if (updates_ > 0) algo_.write_stats(record_);
+      if (updates_ > 0) {
+        const typename Algo::Stats stats = algo_.take_stats();
+        stats.for_each([this](const char* key, double value) { record_.set(key, value); });
+      }
       logger.write(record_, steps_);
       record_.clear();
     };
@@ -127,7 +153,9 @@ class OffPolicyTrainer {
     bool go_on = true;
     while (go_on && steps_ < target) {
       // ---- collect train_freq vector steps
-      for (Index k = 0; k < config_.train_freq && steps_ < target; ++k) {
+      // Whole training phases: a call's budget is rounded up to train_freq vector steps, so the
+      // phases fall on the same steps whatever the calls (learn(a); learn(b) as learn(a + b)).
+      for (Index k = 0; k < config_.train_freq; ++k) {
         collect_step();
         ((go_on = go_on && detail::call_step(callbacks, *this)), ...);
         if (!go_on) break;
@@ -137,9 +165,8 @@ class OffPolicyTrainer {
 
       // ---- train (SB3: once num_timesteps > learning_starts)
       if (steps_ > config_.learning_starts) {
-        // SB3's progress: 1 - steps / total, over this call.
-        const double progress_remaining =
-            1.0 - static_cast<double>(steps_ - start_steps) / static_cast<double>(total_steps);
+        // SB3's progress: 1 - steps / total.
+        const double progress_remaining = 1.0 - static_cast<double>(steps_) / static_cast<double>(horizon_);
         for (Index g = 0; g < config_.gradient_steps; ++g) {
           algo_.update(progress_remaining);
           ++updates_;
@@ -148,11 +175,12 @@ class OffPolicyTrainer {
       }
       if (steps_ >= next_log || !go_on || steps_ >= target) {
         write_log();
-        next_log = steps_ + options_.log_interval;
+        next_log = steps_ + config_.log_interval;
       }
     }
     logger.close();
     result.stopped_by_callback = !go_on;
+    if (!go_on) target_ = steps_;  // a stopped call's remaining budget is dropped
     result.steps = steps_;
     result.updates = updates_;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -168,7 +196,7 @@ class OffPolicyTrainer {
     Matrix<T> obs(obs_dim, 1), action(actions_.rows(), 1);
     return evaluate_policy(make_eval_env_(), episodes, eval_seed, [&](const typename Env::Observation& o) {
       obs.col(0) = o.template cast<T>();
-      algo_.policy().act(obs, act_rng_, /*deterministic=*/true, action);
+      algo_.actor().act(obs, act_rng_, /*deterministic=*/true, action);
       return to_env_action(action.col(0));
     });
   }
@@ -179,15 +207,39 @@ class OffPolicyTrainer {
   [[nodiscard]] std::int64_t episodes_finished() const noexcept { return stats_.total(); }
   [[nodiscard]] double recent_mean_return(std::size_t n) const { return stats_.mean_return(n); }
   [[nodiscard]] Algo& algorithm() noexcept { return algo_; }
+  [[nodiscard]] Actor& actor() noexcept { return algo_.actor(); }
   [[nodiscard]] VectorEnv<Env>& envs() noexcept { return envs_; }
-  [[nodiscard]] const Config& config() const noexcept { return config_; }
-  [[nodiscard]] const OffPolicyOptions& options() const noexcept { return options_; }
+  [[nodiscard]] const OffPolicyConfig& config() const noexcept { return config_; }
 
  private:
-  static OffPolicyOptions checked(const OffPolicyOptions& options) {
-    require<ConfigError>(options.log_interval >= 1, "OffPolicyOptions::log_interval must be >= 1, got {}",
-                         options.log_interval);
-    return options;
+  // The actor, then Q_1 and Q_2 (each from init_rng_ unless handed in), then the rule.
+  Algo make_algorithm(const AlgorithmConfig& algorithm, Components& components) {
+    const Index obs_dim = envs_.observation_size();
+    const Index act_dim = envs_.action_space().size();
+    Actor actor = [&] {
+      if (components.actor) return std::move(*components.actor);
+      if constexpr (std::constructible_from<Actor, Index, Index, const NetworkConfig&, const LogStdRange&, Index, Index,
+                                            Rng&>) {
+        return Actor(obs_dim, act_dim, algorithm.actor, algorithm.log_std, config_.n_envs, algorithm.batch_size,
+                     init_rng_);
+      } else {
+        throw ConfigError(fmt::format("OffPolicyTrainer ({}): the actor type is not built from a network description; "
+                                      "hand one in (Components::actor)", Algo::name));
+      }
+    }();
+    std::array<Q, 2> critics = [&] {
+      if (components.critics) return std::move(*components.critics);
+      if constexpr (std::constructible_from<Q, Index, Index, const NetworkConfig&, Index, Rng&>) {
+        Q q1(obs_dim, act_dim, algorithm.critic, algorithm.batch_size, init_rng_);
+        Q q2(obs_dim, act_dim, algorithm.critic, algorithm.batch_size, init_rng_);
+        return std::array<Q, 2>{std::move(q1), std::move(q2)};
+      } else {
+        throw ConfigError(fmt::format("OffPolicyTrainer ({}): the critic type is not built from a network description; "
+                                      "hand two in (Components::critics)", Algo::name));
+      }
+    }();
+    const typename Opt::Config optimizer = components.optimizer.value_or(Algo::optimizer_config(algorithm));
+    return Algo(algorithm, std::move(actor), std::move(critics), optimizer, obs_dim, act_dim, init_rng_);
   }
 
   void reset_envs() {
@@ -222,9 +274,9 @@ class OffPolicyTrainer {
           for (Index d = 0; d < actions_.rows(); ++d) actions_(d, e) = act_rng_.uniform<T>(T(-1), T(1));
       }
     } else if (rho > 0) {
-      algo_.policy().act_with_noise(obs_, noise_, actions_);
+      algo_.actor().act_with_noise(obs_, noise_, actions_);
     } else {
-      algo_.policy().act(obs_, act_rng_, /*deterministic=*/false, actions_);
+      algo_.actor().act(obs_, act_rng_, /*deterministic=*/false, actions_);
     }
     for (Index e = 0; e < n_envs; ++e) {
       env_actions_.col(e) =
@@ -248,8 +300,7 @@ class OffPolicyTrainer {
     obs_ = next.template cast<T>();
   }
 
-  Config config_;
-  OffPolicyOptions options_;
+  OffPolicyConfig config_;
   std::function<Env()> make_eval_env_;
   VectorEnv<Env> envs_;
   Rng init_rng_;
@@ -262,6 +313,8 @@ class OffPolicyTrainer {
   Vector<T> scale_, offset_, low_, high_;
   EpisodeStats stats_;
   LogRecord record_;
+  std::int64_t horizon_;
+  std::int64_t target_ = 0;  // the steps asked of learn so far
   std::int64_t steps_ = 0;
   std::int64_t updates_ = 0;
   std::uint64_t evaluations_ = 0;

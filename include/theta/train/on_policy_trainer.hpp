@@ -1,8 +1,12 @@
 #pragma once
-/// \file OnPolicyTrainer: collects rollouts with a VectorEnv and runs an on-policy update rule
-/// (REINFORCE, A2C, PPO, TRPO) on any environment type.
+/// \file OnPolicyTrainer: collects rollouts with a VectorEnv, estimates advantages and runs an
+/// on-policy update rule (REINFORCE, A2C, PPO, TRPO) over any environment type and any
+/// components that satisfy the concepts.
 
 #include <theta/algo/detail/on_policy.hpp>
+#include <theta/algo/update_rule.hpp>
+#include <theta/buffer/advantage_estimator.hpp>
+#include <theta/buffer/rollout_buffer.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
@@ -11,17 +15,23 @@
 #include <theta/log/logger.hpp>
 #include <theta/normalize/observation_normalizer.hpp>
 #include <theta/normalize/reward_scaler.hpp>
+#include <theta/optim/concepts.hpp>
 #include <theta/policy/categorical_policy.hpp>
 #include <theta/policy/gaussian_policy.hpp>
+#include <theta/policy/state_value_function.hpp>
+#include <theta/policy/stochastic_policy.hpp>
+#include <theta/policy/value_function.hpp>
 #include <theta/train/callbacks.hpp>
 #include <theta/train/detail/callbacks.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
+#include <theta/train/on_policy_config.hpp>
 #include <theta/train/training_result.hpp>
 
 #include <chrono>
-#include <functional>
+#include <concepts>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -33,58 +43,104 @@ namespace theta {
 template <class Env, Real T>
 using policy_for = std::conditional_t<DiscreteEnvironment<Env>, CategoricalPolicy<T>, GaussianPolicy<T>>;
 
-/// Settings of the trainer itself (the algorithm's are in its Config).
-struct TrainerOptions {
-  VectorEnvOptions env;            ///< threads stepping the environment copies
-  std::size_t stats_window = 100;  ///< episodes averaged in rollout/ep_rew_mean
+/// Placeholder for a trainer's template argument: "use the default component".
+struct DefaultComponent {};
+
+namespace detail {
+template <class C, class Default>
+using resolve_component = std::conditional_t<std::same_as<C, DefaultComponent>, Default, C>;
+}  // namespace detail
+
+/// Component objects handed to an `OnPolicyTrainer`; each one left empty is built by default:
+/// the actor and critic from the algorithm config's network descriptions, the optimizers from
+/// the algorithm's settings for its default optimizer (`Opt::Config{}` for another type), the
+/// estimator from `OnPolicyConfig::gae_lambda` (or the algorithm's default lambda).
+///
+///     theta::OnPolicyTrainer<Env, theta::ppo::Ppo, MyActor> trainer(config, {}, {.actor = MyActor(...)});
+template <class Actor, class Critic, class Opt, class Estimator>
+struct OnPolicyComponents {
+  std::optional<Actor> actor;
+  std::optional<Critic> critic;
+  std::optional<typename Opt::Config> optimizer;  ///< one optimizer per component is built from it
+  std::optional<Estimator> estimator;
 };
 
 /// Trains an on-policy algorithm on `Env`:
 ///
 ///     using Env = theta::TimeLimit<theta::CartPole>;
-///     theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer({.n_envs = 8, .n_steps = 32});
+///     theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer({.n_envs = 8, .n_steps = 32, .total_steps = 100'000},
+///                                                          {.batch_size = 256});
 ///     trainer.learn(100'000, theta::ProgressBar(100'000));
 ///     auto eval = trainer.evaluate(20);
 ///
-/// `Algorithm<Policy>` is the update rule; the trainer picks the policy for the action space
-/// (`policy_for<Env, T>`), owns the vector environment, the observation normaliser and reward
-/// scaler (when the config asks for them), collects `n_steps x n_envs` transitions per rollout,
-/// computes GAE with the truncation bootstrap (the value of the true final observation), calls
-/// `update`, logs, and calls the callbacks. Continuous actions are stored raw and clipped to
-/// the action bounds only when the environment is stepped.
-// `Algorithm` is a pack so that update rules with defaulted extra parameters (`ppo::Ppo<Policy, Opt = Adam>`)
-// bind without relying on P0522 (clang 14 does not apply it by default).
-template <Environment Env, template <class...> class Algorithm, Real T = Scalar>
+/// Template arguments after the algorithm choose components; `DefaultComponent` (the default)
+/// keeps theta's: `Actor` (any `StochasticPolicy` matching the action space; default
+/// `CategoricalPolicy<float>` or `GaussianPolicy<float>`), `Critic` (any `StateValueFunction`;
+/// default `ValueFunction`), `Opt` (any `Optimizer`; default the algorithm's, Adam or A2C's
+/// RMSprop) and `Estimator` (any `AdvantageEstimator`; default `Gae`, REINFORCE's
+/// `MonteCarloReturns`). The update rule is `Algorithm<Actor, Critic, Opt>`.
+///
+/// The trainer owns the vector environment, the rollout buffer, the advantage estimator, the
+/// observation normaliser and reward scaler (when the config asks for them), the random
+/// streams, the counters and the schedule horizon; it collects `n_steps x n_envs` transitions
+/// per rollout, stores V of the true final observation of truncated episodes for the
+/// bootstrap, runs the estimator, calls the rule's `update` and logs the statistics it returns.
+/// Continuous actions are stored raw and clipped to the action bounds only when the
+/// environment is stepped.
+// `Algorithm` is a pack so that update rules with defaulted extra parameters bind without
+// relying on P0522 (clang 14 does not apply it by default).
+template <Environment Env, template <class...> class Algorithm, class ActorArg = DefaultComponent,
+          class CriticArg = DefaultComponent, class OptArg = DefaultComponent, class EstimatorArg = DefaultComponent>
   requires(diagnose_environment<Env>())
 class OnPolicyTrainer {
  public:
-  using Policy = policy_for<Env, T>;
-  using Algo = Algorithm<Policy>;
-  using Config = typename Algo::Config;
+  using Actor = detail::resolve_component<ActorArg, policy_for<Env, Scalar>>;
+  using T = typename Actor::Scalar;
+  using Critic = detail::resolve_component<CriticArg, ValueFunction<T>>;
+  using Rule = std::conditional_t<std::same_as<OptArg, DefaultComponent>, Algorithm<Actor, Critic>,
+                                  Algorithm<Actor, Critic, OptArg>>;
+  using Opt = typename Rule::optimizer_type;
+  using Estimator = detail::resolve_component<EstimatorArg, typename Rule::default_estimator>;
+  using AlgorithmConfig = typename Rule::Config;
+  using Components = OnPolicyComponents<Actor, Critic, Opt, Estimator>;
   using Action = typename Env::Action;
 
+  static_assert(StochasticPolicy<Actor>, "OnPolicyTrainer: the actor must satisfy theta::StochasticPolicy");
+  static_assert(Actor::is_discrete == DiscreteEnvironment<Env>,
+                "OnPolicyTrainer: the actor's action space (Actor::is_discrete) must match the environment's");
+  static_assert(StateValueFunction<Critic>, "OnPolicyTrainer: the critic must satisfy theta::StateValueFunction");
+  static_assert(std::same_as<typename Critic::Scalar, T>, "OnPolicyTrainer: actor and critic must share a scalar type");
+  static_assert(AdvantageEstimator<Estimator, T>, "OnPolicyTrainer: the estimator must satisfy theta::AdvantageEstimator");
+  static_assert(OnPolicyUpdateRule<Rule>, "OnPolicyTrainer: Algorithm<Actor, Critic, Opt> must satisfy theta::OnPolicyUpdateRule");
+
   /// Copies `prototype` into `config.n_envs` environments (and one for evaluation).
-  explicit OnPolicyTrainer(const Config& config, const Env& prototype = Env{}, TrainerOptions options = {})
+  explicit OnPolicyTrainer(const OnPolicyConfig& config, const AlgorithmConfig& algorithm = {},
+                           Components components = {}, const Env& prototype = Env{})
     requires std::copy_constructible<Env>
-      : OnPolicyTrainer(config, [prototype](std::size_t) { return prototype; }, options) {}
+      : OnPolicyTrainer(config, algorithm, std::move(components), [prototype](std::size_t) { return prototype; }) {}
 
   /// Builds environment i with `make(i)` (i = n_envs is the evaluation copy).
   template <std::invocable<std::size_t> Make>
     requires std::same_as<std::invoke_result_t<Make, std::size_t>, Env>
-  OnPolicyTrainer(const Config& config, Make make, TrainerOptions options = {})
-      : config_(config),
+  OnPolicyTrainer(const OnPolicyConfig& config, const AlgorithmConfig& algorithm, Components components, Make make)
+      // Every field is checked before anything is built (validated() throws first).
+      : config_(validated(config, algorithm, components)),
+        n_steps_(config.n_steps.value_or(Rule::default_n_steps)),
         make_eval_env_([make, n = static_cast<std::size_t>(config.n_envs)]() mutable { return make(n); }),
-        envs_(static_cast<std::size_t>(config.n_envs), derive_seed(config.seed, 3), make, options.env),
+        envs_(static_cast<std::size_t>(config.n_envs), derive_seed(config.seed, 3), make, config.env),
         space_(space_info(envs_)),
         init_rng_(derive_seed(config.seed, 1)),
-        algo_(config, space_, init_rng_),
+        rule_(make_rule(algorithm, components)),
         act_rng_(derive_seed(config.seed, 2)),
+        buffer_(n_steps_, config.n_envs, space_.obs_dim, rule_.actor().action_rows(), context_rows(rule_.actor())),
+        estimator_(make_estimator(config, std::move(components.estimator))),
         obs_(space_.obs_dim, config.n_envs),
         final_obs_(space_.obs_dim, 1),
         final_value_(1),
         last_values_(config.n_envs),
         rewards_(config.n_envs),
-        stats_(options.stats_window) {
+        stats_(config.stats_window),
+        horizon_(config.total_steps) {
     if (config.normalize_observations) normalizer_.emplace(space_.obs_dim, config.observation_normalizer);
     if (config.normalize_rewards)
       scaler_.emplace(config.n_envs, RewardScaler::Config{.gamma = config.gamma, .clip = config.reward_clip});
@@ -98,30 +154,36 @@ class OnPolicyTrainer {
     }
   }
 
-  /// Trains until `total_steps` environment steps (rounded up to whole rollouts) or until a
-  /// callback returns false. Can be called again to continue.
+  /// Trains until `total_steps` more steps have been asked of it (rounded up to whole rollouts)
+  /// or until a callback returns false. Can be called again to continue: the asked steps add
+  /// up, and schedules count from the trainer's first step toward
+  /// `OnPolicyConfig::total_steps` (or, when that is 0, toward the target of the first call),
+  /// so with `total_steps` set `learn(a); learn(b)` trains exactly as `learn(a + b)`.
   template <class L = NullLogger, class... Callbacks>
     requires Logger<std::remove_cvref_t<L>>
   TrainingResult learn(std::int64_t total_steps, L&& logger = L{}, Callbacks&... callbacks) {
     require<ConfigError>(total_steps > 0, "OnPolicyTrainer::learn: total_steps must be > 0, got {}", total_steps);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t start_steps = steps_;
-    const std::int64_t target = steps_ + total_steps;
+    // Targets add up over calls (not over the steps actually taken, which overshoot to whole
+    // rollouts or episodes), so learn(a); learn(b) stops where learn(a + b) does.
+    target_ += total_steps;
+    const std::int64_t target = target_;
+    if (horizon_ == 0) horizon_ = target;
     if (!started_) reset_envs();
     TrainingResult result;
-    LogRecord record;
+    LogRecord& record = record_;
     while (steps_ < target) {
       if (!collect_rollout(callbacks...)) {
         result.stopped_by_callback = true;
+        target_ = steps_;  // a stopped call's remaining budget is dropped
         break;
       }
       bool go_on = true;
       ((go_on = go_on && detail::call_rollout_end(callbacks, *this)), ...);
-      // SB3's progress: after collection, 1 - steps / total.
-      const double progress_remaining =
-          1.0 - static_cast<double>(steps_ - start_steps) / static_cast<double>(total_steps);
       record.clear();
-      algo_.update(progress_remaining, record);
+      const typename Rule::Stats stats = rule_.update(buffer_.batch(), progress_remaining());
+      stats.for_each([&record](const char* key, double value) { record.set(key, value); });
       ++updates_;
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       record.set("rollout/ep_rew_mean", stats_.mean_return(stats_.capacity()));
@@ -133,6 +195,7 @@ class OnPolicyTrainer {
       logger.write(record, steps_);
       if (!go_on) {
         result.stopped_by_callback = true;
+        target_ = steps_;
         break;
       }
     }
@@ -143,23 +206,38 @@ class OnPolicyTrainer {
     return result;
   }
 
+  /// Trains up to `OnPolicyConfig::total_steps` (which must be set).
+  template <class L = NullLogger, class... Callbacks>
+    requires Logger<std::remove_cvref_t<L>>
+  TrainingResult learn_to_budget(L&& logger = L{}, Callbacks&... callbacks) {
+    require<ConfigError>(config_.total_steps > 0, "OnPolicyTrainer::learn_to_budget: OnPolicyConfig::total_steps is 0");
+    require<ConfigError>(target_ < config_.total_steps, "OnPolicyTrainer::learn_to_budget: the budget of {} steps is spent",
+                         config_.total_steps);
+    return learn(config_.total_steps - target_, std::forward<L>(logger), callbacks...);
+  }
+
+  /// SB3's remaining progress after a collection: 1 - steps / horizon (clamped by the schedules).
+  [[nodiscard]] double progress_remaining() const noexcept {
+    return horizon_ > 0 ? 1.0 - static_cast<double>(steps_) / static_cast<double>(horizon_) : 1.0;
+  }
+
   /// Deterministic evaluation (the policy's mode, frozen normalisation) over `episodes`
   /// episodes of a separate environment copy. Each call uses fresh episode seeds derived from
   /// the config's seed, unless `seed` is given.
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
-    Matrix<T> obs(space_.obs_dim, 1), actions(algo_.policy().action_rows(), 1);
+    Matrix<T> obs(space_.obs_dim, 1), actions(rule_.actor().action_rows(), 1);
     Vector<T> log_prob(1);
     return evaluate_policy(make_eval_env_(), episodes, eval_seed, [&](const typename Env::Observation& o) {
       obs.col(0) = o.template cast<T>();
       if (normalizer_) normalizer_->normalize(obs, obs);
-      algo_.policy().act(obs, act_rng_, /*deterministic=*/true, actions, log_prob);
+      rule_.actor().act(obs, act_rng_, /*deterministic=*/true, actions, log_prob);
       return to_env_action(actions);
     });
   }
 
-  /// Collects one rollout into the algorithm's buffer and computes advantages and returns
-  /// (what `learn` does before each update). Exposed for tests and custom loops.
+  /// Collects one rollout into the buffer and estimates its advantages and returns (what
+  /// `learn` does before each update). Exposed for tests and custom loops.
   void collect() {
     if (!started_) reset_envs();
     collect_rollout();
@@ -169,14 +247,33 @@ class OnPolicyTrainer {
   [[nodiscard]] std::int64_t updates() const noexcept { return updates_; }
   [[nodiscard]] std::int64_t episodes_finished() const noexcept { return stats_.total(); }
   [[nodiscard]] double recent_mean_return(std::size_t n) const { return stats_.mean_return(n); }
-  [[nodiscard]] Algo& algorithm() noexcept { return algo_; }
+  /// The update rule, which owns the actor, the critic and their optimizers.
+  [[nodiscard]] Rule& algorithm() noexcept { return rule_; }
+  [[nodiscard]] Actor& actor() noexcept { return rule_.actor(); }
+  [[nodiscard]] Critic& critic() noexcept { return rule_.critic(); }
+  [[nodiscard]] RolloutBuffer<T>& buffer() noexcept { return buffer_; }
+  [[nodiscard]] Estimator& estimator() noexcept { return estimator_; }
   [[nodiscard]] VectorEnv<Env>& envs() noexcept { return envs_; }
-  [[nodiscard]] const Config& config() const noexcept { return config_; }
+  [[nodiscard]] const OnPolicyConfig& config() const noexcept { return config_; }
+  /// Steps per copy per rollout (the config's, or the algorithm's default).
+  [[nodiscard]] Index n_steps() const noexcept { return n_steps_; }
   [[nodiscard]] const std::optional<ObservationNormalizer>& observation_normalizer() const noexcept {
     return normalizer_;
   }
 
  private:
+  static OnPolicyConfig validated(const OnPolicyConfig& config, const AlgorithmConfig& algorithm,
+                                  const Components& components) {
+    const Index n_steps = validate(config, config.n_steps.value_or(Rule::default_n_steps));
+    Rule::validate(algorithm, config.n_envs, n_steps);
+    if (config.gae_lambda && !components.estimator) {
+      require<ConfigError>(std::constructible_from<Estimator, double>,
+                           "OnPolicyConfig::gae_lambda is set, but the {} estimator is not built from a lambda",
+                           Rule::name);
+    }
+    return config;
+  }
+
   static SpaceInfo space_info(const VectorEnv<Env>& envs) {
     SpaceInfo info{.obs_dim = envs.observation_size()};
     if constexpr (DiscreteEnvironment<Env>) {
@@ -185,6 +282,43 @@ class OnPolicyTrainer {
       info.action_dim = envs.action_space().size();
     }
     return info;
+  }
+
+  // The actor, then the critic (each from init_rng_ unless handed in), then the rule.
+  Rule make_rule(const AlgorithmConfig& algorithm, Components& components) {
+    const Index rollout = n_steps_ * config_.n_envs;
+    const BatchCapacities capacity = Rule::capacities(algorithm, config_.n_envs, rollout);
+    Actor actor = [&] {
+      if (components.actor) return std::move(*components.actor);
+      if constexpr (detail::BuildablePolicy<Actor>) {
+        return detail::make_policy<Actor>(space_, algorithm.actor, algorithm.log_std_init, capacity.act,
+                                          capacity.actor_train, init_rng_);
+      } else {
+        throw ConfigError(fmt::format("OnPolicyTrainer ({}): the actor type is not built from a network description; "
+                                      "hand one in (Components::actor)", Rule::name));
+      }
+    }();
+    Critic critic = [&] {
+      if (components.critic) return std::move(*components.critic);
+      if constexpr (std::constructible_from<Critic, Index, const NetworkConfig&, Index, Index, Rng&>) {
+        return Critic(space_.obs_dim, algorithm.critic, capacity.act, capacity.critic_train, init_rng_);
+      } else {
+        throw ConfigError(fmt::format("OnPolicyTrainer ({}): the critic type is not built from a network description; "
+                                      "hand one in (Components::critic)", Rule::name));
+      }
+    }();
+    const typename Opt::Config optimizer = components.optimizer.value_or(Rule::optimizer_config(algorithm));
+    return Rule(algorithm, std::move(actor), std::move(critic), optimizer,
+                RolloutShape{.obs_dim = space_.obs_dim, .size = rollout}, init_rng_);
+  }
+
+  static Estimator make_estimator(const OnPolicyConfig& config, std::optional<Estimator> given) {
+    if (given) return std::move(*given);
+    if constexpr (std::constructible_from<Estimator, double>) {
+      return Estimator(config.gae_lambda.value_or(Rule::default_gae_lambda));
+    } else {
+      return Estimator{};
+    }
   }
 
   void reset_envs() {
@@ -199,6 +333,9 @@ class OnPolicyTrainer {
   void observe(const Eigen::MatrixBase<Derived>& raw) {
     obs_ = raw.template cast<T>();
     if (normalizer_) {
+      if (config_.observation_statistics_steps > 0 && steps_ >= config_.observation_statistics_steps) {
+        normalizer_->freeze();
+      }
       normalizer_->update(obs_);
       normalizer_->normalize(obs_, obs_);
     }
@@ -215,15 +352,16 @@ class OnPolicyTrainer {
 
   template <class... Callbacks>
   bool collect_rollout(Callbacks&... callbacks) {
-    auto& buffer = algo_.buffer();
-    auto& policy = algo_.policy();
+    auto& buffer = buffer_;
+    auto& policy = rule_.actor();
+    const bool uses_critic = rule_.uses_critic();
     const Index n_envs = config_.n_envs;
     Index t = 0;
     for (; t < buffer.n_steps(); ++t) {
       auto obs_t = buffer.observations(t);
       obs_t = obs_;
-      policy.act(obs_t, act_rng_, buffer.actions(t), buffer.log_probs(t), buffer.masks(t));
-      if constexpr (Algo::has_critic) algo_.values(obs_t, buffer.values(t));
+      act_recording(policy, obs_t, act_rng_, buffer.actions(t), buffer.log_probs(t), buffer.contexts(t));
+      if (uses_critic) rule_.critic().predict(obs_t, buffer.values(t));
       else buffer.values(t).setZero();
 
       // ---- step: discrete indices, or continuous actions clipped to the bounds
@@ -247,12 +385,14 @@ class OnPolicyTrainer {
         const auto i = static_cast<std::size_t>(e);
         buffer.set_done(t, e, envs_.terminated(i), envs_.truncated(i));
         any_done |= envs_.done(i);
-        if constexpr (Algo::has_critic) {
-          if (envs_.truncated(i) && !envs_.terminated(i)) {
+        if (envs_.truncated(i) && !envs_.terminated(i)) {
+          if (uses_critic) {
             final_obs_ = envs_.final_observations().col(e).template cast<T>();
             if (normalizer_) normalizer_->normalize(final_obs_, final_obs_);
-            algo_.values(final_obs_, final_value_);
+            rule_.critic().predict(final_obs_, final_value_);
             buffer.set_final_value(t, e, final_value_[0]);
+          } else {
+            buffer.set_final_value(t, e, T(0));
           }
         }
       }
@@ -262,7 +402,7 @@ class OnPolicyTrainer {
       bool go_on = true;
       ((go_on = go_on && detail::call_step(callbacks, *this)), ...);
       if (!go_on) return false;
-      if constexpr (Algo::collects_whole_episodes) {
+      if constexpr (Rule::collects_whole_episodes) {
         if (any_done) {
           ++t;
           break;
@@ -270,19 +410,22 @@ class OnPolicyTrainer {
       }
     }
     buffer.set_used_steps(std::min(t, buffer.n_steps()));
-    if constexpr (Algo::has_critic) algo_.values(obs_, last_values_);
+    if (uses_critic) rule_.critic().predict(obs_, last_values_);
     else last_values_.setZero();
-    buffer.compute_returns_and_advantages(last_values_, static_cast<T>(config_.gamma), static_cast<T>(config_.gae_lambda));
+    estimator_.estimate(buffer, last_values_, static_cast<T>(config_.gamma));
     return true;
   }
 
-  Config config_;
+  OnPolicyConfig config_;
+  Index n_steps_;
   std::function<Env()> make_eval_env_;
   VectorEnv<Env> envs_;
   SpaceInfo space_;
   Rng init_rng_;
-  Algo algo_;
+  Rule rule_;
   Rng act_rng_;
+  RolloutBuffer<T> buffer_;
+  Estimator estimator_;
   std::optional<ObservationNormalizer> normalizer_;
   std::optional<RewardScaler> scaler_;
   Matrix<T> obs_;
@@ -294,6 +437,9 @@ class OnPolicyTrainer {
   Vector<T> low_, high_;
   Matrix<T> clipped_;
   EpisodeStats stats_;
+  LogRecord record_;  // reused: logging allocates nothing after the first update
+  std::int64_t horizon_;
+  std::int64_t target_ = 0;  // the steps asked of learn so far
   std::int64_t steps_ = 0;
   std::int64_t updates_ = 0;
   std::uint64_t evaluations_ = 0;

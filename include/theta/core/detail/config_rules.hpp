@@ -1,5 +1,5 @@
 #pragma once
-/// \file Validation of optimizer hyperparameters (private). Messages name the field, the
+/// \file Validation of configuration fields (private). Messages name the field, the
 /// rule and the value: "Adam::Config::lr must be > 0, got -1".
 
 #include <theta/core/error.hpp>
@@ -28,6 +28,16 @@ inline void require_non_negative(const char* field, double value) {
 inline void require_decay_rate(const char* field, double value) {
   require_finite(field, value);
   require<ConfigError>(value >= 0 && value < 1, "{} must be in [0, 1), got {}", field, value);
+}
+
+/// value in [low, high] (and not NaN).
+inline void require_in(const char* field, double value, double low, double high) {
+  require<ConfigError>(value >= low && value <= high, "{} must be in [{}, {}], got {}", field, low, high, value);
+}
+
+/// A count >= `low`.
+inline void require_at_least(const char* field, long long value, long long low) {
+  require<ConfigError>(value >= low, "{} must be >= {}, got {}", field, low, value);
 }
 
 /// The size checks every `step` makes: the buffers must match the optimizer's size.

@@ -1,0 +1,109 @@
+#pragma once
+/// \file The policy concepts of the on-policy trainers: a stochastic policy (discrete or
+/// continuous actions) and its refinement for policies whose acting pass keeps per-sample
+/// context (dropout masks, a recurrent state) that the training pass must reuse.
+
+#include <theta/core/rng.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/nn/trainable.hpp>
+
+#include <Eigen/Core>
+
+#include <concepts>
+
+namespace theta {
+
+/// A stochastic policy pi(a|s) over batches stored one column per sample (see
+/// docs/components.md for the full contract):
+///
+/// - `P::is_discrete`: true for discrete actions, stored as their index in a 1 x B matrix;
+///   false for continuous ones, stored raw (action_dim x B; the trainer clips only what it
+///   sends to the environment).
+/// - `action_rows()`: rows of the stored action matrix.
+/// - `act(obs, rng, deterministic, actions, log_probs)`: samples (or, if `deterministic`,
+///   takes the mode of) pi(.|s) for obs_dim x B observations, writing the actions and their
+///   log-probabilities; the trainer acts on batches of n_envs, evaluation on batches of 1.
+/// - `evaluate(obs, actions, log_probs, entropy)`: records a training pass over a batch and
+///   writes log pi(a|s) and the entropy per sample.
+/// - `backward(dlog_probs, dentropy)`: adds to `gradients()` the gradient of
+///   sum_b dlog_probs_b log pi_b + dentropy_b H_b for the recorded pass.
+/// - and `Trainable`: flat `parameters()` / `gradients()` views and `zero_grad()`.
+template <class P>
+concept StochasticPolicy =
+    Trainable<P> && requires(P& policy, const P& const_policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs,
+                             const Eigen::Ref<const Matrix<typename P::Scalar>>& actions_in, Rng& rng, bool deterministic,
+                             Eigen::Ref<Matrix<typename P::Scalar>> actions, Eigen::Ref<Vector<typename P::Scalar>> out,
+                             Eigen::Ref<Vector<typename P::Scalar>> out2,
+                             const Eigen::Ref<const Vector<typename P::Scalar>>& dlog_probs,
+                             const Eigen::Ref<const Vector<typename P::Scalar>>& dentropy) {
+      { P::is_discrete } -> std::convertible_to<bool>;
+      { const_policy.action_rows() } -> std::convertible_to<Index>;
+      policy.act(obs, rng, deterministic, actions, out);
+      policy.evaluate(obs, actions_in, out, out2);
+      policy.backward(dlog_probs, dentropy);
+    };
+
+/// A stochastic policy over discrete actions (categorical).
+template <class P>
+concept DiscretePolicy = StochasticPolicy<P> && P::is_discrete;
+
+/// A stochastic policy over continuous actions (Gaussian).
+template <class P>
+concept ContinuousPolicy = StochasticPolicy<P> && !P::is_discrete;
+
+/// A policy whose sampling pass draws per-sample context that its training pass must reuse to
+/// differentiate the very distribution that acted: dropout masks (`CategoricalPolicy` with
+/// `NetworkConfig::dropout`), or the recurrent state of a recurrent policy. The trainer stores
+/// `context_rows()` x B values per step beside the transition and hands them back:
+///
+/// - `act(obs, rng, actions, log_probs, context)`: samples and writes the context it used;
+/// - `evaluate(obs, actions, context, log_probs, entropy)`: the training pass with that context.
+template <class P>
+concept ContextPolicy =
+    StochasticPolicy<P> &&
+    requires(P& policy, const P& const_policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs,
+             const Eigen::Ref<const Matrix<typename P::Scalar>>& actions_in, Rng& rng,
+             Eigen::Ref<Matrix<typename P::Scalar>> actions, Eigen::Ref<Vector<typename P::Scalar>> out,
+             Eigen::Ref<Vector<typename P::Scalar>> out2, Eigen::Ref<Matrix<typename P::Scalar>> context,
+             const Eigen::Ref<const Matrix<typename P::Scalar>>& context_in) {
+      { const_policy.context_rows() } -> std::convertible_to<Index>;
+      policy.act(obs, rng, actions, out, context);
+      policy.evaluate(obs, actions_in, context_in, out, out2);
+    };
+
+/// Rows of context `P` keeps per sample (0 for a policy without context).
+template <StochasticPolicy P>
+[[nodiscard]] Index context_rows(const P& policy) {
+  if constexpr (ContextPolicy<P>) {
+    return policy.context_rows();
+  } else {
+    return 0;
+  }
+}
+
+/// Samples actions, writing the context when the policy keeps one.
+template <StochasticPolicy P>
+void act_recording(P& policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs, Rng& rng,
+                   Eigen::Ref<Matrix<typename P::Scalar>> actions, Eigen::Ref<Vector<typename P::Scalar>> log_probs,
+                   Eigen::Ref<Matrix<typename P::Scalar>> context) {
+  if constexpr (ContextPolicy<P>) {
+    policy.act(obs, rng, actions, log_probs, context);
+  } else {
+    policy.act(obs, rng, /*deterministic=*/false, actions, log_probs);
+  }
+}
+
+/// The training pass, with the stored context when the policy keeps one.
+template <StochasticPolicy P>
+void evaluate_with_context(P& policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs,
+                           const Eigen::Ref<const Matrix<typename P::Scalar>>& actions,
+                           const Eigen::Ref<const Matrix<typename P::Scalar>>& context,
+                           Eigen::Ref<Vector<typename P::Scalar>> log_probs, Eigen::Ref<Vector<typename P::Scalar>> entropy) {
+  if constexpr (ContextPolicy<P>) {
+    policy.evaluate(obs, actions, context, log_probs, entropy);
+  } else {
+    policy.evaluate(obs, actions, log_probs, entropy);
+  }
+}
+
+}  // namespace theta
