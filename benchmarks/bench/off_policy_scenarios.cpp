@@ -25,6 +25,7 @@ RunResult sac_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunO
       .actor_learning_rate = 1e-3,   // RLtools' Adam default
       .critic_learning_rate = 1e-3,
       .alpha_learning_rate = 1e-3,
+      .adam_eps = 1e-7,              // RLtools' SAC Adam epsilon (its PPO uses 1e-8)
       .learn_alpha = true,           // learned temperature
       .alpha = 0.5,                  // starting at 0.5
       .target_entropy = -1.0,        // target entropy -1

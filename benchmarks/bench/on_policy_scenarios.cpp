@@ -72,21 +72,24 @@ RunResult ppo_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunO
       .gamma = 0.9,                   // gamma 0.9
       .gae_lambda = 0.95,             // lambda 0.95
       .total_steps = s.steps,         // schedule horizon: the scenario budget
-      .normalize_observations = true, // observation normalisation
+      .normalize_observations = true, // observation normalisation,
+      .observation_statistics_steps = 4 * 1024,  // frozen after the first rollout, as RLtools' warm-up
       .seed = seed,
   };
   OnPolicyTrainer<PendulumV1, ppo::Ppo> trainer(trainer_config, ppo::Config{
       .batch_size = 256,              // minibatch 256
       .n_epochs = 2,                  // 2 epochs
       .learning_rate = 1e-3,          // Adam lr 1e-3
-      .adam_eps = 1e-7,               // RLtools' Adam: TensorFlow's defaults
+      .adam_eps = 1e-8,               // RLtools' PPO Adam epsilon (its SAC uses 1e-7)
       .clip_range = 0.2,              // clip 0.2
       .normalize_advantage = true,    // advantage normalisation
       .ent_coef = 0.0,                // entropy 0
       .max_grad_norm = 0.0,           // RLtools does not clip gradients
       .actor = relu_64_64,
       .critic = relu_64_64,
-      .log_std_init = std::log(2.0),  // learned state-independent std starting at 2.0
+      // RLtools' std starts at 2.0 in normalised actions ([-1, 1]); theta's Gaussian acts in
+      // torque units and Pendulum's bound is 2 N m, so the same std is 4.0 here.
+      .log_std_init = std::log(4.0),
   });
   return run_trainer(trainer, s, seed, options, 20'480);
 }

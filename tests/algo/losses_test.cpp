@@ -4,11 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include "support/data_dir.hpp"
+#include "support/finite_difference.hpp"
 #include "support/json.hpp"
 
 #include <cmath>
 
 using theta::test::Json;
+using theta::test::numerical_gradient;
 
 namespace {
 
@@ -109,25 +111,15 @@ TEST_CASE("Loss gradients match finite differences", "[gradient]") {
   }
   Eigen::VectorXd grad(n), scratch(n);
   theta::clipped_surrogate<double>(old_lp, new_lp, adv, 0.2, grad);
-  for (int i = 0; i < n; ++i) {
-    Eigen::VectorXd up = new_lp, down = new_lp;
-    up[i] += 1e-6;
-    down[i] -= 1e-6;
-    const double fd = (theta::clipped_surrogate<double>(old_lp, up, adv, 0.2, scratch).loss -
-                       theta::clipped_surrogate<double>(old_lp, down, adv, 0.2, scratch).loss) /
-                      2e-6;
-    REQUIRE(grad[i] == Approx(fd).margin(1e-8));
-  }
+  const Eigen::VectorXd fd_surrogate = numerical_gradient(
+      [&](const Eigen::VectorXd& lp) { return theta::clipped_surrogate<double>(old_lp, lp, adv, 0.2, scratch).loss; },
+      new_lp, {.step = 1e-6});
+  for (int i = 0; i < n; ++i) REQUIRE(grad[i] == Approx(fd_surrogate[i]).margin(1e-8));
   for (const auto kind : {theta::ValueLoss::mse, theta::ValueLoss::sb3_clipped, theta::ValueLoss::cleanrl_clipped}) {
     theta::value_loss<double>(kind, v, old_v, ret, 0.2, grad);
-    for (int i = 0; i < n; ++i) {
-      Eigen::VectorXd up = v, down = v;
-      up[i] += 1e-6;
-      down[i] -= 1e-6;
-      const double fd = (theta::value_loss<double>(kind, up, old_v, ret, 0.2, scratch) -
-                         theta::value_loss<double>(kind, down, old_v, ret, 0.2, scratch)) /
-                        2e-6;
-      REQUIRE(grad[i] == Approx(fd).margin(1e-8));
-    }
+    const Eigen::VectorXd fd_value = numerical_gradient(
+        [&](const Eigen::VectorXd& x) { return theta::value_loss<double>(kind, x, old_v, ret, 0.2, scratch); },
+        v, {.step = 1e-6});
+    for (int i = 0; i < n; ++i) REQUIRE(grad[i] == Approx(fd_value[i]).margin(1e-8));
   }
 }

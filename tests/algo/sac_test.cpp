@@ -3,14 +3,17 @@
 #include <catch2/catch.hpp>
 
 #include "support/data_dir.hpp"
+#include "support/finite_difference.hpp"
 #include "support/json.hpp"
 
 #include <cmath>
-#include <functional>
 #include <utility>
 
 using theta::Index;
+using theta::test::central_difference;
+using theta::test::five_point;
 using theta::test::Json;
+using theta::test::numerical_gradient;
 using Mat = theta::Matrix<double>;
 using Vec = theta::Vector<double>;
 
@@ -65,25 +68,6 @@ void check_sac_case(const Json& k, double tol) {
   const auto t = theta::sac::temperature_loss<T>(log_alpha, v("log_prob"), k["target_entropy"].number());
   REQUIRE(err(t.loss, k["ent_coef_loss"].number()) <= tol);
   REQUIRE(err(t.grad_log_alpha, k["grad_ent_coef_loss_log_alpha"].number()) <= tol);
-}
-
-// Five-point central differences of f over the entries of `params` (a view into a network):
-// error O(h^4) against O(h^2) for two points, so that h can be large enough (1e-4) for the
-// rounding noise of an O(10) loss to stay near 1e-11.
-template <class Params>
-Vec numerical_gradient(const std::function<double()>& f, Params params) {
-  Vec g(params.size());
-  for (Index i = 0; i < params.size(); ++i) {
-    const double saved = params[i];
-    const double h = 1e-4 * std::max(1.0, std::abs(saved));
-    const auto at = [&](double x) {
-      params[i] = x;
-      return f();
-    };
-    g[i] = (at(saved - 2 * h) - 8 * at(saved - h) + 8 * at(saved + h) - at(saved + 2 * h)) / (12 * h);
-    params[i] = saved;
-  }
-  return g;
 }
 
 double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
@@ -156,7 +140,8 @@ TEST_CASE("SAC critic loss gradient matches finite differences", "[gradient]") {
   sac.critic_loss_and_gradient();
   for (std::size_t i = 0; i < 2; ++i) {
     const Vec analytic = sac.critic(i).gradients();
-    const Vec numeric = numerical_gradient([&] { return sac.critic_loss_and_gradient(); }, sac.critic(i).parameters());
+    const Vec numeric =
+        numerical_gradient([&] { return sac.critic_loss_and_gradient(); }, sac.critic(i).parameters(), five_point);
     INFO("critic " << i + 1);
     REQUIRE(analytic.norm() > 1e-3);
     REQUIRE(rel_err(analytic, numeric) < 1e-6);
@@ -188,7 +173,8 @@ TEST_CASE("SAC actor loss gradient matches finite differences (reparameterised s
       REQUIRE(q1_smaller > 0);
       REQUIRE(q1_smaller < q1.size());
       const Vec analytic = sac.actor().gradients();
-      const Vec numeric = numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.actor().parameters());
+      const Vec numeric =
+          numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.actor().parameters(), five_point);
       INFO("bound " << static_cast<int>(bound) << " correction " << static_cast<int>(correction));
       REQUIRE(analytic.norm() > 1e-3);
       Index worst = 0;
@@ -208,7 +194,8 @@ TEST_CASE("SAC actor gradient is 0 through a clamped log-std", "[gradient]") {
   sac.sample_batch();
   sac.actor_loss_and_gradient();
   const Vec analytic = sac.actor().gradients();
-  const Vec numeric = numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.actor().parameters());
+  const Vec numeric =
+      numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.actor().parameters(), five_point);
   // Most raw log-stds are outside the narrow range (clamped to its ends): the gradient must
   // stop there.
   const auto log_std = sac.actor().distribution().log_std();
@@ -222,13 +209,14 @@ TEST_CASE("SAC temperature loss gradient matches finite differences", "[gradient
   sac.set_log_alpha(-0.7);
   sac.sample_batch();
   const auto t = sac.temperature_loss_and_gradient();
-  const double h = 1e-6;
-  sac.set_log_alpha(-0.7 + h);
-  const double up = sac.temperature_loss_and_gradient().loss;
-  sac.set_log_alpha(-0.7 - h);
-  const double down = sac.temperature_loss_and_gradient().loss;
+  const double numeric = central_difference(
+      [&](double log_alpha) {
+        sac.set_log_alpha(log_alpha);
+        return sac.temperature_loss_and_gradient().loss;
+      },
+      -0.7, {.step = 1e-6});
   REQUIRE(std::abs(t.grad_log_alpha) > 1e-3);
-  REQUIRE(t.grad_log_alpha == Approx((up - down) / (2 * h)).epsilon(1e-8));
+  REQUIRE(t.grad_log_alpha == Approx(numeric).epsilon(1e-8));
   REQUIRE(t.loss == Approx(-0.7 * t.grad_log_alpha).epsilon(1e-12));  // -log α · m with m = -grad
 }
 

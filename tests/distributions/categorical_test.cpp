@@ -129,22 +129,24 @@ TEST_CASE("Categorical: gradients match central finite differences", "[gradient]
       auto log_prob = [&](const Categorical<double>& d, Eigen::VectorXd& out) { d.log_prob(actions, out); };
       auto entropy = [&](const Categorical<double>& d, Eigen::VectorXd& out) { d.entropy(out); };
       weighted ? p.grad_log_prob(actions, w, grad) : p.grad_log_prob(actions, grad);
-      CHECK(max_err(grad, numeric_gradient([&](const Eigen::MatrixXd& x) { return weighted_sum(x, *weights, log_prob); },
-                                           logits)) < fd_tolerance);
+      CHECK(max_err(grad,
+                    numerical_gradient([&](const Eigen::MatrixXd& x) { return weighted_sum(x, *weights, log_prob); },
+                                       logits, fd_stencil)) < fd_tolerance);
       weighted ? p.grad_entropy(w, grad) : p.grad_entropy(grad);
-      CHECK(max_err(grad, numeric_gradient([&](const Eigen::MatrixXd& x) { return weighted_sum(x, *weights, entropy); },
-                                           logits)) < fd_tolerance);
+      CHECK(max_err(grad,
+                    numerical_gradient([&](const Eigen::MatrixXd& x) { return weighted_sum(x, *weights, entropy); },
+                                       logits, fd_stencil)) < fd_tolerance);
       auto kl_sum = [&](const Eigen::MatrixXd& lp, const Eigen::MatrixXd& lq) {
         Eigen::VectorXd out(B);
         kl_divergence(Categorical<double>(lp), Categorical<double>(lq), out);
         return weights->dot(out);
       };
       weighted ? grad_kl_divergence_p(p, q, w, grad) : grad_kl_divergence_p(p, q, grad);
-      CHECK(max_err(grad, numeric_gradient([&](const Eigen::MatrixXd& x) { return kl_sum(x, logits_q); }, logits)) <
-            fd_tolerance);
+      CHECK(max_err(grad, numerical_gradient([&](const Eigen::MatrixXd& x) { return kl_sum(x, logits_q); }, logits,
+                                             fd_stencil)) < fd_tolerance);
       weighted ? grad_kl_divergence_q(p, q, w, grad) : grad_kl_divergence_q(p, q, grad);
-      CHECK(max_err(grad, numeric_gradient([&](const Eigen::MatrixXd& x) { return kl_sum(logits, x); }, logits_q)) <
-            fd_tolerance);
+      CHECK(max_err(grad, numerical_gradient([&](const Eigen::MatrixXd& x) { return kl_sum(logits, x); }, logits_q,
+                                             fd_stencil)) < fd_tolerance);
     }
   }
 }

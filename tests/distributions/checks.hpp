@@ -1,9 +1,10 @@
 #pragma once
 // Shared by the distribution tests: the reference error metric, the per-type tolerances of
-// tests/data/torch/README.md, central finite differences and random inputs.
+// tests/data/torch/README.md, the finite-difference step and tolerance, and random inputs.
 
 #include <theta/core/rng.hpp>
 
+#include "support/finite_difference.hpp"
 #include "support/json.hpp"
 #include "support/reference_checks.hpp"
 
@@ -27,23 +28,11 @@ inline void require_known_fields(const Json& reference_case, const std::set<std:
   }
 }
 
-/// Central differences of a scalar function of a matrix, entry by entry.
-template <class F>
-Eigen::MatrixXd numeric_gradient(F&& f, Eigen::MatrixXd x, double h = 1e-5) {
-  Eigen::MatrixXd g(x.rows(), x.cols());
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
-    const double saved = x(i);
-    x(i) = saved + h;
-    const double plus = f(x);
-    x(i) = saved - h;
-    const double minus = f(x);
-    x(i) = saved;
-    g(i) = (plus - minus) / (2 * h);
-  }
-  return g;
-}
+/// The step of the finite-difference checks: three points, h = 1e-5 (numerical_gradient in
+/// support/finite_difference.hpp).
+constexpr Stencil fd_stencil{.step = 1e-5};
 
-/// Tolerance of a finite-difference check in double with h = 1e-5: truncation and rounding
+/// Tolerance of a finite-difference check in double with fd_stencil: truncation and rounding
 /// stay below 1e-8 for these smooth, O(1)-scaled functions; a wrong formula is off by O(1).
 constexpr double fd_tolerance = 1e-6;
 

@@ -132,13 +132,13 @@ TEST_CASE("DiagGaussian: gradients match central finite differences", "[gradient
 
     Eigen::MatrixXd grad_mean(D, B), grad_log_std(D, S);
     p.grad_log_prob(actions, w, grad_mean, grad_log_std);
-    CHECK(max_err(grad_mean, numeric_gradient([&](const auto& x) { return weighted(x, log_std, log_prob); }, mean)) <
-          fd_tolerance);
-    CHECK(max_err(grad_log_std, numeric_gradient([&](const auto& x) { return weighted(mean, x, log_prob); }, log_std)) <
-          fd_tolerance);
+    CHECK(max_err(grad_mean, numerical_gradient([&](const auto& x) { return weighted(x, log_std, log_prob); }, mean,
+                                                fd_stencil)) < fd_tolerance);
+    CHECK(max_err(grad_log_std, numerical_gradient([&](const auto& x) { return weighted(mean, x, log_prob); }, log_std,
+                                                   fd_stencil)) < fd_tolerance);
     p.grad_entropy(w, grad_log_std);
-    CHECK(max_err(grad_log_std, numeric_gradient([&](const auto& x) { return weighted(mean, x, entropy); }, log_std)) <
-          fd_tolerance);
+    CHECK(max_err(grad_log_std, numerical_gradient([&](const auto& x) { return weighted(mean, x, entropy); }, log_std,
+                                                   fd_stencil)) < fd_tolerance);
 
     auto kl_sum = [&](const Eigen::MatrixXd& mp, const Eigen::MatrixXd& lp, const Eigen::MatrixXd& mq,
                       const Eigen::MatrixXd& lq) {
@@ -147,17 +147,15 @@ TEST_CASE("DiagGaussian: gradients match central finite differences", "[gradient
       return w.dot(out);
     };
     grad_kl_divergence_p(p, q, w, grad_mean, grad_log_std);
-    CHECK(max_err(grad_mean, numeric_gradient([&](const auto& x) { return kl_sum(x, log_std, mean_q, log_std_q); }, mean)) <
-          fd_tolerance);
-    CHECK(max_err(grad_log_std,
-                  numeric_gradient([&](const auto& x) { return kl_sum(mean, x, mean_q, log_std_q); }, log_std)) <
-          fd_tolerance);
+    CHECK(max_err(grad_mean, numerical_gradient([&](const auto& x) { return kl_sum(x, log_std, mean_q, log_std_q); },
+                                                mean, fd_stencil)) < fd_tolerance);
+    CHECK(max_err(grad_log_std, numerical_gradient([&](const auto& x) { return kl_sum(mean, x, mean_q, log_std_q); },
+                                                   log_std, fd_stencil)) < fd_tolerance);
     grad_kl_divergence_q(p, q, w, grad_mean, grad_log_std);
-    CHECK(max_err(grad_mean, numeric_gradient([&](const auto& x) { return kl_sum(mean, log_std, x, log_std_q); }, mean_q)) <
-          fd_tolerance);
-    CHECK(max_err(grad_log_std,
-                  numeric_gradient([&](const auto& x) { return kl_sum(mean, log_std, mean_q, x); }, log_std_q)) <
-          fd_tolerance);
+    CHECK(max_err(grad_mean, numerical_gradient([&](const auto& x) { return kl_sum(mean, log_std, x, log_std_q); },
+                                                mean_q, fd_stencil)) < fd_tolerance);
+    CHECK(max_err(grad_log_std, numerical_gradient([&](const auto& x) { return kl_sum(mean, log_std, mean_q, x); },
+                                                   log_std_q, fd_stencil)) < fd_tolerance);
 
     // The unweighted overloads are the weighted ones with w = 1.
     const Eigen::VectorXd ones = Eigen::VectorXd::Ones(B);

@@ -149,11 +149,10 @@ TEST_CASE("SquashedGaussian: gradients match central finite differences", "[grad
       };
       Eigen::MatrixXd grad_mean(D, B), grad_log_std(D, B), grad_u(D, B);
       pi.grad_log_prob(w, grad_mean, grad_log_std, correction);
-      CHECK(max_err(grad_mean, numeric_gradient([&](const auto& x) { return log_prob_sum(x, log_std, noise); }, mean)) <
-            fd_tolerance);
-      CHECK(max_err(grad_log_std,
-                    numeric_gradient([&](const auto& x) { return log_prob_sum(mean, x, noise); }, log_std)) <
-            fd_tolerance);
+      CHECK(max_err(grad_mean, numerical_gradient([&](const auto& x) { return log_prob_sum(x, log_std, noise); }, mean,
+                                                  fd_stencil)) < fd_tolerance);
+      CHECK(max_err(grad_log_std, numerical_gradient([&](const auto& x) { return log_prob_sum(mean, x, noise); },
+                                                     log_std, fd_stencil)) < fd_tolerance);
 
       // With mean and log_std fixed, u moves through the noise: u = μ + σ z, so z = (u - μ)/σ.
       const Eigen::MatrixXd sigma = log_std.array().exp();
@@ -161,7 +160,7 @@ TEST_CASE("SquashedGaussian: gradients match central finite differences", "[grad
         return log_prob_sum(mean, log_std, ((u - mean).array() / sigma.array()).matrix());
       };
       pi.grad_log_prob_u(w, grad_u, correction);
-      CHECK(max_err(grad_u, numeric_gradient(at_u, pi.pre_squash())) < fd_tolerance);
+      CHECK(max_err(grad_u, numerical_gradient(at_u, pi.pre_squash(), fd_stencil)) < fd_tolerance);
 
       // Unweighted = weighted with w = 1.
       const Eigen::VectorXd ones = Eigen::VectorXd::Ones(B);
@@ -212,7 +211,7 @@ TEST_CASE("SquashedGaussian: action Jacobian and the SAC actor gradient through 
       auto component = [&](const Eigen::MatrixXd& x) {
         return action_of(mean, log_std, ((x - mean).array() / sigma.array()).matrix())(i);
       };
-      const Eigen::MatrixXd g = numeric_gradient(component, u);
+      const Eigen::MatrixXd g = numerical_gradient(component, u, fd_stencil);
       Eigen::MatrixXd expected = Eigen::MatrixXd::Zero(D, B);
       expected(i) = dadu(i);
       CHECK(max_err(g, expected) < fd_tolerance);
@@ -245,8 +244,10 @@ TEST_CASE("SquashedGaussian: action Jacobian and the SAC actor gradient through 
     Eigen::MatrixXd grad_u = -(dq_da.array() * dadu.array()).matrix();
     pi.grad_through_sample(grad_u, grad_u, gl_q);  // grad_mean aliases grad_u, as documented
     gm_q = grad_u;
-    CHECK(max_err(gm + gm_q, numeric_gradient([&](const auto& x) { return loss(x, log_std); }, mean)) < fd_tolerance);
-    CHECK(max_err(gl + gl_q, numeric_gradient([&](const auto& x) { return loss(mean, x); }, log_std)) < fd_tolerance);
+    CHECK(max_err(gm + gm_q, numerical_gradient([&](const auto& x) { return loss(x, log_std); }, mean, fd_stencil)) <
+          fd_tolerance);
+    CHECK(max_err(gl + gl_q, numerical_gradient([&](const auto& x) { return loss(mean, x); }, log_std, fd_stencil)) <
+          fd_tolerance);
   }
 }
 

@@ -148,9 +148,11 @@ void check_environment_replays(const char* file) {
     std::ifstream in(paths->reference / file);
     REQUIRE(in.good());
     Report report;
+    long episodes_in_file = 0;
     std::string line;
     while (std::getline(in, line)) {
       if (line.empty()) continue;
+      ++episodes_in_file;
       replay_episode<Env>(model, Json::parse(line), teacher_forced, report);
     }
     fmt::print("{:<15} {:<14} {} episodes, {:>5} steps | max |dev| obs {:.3g} reward {:.3g} qpos/qvel {:.3g} "
@@ -160,7 +162,9 @@ void check_environment_replays(const char* file) {
                report.obs.mismatches, report.obs.compared, report.reward.mismatches, report.reward.compared,
                report.state.mismatches, report.state.compared, report.info.mismatches, report.info.compared,
                report.flag_mismatches);
-    CHECK(report.episodes == 9);
+    // Every episode the file holds was replayed, whatever their number (a held-out set has others).
+    CHECK(episodes_in_file >= 1);
+    CHECK(report.episodes == episodes_in_file);
     CHECK(report.obs.mismatches == 0);
     CHECK(report.reward.mismatches == 0);
     CHECK(report.state.mismatches == 0);

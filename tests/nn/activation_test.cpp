@@ -2,11 +2,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/finite_difference.hpp"
+
 #include <array>
 #include <cmath>
 #include <vector>
 
 using theta::nn::Activation;
+using theta::test::central_difference;
 
 namespace {
 
@@ -55,8 +58,7 @@ TEST_CASE("Activation derivatives from outputs match central differences", "[gra
     const std::vector<double> g0 = g;
     theta::nn::multiply_derivative(f, std::span<const double>(y), std::span<double>(g));
     for (std::size_t i = 0; i < x.size(); ++i) {
-      const double h = 1e-6;
-      const double fd = (reference(f, x[i] + h) - reference(f, x[i] - h)) / (2 * h);
+      const double fd = central_difference([&](double t) { return reference(f, t); }, x[i], {.step = 1e-6});
       CHECK(std::abs(g[i] - g0[i] * fd) <= 1e-8);
     }
   }

@@ -2,6 +2,7 @@
 #include <theta/nn/mlp.hpp>
 
 #include <support/data_dir.hpp>
+#include <support/finite_difference.hpp>
 #include <support/json.hpp>
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 using theta::Index;
@@ -19,6 +21,7 @@ using theta::Vector;
 using theta::nn::Activation;
 using theta::nn::Mlp;
 using theta::nn::MlpConfig;
+using theta::test::numerical_gradient;
 
 // Every member of both instantiations compiles.
 template class theta::nn::Mlp<float>;
@@ -198,33 +201,13 @@ double loss(const Mlp<double>& net, const Eigen::MatrixXd& x, const Eigen::Matri
   return (net.predict(x).array() * cotangent.array()).sum();
 }
 
-// The largest relative error of `gradient` (the analytic dL/dtheta of `net`) against central
-// differences of `loss_of(net)` with step h, one parameter at a time.
+// dL/dtheta and dL/dx by central differences of `loss_of(net, x)` with step h, one entry at a time.
 template <class Loss>
-double parameter_fd_error(const Mlp<double>& net, const Eigen::VectorXd& gradient, Loss loss_of, double h) {
-  double worst = 0;
-  for (Index k = 0; k < net.num_parameters(); ++k) {
-    Mlp<double> plus = net, minus = net;
-    plus.parameters()[k] += h;
-    minus.parameters()[k] -= h;
-    const double fd = (loss_of(plus) - loss_of(minus)) / (2 * h);
-    worst = std::max(worst, std::abs(fd - gradient[k]) / std::max(1.0, std::abs(fd)));
-  }
-  return worst;
-}
-
-// The same for dL/dx against central differences of `loss_of(x)`, one input entry at a time.
-template <class Loss>
-double input_fd_error(const Eigen::MatrixXd& x, const Eigen::MatrixXd& input_grad, Loss loss_of, double h) {
-  double worst = 0;
-  for (Index k = 0; k < x.size(); ++k) {
-    Eigen::MatrixXd xp = x, xm = x;
-    xp.data()[k] += h;
-    xm.data()[k] -= h;
-    const double fd = (loss_of(xp) - loss_of(xm)) / (2 * h);
-    worst = std::max(worst, std::abs(fd - input_grad.data()[k]) / std::max(1.0, std::abs(fd)));
-  }
-  return worst;
+std::pair<Eigen::VectorXd, Eigen::MatrixXd> fd_gradients(const Mlp<double>& net, const Eigen::MatrixXd& x, Loss loss_of,
+                                                         double h) {
+  Mlp<double> probe = net;
+  return {numerical_gradient([&] { return loss_of(probe, x); }, probe.parameters(), {.step = h}),
+          numerical_gradient([&](const Eigen::MatrixXd& in) { return loss_of(net, in); }, x, {.step = h})};
 }
 
 Eigen::MatrixXd normal_matrix(Index rows, Index cols, Rng& rng) {
@@ -276,9 +259,10 @@ TEST_CASE("Mlp backward and JVP agree with central finite differences in double"
     net.backward(ws, cotangent, input_grad);
 
     // Parameter gradients, one coordinate at a time, then input gradients.
-    CHECK(parameter_fd_error(net, net.gradients(), [&](const Mlp<double>& m) { return loss(m, x, cotangent); }, h) <=
-          tol);
-    CHECK(input_fd_error(x, input_grad, [&](const Eigen::MatrixXd& in) { return loss(net, in, cotangent); }, h) <= tol);
+    const auto loss_of = [&](const Mlp<double>& m, const Eigen::MatrixXd& in) { return loss(m, in, cotangent); };
+    const auto [fd_params, fd_input] = fd_gradients(net, x, loss_of, h);
+    CHECK(max_err(net.gradients(), fd_params) <= tol);
+    CHECK(max_err(input_grad, fd_input) <= tol);
 
     // JVP along a random parameter direction, then along parameters and inputs together.
     const Eigen::VectorXd v = normal_matrix(net.num_parameters(), 1, rng);
@@ -491,8 +475,9 @@ TEST_CASE("Mlp dropout: masked passes match plain Eigen and central finite diffe
     const auto masked_loss = [&](const Mlp<double>& m, const Eigen::MatrixXd& in) {
       return (masked_reference(m, in, masks).array() * cotangent.array()).sum();
     };
-    CHECK(parameter_fd_error(net, net.gradients(), [&](const Mlp<double>& m) { return masked_loss(m, x); }, h) <= tol);
-    CHECK(input_fd_error(x, input_grad, [&](const Eigen::MatrixXd& in) { return masked_loss(net, in); }, h) <= tol);
+    const auto [fd_params, fd_input] = fd_gradients(net, x, masked_loss, h);
+    CHECK(max_err(net.gradients(), fd_params) <= tol);
+    CHECK(max_err(input_grad, fd_input) <= tol);
 
     // JVP through the masks, and its adjoint identity with vjp.
     const Eigen::VectorXd v = normal_matrix(net.num_parameters(), 1, rng);

@@ -3,16 +3,17 @@
 #include <catch2/catch.hpp>
 
 #include "support/data_dir.hpp"
+#include "support/finite_difference.hpp"
 #include "support/json.hpp"
 
 #include <cmath>
-#include <functional>
 
 using theta::CategoricalPolicy;
 using theta::GaussianPolicy;
 using theta::Index;
 using theta::NetworkConfig;
 using theta::ValueFunction;
+using theta::test::numerical_gradient;
 using Mat = theta::Matrix<double>;
 using Vec = theta::Vector<double>;
 
@@ -32,25 +33,6 @@ Policy make_policy(const NetworkConfig& config, theta::Rng& rng) {
   } else {
     return Policy(3, 2, config, 0.1, 10, 10, rng);
   }
-}
-
-// Central differences of f over a flat parameter vector set through `set`.
-Vec numerical_gradient(const std::function<double()>& f, Vec params, const std::function<void(const Vec&)>& set) {
-  Vec g(params.size());
-  for (Index i = 0; i < params.size(); ++i) {
-    const double h = 1e-6 * std::max(1.0, std::abs(params[i]));
-    const double saved = params[i];
-    params[i] = saved + h;
-    set(params);
-    const double up = f();
-    params[i] = saved - h;
-    set(params);
-    const double down = f();
-    params[i] = saved;
-    set(params);
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
 }
 
 double max_err(const Vec& a, const Vec& b) {
@@ -89,7 +71,13 @@ TEMPLATE_TEST_CASE("Policy backward matches finite differences", "[gradient]", (
     policy.zero_grad();
     policy.backward(w, u);
     const Vec analytic = policy.gradients();
-    const Vec numeric = numerical_gradient(objective, params, [&](const Vec& p) { policy.parameters() = p; });
+    const Vec numeric = numerical_gradient(
+        [&] {
+          policy.parameters() = params;
+          return objective();
+        },
+        params, {.step = 1e-6, .relative = true});
+    policy.parameters() = params;  // the last call of f() left the last entry at x - h
     INFO("batch " << batch);
     REQUIRE(max_err(analytic, numeric) < 1e-7);
     // act's log-probabilities agree with evaluate's.
@@ -107,12 +95,11 @@ TEST_CASE("ValueFunction backward matches finite differences", "[gradient]") {
   const Mat obs = random_matrix(3, 9, rng);
   const Vec w = random_matrix(9, 1, rng);
   const auto objective = [&] { return w.dot(Vec(critic.forward(obs))); };
-  Vec params = critic.parameters();
   objective();
   critic.zero_grad();
   critic.backward(w);
   const Vec analytic = critic.gradients();
-  const Vec numeric = numerical_gradient(objective, params, [&](const Vec& p) { critic.parameters() = p; });
+  const Vec numeric = numerical_gradient(objective, critic.parameters(), {.step = 1e-6, .relative = true});
   REQUIRE(max_err(analytic, numeric) < 1e-7);
   Vec predicted(4);
   critic.predict(obs.leftCols(4), predicted);

@@ -3,11 +3,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/finite_difference.hpp"
+
 #include <cmath>
-#include <functional>
 
 using theta::Index;
 using theta::QNetwork;
+using theta::test::five_point;
+using theta::test::numerical_gradient;
 using Mat = theta::Matrix<double>;
 using Vec = theta::Vector<double>;
 
@@ -17,23 +20,6 @@ Mat random_matrix(Index rows, Index cols, theta::Rng& rng) {
   Mat m(rows, cols);
   for (Index k = 0; k < m.size(); ++k) m.data()[k] = rng.normal();
   return m;
-}
-
-// Five-point central differences (error O(h^4)) over the entries of a view.
-template <class Params>
-Vec numerical_gradient(const std::function<double()>& f, Params&& params) {
-  Vec g(params.size());
-  for (Index i = 0; i < params.size(); ++i) {
-    const double saved = params.data()[i];
-    const double h = 1e-4 * std::max(1.0, std::abs(saved));
-    const auto at = [&](double x) {
-      params.data()[i] = x;
-      return f();
-    };
-    g[i] = (at(saved - 2 * h) - 8 * at(saved - h) + 8 * at(saved + h) - at(saved + 2 * h)) / (12 * h);
-    params.data()[i] = saved;
-  }
-  return g;
 }
 
 double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
@@ -60,7 +46,7 @@ TEST_CASE("QNetwork backward and action gradient match finite differences", "[gr
   q.zero_grad();
   q.backward(w);
   const Vec analytic_params = q.gradients();
-  REQUIRE(rel_err(analytic_params, numerical_gradient(loss, q.parameters())) < 1e-6);
+  REQUIRE(rel_err(analytic_params, numerical_gradient(loss, q.parameters(), five_point)) < 1e-6);
 
   // Actions, through the policy workspace; the parameter gradients stay untouched.
   const Vec grads_before = q.gradients();
@@ -69,7 +55,7 @@ TEST_CASE("QNetwork backward and action gradient match finite differences", "[gr
   Mat grad_actions(act_dim, batch);
   q.action_gradient(w, grad_actions);
   const Vec analytic = grad_actions.reshaped();
-  const Vec numeric = numerical_gradient(policy_loss, actions.reshaped());
+  const Vec numeric = numerical_gradient(policy_loss, actions.reshaped(), five_point);
   REQUIRE(analytic.norm() > 1e-2);
   REQUIRE(rel_err(analytic, numeric) < 1e-6);
   REQUIRE(q.gradients() == grads_before);

@@ -2,12 +2,15 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/finite_difference.hpp"
+
 #include <cmath>
-#include <functional>
 
 using theta::Index;
 using theta::LogStdBound;
 using theta::SquashedGaussianPolicy;
+using theta::test::five_point;
+using theta::test::numerical_gradient;
 using Mat = theta::Matrix<double>;
 using Vec = theta::Vector<double>;
 
@@ -17,23 +20,6 @@ Mat random_matrix(Index rows, Index cols, theta::Rng& rng, double scale = 1.0) {
   Mat m(rows, cols);
   for (Index k = 0; k < m.size(); ++k) m.data()[k] = scale * rng.normal();
   return m;
-}
-
-// Five-point central differences (error O(h^4)) over a parameter view.
-template <class Params>
-Vec numerical_gradient(const std::function<double()>& f, Params params) {
-  Vec g(params.size());
-  for (Index i = 0; i < params.size(); ++i) {
-    const double saved = params[i];
-    const double h = 1e-4 * std::max(1.0, std::abs(saved));
-    const auto at = [&](double x) {
-      params[i] = x;
-      return f();
-    };
-    g[i] = (at(saved - 2 * h) - 8 * at(saved - h) + 8 * at(saved + h) - at(saved + 2 * h)) / (12 * h);
-    params[i] = saved;
-  }
-  return g;
 }
 
 double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
@@ -69,7 +55,7 @@ TEST_CASE("SquashedGaussianPolicy backward matches finite differences through th
     policy.zero_grad();
     policy.backward(w_action, w_log_prob);
     const Vec analytic = policy.gradients();
-    const Vec numeric = numerical_gradient(objective, policy.parameters());
+    const Vec numeric = numerical_gradient(objective, policy.parameters(), five_point);
     INFO("bound " << static_cast<int>(bound));
     REQUIRE(analytic.norm() > 1e-2);
     REQUIRE(rel_err(analytic, numeric) < 1e-6);
