@@ -4,8 +4,11 @@
 #include <theta/algo.hpp>
 #include <theta/buffer.hpp>
 #include <theta/core.hpp>
+#include <theta/distributions.hpp>
 #include <theta/env.hpp>
 #include <theta/log.hpp>
+#include <theta/nn.hpp>
 #include <theta/normalize.hpp>
+#include <theta/optim.hpp>
 #include <theta/policy.hpp>
 #include <theta/train.hpp>
