@@ -2,7 +2,9 @@
 // at batch 256 (where Eigen's own products would heap-allocate their GEMM packing blocks,
 // TARGETS.md) and with RLtools' 64-64 networks at batch 100. The detectors are in
 // support/allocation_counter.hpp, which must come first.
-#include "support/allocation_counter.hpp"
+#include "support/allocation_counter.hpp"  // first: it configures Eigen
+
+#include "algo/make_sac.hpp"
 
 #include <theta/algo/sac.hpp>
 
@@ -16,20 +18,8 @@ using theta::Index;
 using theta::test::Allocations;
 using theta::test::count_allocations;
 
-template <class T>
-using SacOf = theta::sac::Sac<theta::SquashedGaussianPolicy<T>>;
-
-// SAC with theta's default components drawn from `rng` as OffPolicyTrainer draws them: the
-// actor (acting batch 1), then Q_1, then Q_2, then the rule's own streams.
-template <class T>
-SacOf<T> make_sac(const theta::sac::Config& config, Index obs_dim, Index act_dim, theta::Rng& rng) {
-  theta::SquashedGaussianPolicy<T> actor(obs_dim, act_dim, config.actor, config.log_std, /*max_act_batch=*/1,
-                                         config.batch_size, rng);
-  theta::QNetwork<T> q1(obs_dim, act_dim, config.critic, config.batch_size, rng);
-  theta::QNetwork<T> q2(obs_dim, act_dim, config.critic, config.batch_size, rng);
-  return SacOf<T>(config, std::move(actor), {std::move(q1), std::move(q2)}, SacOf<T>::optimizer_config(config), obs_dim,
-                  act_dim, rng);
-}
+using theta::test::SacOf;
+using theta::test::make_sac;
 
 template <class T>
 void check_update(theta::sac::Config config, Index obs_dim, Index act_dim) {

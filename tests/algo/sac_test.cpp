@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "algo/make_sac.hpp"
 #include "support/data_dir.hpp"
 #include "support/finite_difference.hpp"
 #include "support/json.hpp"
@@ -72,20 +73,8 @@ void check_sac_case(const Json& k, double tol) {
 
 double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
 
-template <class T>
-using SacOf = theta::sac::Sac<theta::SquashedGaussianPolicy<T>>;
-
-// SAC with theta's default components drawn from `rng` as OffPolicyTrainer draws them: the
-// actor (acting batch 1), then Q_1, then Q_2, then the rule's own streams.
-template <class T>
-SacOf<T> make_sac(const theta::sac::Config& config, Index obs_dim, Index act_dim, theta::Rng& rng) {
-  theta::SquashedGaussianPolicy<T> actor(obs_dim, act_dim, config.actor, config.log_std, /*max_act_batch=*/1,
-                                         config.batch_size, rng);
-  theta::QNetwork<T> q1(obs_dim, act_dim, config.critic, config.batch_size, rng);
-  theta::QNetwork<T> q2(obs_dim, act_dim, config.critic, config.batch_size, rng);
-  return SacOf<T>(config, std::move(actor), {std::move(q1), std::move(q2)}, SacOf<T>::optimizer_config(config), obs_dim,
-                  act_dim, rng);
-}
+using theta::test::SacOf;
+using theta::test::make_sac;
 
 // A small SAC in double with a replay buffer of random transitions (a quarter terminated).
 SacOf<double> small_sac(theta::sac::Config config, theta::Rng& rng, Index obs_dim = 3, Index act_dim = 2) {

@@ -200,6 +200,8 @@ TEST_CASE("Every config field is checked before anything is built, naming config
   throws([&] { Reinforce({.gae_lambda = 0.9}, {}, {}, env); },
          "OnPolicyConfig::gae_lambda is set, but the reinforce estimator is not built from a lambda");
   throws([&] { Reinforce({.n_envs = 4}, {}, {}, env); }, "reinforce: OnPolicyConfig::n_envs must be 1");
+  throws([&] { A2c({.gae_lambda = 0.8}, {}, {.estimator = theta::Gae<float>(0.95)}, env); },
+         "OnPolicyConfig::gae_lambda is set, but an estimator was handed in");
   // ---- the algorithms' configs
   throws([&] { Ppo({.n_envs = 2, .n_steps = 4}, {.batch_size = 9}, {}, env); },
          "ppo::Config::batch_size must be in [1, n_steps * n_envs = 8], got 9");

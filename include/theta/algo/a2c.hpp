@@ -141,7 +141,7 @@ class A2c {
     if (config_.normalize_advantage) normalize_advantages(adv);
 
     evaluate_with_context(actor_, b.obs(), b.act(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
-    const Eigen::Ref<const Vector<T>> values = critic_.forward(b.obs());
+    const Eigen::Map<const Vector<T>> values = critic_.forward(b.obs());
 
     // policy loss -mean(A log pi): d/dlog pi = -A / n
     const T inv_n = T(1) / static_cast<T>(n);

@@ -178,7 +178,7 @@ class Ppo {
 
         // ---- forward: new log-probabilities, entropy, values
         evaluate_with_context(actor_, mb.obs(), mb.act(), mb.ctx(), mb.head(mb.log_probs), mb.head(mb.entropy));
-        const Eigen::Ref<const Vector<T>> values = critic_.forward(mb.obs());
+        const Eigen::Map<const Vector<T>> values = critic_.forward(mb.obs());
 
         // ---- losses and their gradients with respect to log pi, H and V
         const SurrogateStats surrogate =

@@ -30,7 +30,7 @@ namespace theta::reinforce {
 struct Config {
   // ---- optimisation
   Schedule learning_rate = 1e-2;    ///< the actor optimizer's learning rate
-  double adam_eps = 1e-8;           ///< the default optimizer's (Adam) epsilon (PyTorch's default)
+  double adam_eps = 1e-8;           ///< the default optimizer's (Adam) epsilon, actor and baseline (PyTorch's default)
   bool normalize_returns = true;    ///< (w - mean) / (std + float eps) of the episode's weights, unbiased std
   bool use_baseline = false;        ///< learn V(s) and weight log pi by G - V(s)
   double baseline_learning_rate = 1e-2;  ///< the baseline optimizer's learning rate
@@ -101,7 +101,8 @@ class Reinforce {
   static BatchCapacities capacities(const Config& /*config*/, Index n_envs, Index rollout_size) {
     return {.act = n_envs, .actor_train = rollout_size, .critic_train = rollout_size};
   }
-  /// Adam with `adam_eps` (the baseline's Adam keeps torch's default epsilon), else `Opt::Config{}`.
+  /// Adam with `adam_eps`, else `Opt::Config{}`; the baseline's optimizer has the same settings
+  /// with `baseline_learning_rate`.
   static typename Opt::Config optimizer_config(const Config& config) {
     if constexpr (std::same_as<typename Opt::Config, AdamConfig>) {
       return AdamConfig{.lr = config.learning_rate(1.0), .eps = config.adam_eps};
@@ -116,7 +117,7 @@ class Reinforce {
         actor_(std::move(actor)),
         baseline_(std::move(critic)),
         actor_optimizer_(make_optimizer<Opt>(actor_, optimizer)),
-        baseline_optimizer_(make_optimizer<Opt>(baseline_, baseline_config(config, optimizer))),
+        baseline_optimizer_(make_optimizer<Opt>(baseline_, optimizer)),
         weights_(shape.size),
         log_probs_(shape.size),
         entropy_(shape.size),
@@ -158,7 +159,7 @@ class Reinforce {
 
     Stats stats;
     if (config_.use_baseline) {
-      const Eigen::Ref<const Vector<T>> v = baseline_.forward(batch.observations);
+      const Eigen::Map<const Vector<T>> v = baseline_.forward(batch.observations);
       stats.value_loss = value_loss<T>(ValueLoss::mse, v, v, batch.returns, T(0), grad_values_.head(n));
       baseline_.zero_grad();
       baseline_.backward(grad_values_.head(n));
@@ -176,14 +177,6 @@ class Reinforce {
   }
 
  private:
-  static typename Opt::Config baseline_config(const Config& config, const typename Opt::Config& optimizer) {
-    if constexpr (std::same_as<typename Opt::Config, AdamConfig>) {
-      return AdamConfig{.lr = config.baseline_learning_rate};  // torch's defaults, as the example's baseline
-    } else {
-      return optimizer;
-    }
-  }
-
   Config config_;
   Actor actor_;
   Critic baseline_;

@@ -433,8 +433,8 @@ class Sac {
 
   double actor_gradients(T alpha) {
     const Index n = batch_.size;
-    const Eigen::Ref<const Vector<T>> policy_q1 = critics_[0].forward_policy(batch_.obs(), actions_pi_.leftCols(n));
-    const Eigen::Ref<const Vector<T>> policy_q2 = critics_[1].forward_policy(batch_.obs(), actions_pi_.leftCols(n));
+    const Eigen::Map<const Vector<T>> policy_q1 = critics_[0].forward_policy(batch_.obs(), actions_pi_.leftCols(n));
+    const Eigen::Map<const Vector<T>> policy_q2 = critics_[1].forward_policy(batch_.obs(), actions_pi_.leftCols(n));
     const double loss = actor_loss<T>(log_prob_.head(n), policy_q1, policy_q2, alpha, grad_log_prob_.head(n),
                                       grad_q1_.head(n), grad_q2_.head(n));
     require<NumericalError>(std::isfinite(loss), "sac: the actor loss is not finite ({}) at update {}", loss, updates_);

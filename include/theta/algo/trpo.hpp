@@ -219,7 +219,7 @@ class Trpo {
         const Index size = std::min(config_.batch_size, n - start);
         auto& mb = minibatch_;
         mb.gather(batch, std::span<const Index>(indices_.data() + start, static_cast<std::size_t>(size)));
-        const auto values = critic_.forward(mb.obs());
+        const Eigen::Map<const Vector<T>> values = critic_.forward(mb.obs());
         value_loss_sum += value_loss<T>(ValueLoss::mse, values, mb.head(mb.old_values), mb.head(mb.returns), T(0),
                                         mb.head(mb.grad_values));
         critic_.zero_grad();

@@ -21,8 +21,9 @@ namespace theta {
 ///   whose gradient flows into the actions only: it writes d(sum_b dq_b Q(s_b, a_b)) / da
 ///   (act_dim x B) and leaves `gradients()` alone;
 /// - `predict(obs, actions, out)`: values without a tape (the target copies);
-/// - both `forward`s return B values (anything convertible to `Eigen::Ref<const Vector>`,
-///   valid until the next pass of the same kind); and `Trainable`.
+/// - both `forward`s return B values as a contiguous view into storage the Q-function owns
+///   (convertible to `Eigen::Map<const Vector>`, valid until the next pass of the same kind),
+///   never a temporary; and `Trainable`.
 template <class Q>
 concept QFunction =
     Trainable<Q> && std::copy_constructible<Q> &&
@@ -30,9 +31,9 @@ concept QFunction =
              const Eigen::Ref<const Matrix<typename Q::Scalar>>& actions, Eigen::Ref<Vector<typename Q::Scalar>> out,
              const Eigen::Ref<const Vector<typename Q::Scalar>>& dq, Eigen::Ref<Matrix<typename Q::Scalar>> grad_actions) {
       q.predict(obs, actions, out);
-      { q.forward(obs, actions) } -> std::convertible_to<Eigen::Ref<const Vector<typename Q::Scalar>>>;
+      { q.forward(obs, actions) } -> std::convertible_to<Eigen::Map<const Vector<typename Q::Scalar>>>;
       q.backward(dq);
-      { q.forward_policy(obs, actions) } -> std::convertible_to<Eigen::Ref<const Vector<typename Q::Scalar>>>;
+      { q.forward_policy(obs, actions) } -> std::convertible_to<Eigen::Map<const Vector<typename Q::Scalar>>>;
       q.action_gradient(dq, grad_actions);
     };
 

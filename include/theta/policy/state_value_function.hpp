@@ -14,8 +14,9 @@ namespace theta {
 ///
 /// - `predict(obs, out)`: values for acting-sized batches (n_envs, or 1 for a bootstrap),
 ///   not recorded;
-/// - `forward(obs)`: values of a training batch, recorded for `backward`; returns B values
-///   (anything convertible to `Eigen::Ref<const Vector<Scalar>>`, valid until the next call);
+/// - `forward(obs)`: values of a training batch, recorded for `backward`; returns B values as
+///   a contiguous view into storage the critic owns (convertible to
+///   `Eigen::Map<const Vector<Scalar>>`, valid until the next call), never a temporary;
 /// - `backward(dvalues)`: adds to `gradients()` the gradient of sum_b dvalues_b V(s_b);
 /// - and `Trainable`.
 template <class V>
@@ -24,7 +25,7 @@ concept StateValueFunction =
                              Eigen::Ref<Vector<typename V::Scalar>> out,
                              const Eigen::Ref<const Vector<typename V::Scalar>>& dvalues) {
       critic.predict(obs, out);
-      { critic.forward(obs) } -> std::convertible_to<Eigen::Ref<const Vector<typename V::Scalar>>>;
+      { critic.forward(obs) } -> std::convertible_to<Eigen::Map<const Vector<typename V::Scalar>>>;
       critic.backward(dvalues);
     };
 

@@ -99,6 +99,20 @@ class OnPolicyTrainer {
   using Critic = detail::resolve_component<CriticArg, ValueFunction<T>>;
   using Rule = std::conditional_t<std::same_as<OptArg, DefaultComponent>, Algorithm<Actor, Critic>,
                                   Algorithm<Actor, Critic, OptArg>>;
+  // What the trainer reads of a rule besides OnPolicyUpdateRule (docs/components.md).
+  static_assert(requires(const typename Rule::Config& c, Index i) {
+    typename Rule::optimizer_type;
+    typename Rule::default_estimator;
+    { Rule::name } -> std::convertible_to<const char*>;
+    { Rule::default_n_steps } -> std::convertible_to<Index>;
+    { Rule::default_gae_lambda } -> std::convertible_to<double>;
+    { Rule::collects_whole_episodes } -> std::convertible_to<bool>;
+    Rule::validate(c, i, i);
+    { Rule::capacities(c, i, i) } -> std::same_as<BatchCapacities>;
+    Rule::optimizer_config(c);
+  }, "OnPolicyTrainer: the update rule must provide optimizer_type, default_estimator, name, default_n_steps, "
+     "default_gae_lambda, collects_whole_episodes, validate(config, n_envs, n_steps), capacities(config, n_envs, "
+     "rollout_size) and optimizer_config(config)");
   using Opt = typename Rule::optimizer_type;
   using Estimator = detail::resolve_component<EstimatorArg, typename Rule::default_estimator>;
   using AlgorithmConfig = typename Rule::Config;
@@ -108,6 +122,9 @@ class OnPolicyTrainer {
   static_assert(StochasticPolicy<Actor>, "OnPolicyTrainer: the actor must satisfy theta::StochasticPolicy");
   static_assert(Actor::is_discrete == DiscreteEnvironment<Env>,
                 "OnPolicyTrainer: the actor's action space (Actor::is_discrete) must match the environment's");
+  static_assert(!requires(const Actor& a) { a.context_rows(); } || ContextPolicy<Actor>,
+                "OnPolicyTrainer: the actor has context_rows() but not ContextPolicy's act(obs, rng, actions, log_probs, "
+                "context) and evaluate(obs, actions, context, log_probs, entropy): its context would be lost");
   static_assert(StateValueFunction<Critic>, "OnPolicyTrainer: the critic must satisfy theta::StateValueFunction");
   static_assert(std::same_as<typename Critic::Scalar, T>, "OnPolicyTrainer: actor and critic must share a scalar type");
   static_assert(AdvantageEstimator<Estimator, T>, "OnPolicyTrainer: the estimator must satisfy theta::AdvantageEstimator");
@@ -266,7 +283,10 @@ class OnPolicyTrainer {
                                   const Components& components) {
     const Index n_steps = validate(config, config.n_steps.value_or(Rule::default_n_steps));
     Rule::validate(algorithm, config.n_envs, n_steps);
-    if (config.gae_lambda && !components.estimator) {
+    if (config.gae_lambda) {
+      require<ConfigError>(!components.estimator,
+                           "OnPolicyConfig::gae_lambda is set, but an estimator was handed in (Components::estimator); "
+                           "set its lambda there");
       require<ConfigError>(std::constructible_from<Estimator, double>,
                            "OnPolicyConfig::gae_lambda is set, but the {} estimator is not built from a lambda",
                            Rule::name);
