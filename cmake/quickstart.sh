@@ -6,7 +6,7 @@
 #                                 (progress bar, evaluation, build/runs/ppo_cartpole.csv and .png)
 #   cmake/quickstart.sh test      install what is missing, then the whole test suite:
 #                                   1. release preset (-O3 -march=native): every test
-#                                   2. sanitize preset (ASan + UBSan): the unit tests
+#                                   2. sanitize preset (ASan + UBSan, clang++ -O0): the unit tests
 #                                   3. clang preset (clang++ -O3 -march=native): the Gymnasium conformance test
 set -euo pipefail
 

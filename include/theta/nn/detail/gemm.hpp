@@ -517,4 +517,23 @@ void affine(Index rows, Index cols, Index depth, const T* w, const T* x, const T
   gemm<false, false>(rows, cols, depth, w, x, z, buffers, start);
 }
 
+/// The kernels' float and double instances, written once for both uses below: `extern
+/// template` (with THETA_EXTERN_KERNELS) and `template` (theta/nn/instantiate_kernels.hpp).
+#define THETA_DETAIL_KERNEL_INSTANCES_OF(prefix, T)                                                        \
+  prefix void gemm<false, false, T>(Index, Index, Index, const T*, const T*, T*, GemmBuffers<T>&, Start<T>); \
+  prefix void gemm<false, true, T>(Index, Index, Index, const T*, const T*, T*, GemmBuffers<T>&, Start<T>);  \
+  prefix void gemm<true, false, T>(Index, Index, Index, const T*, const T*, T*, GemmBuffers<T>&, Start<T>);  \
+  prefix void gemm<true, true, T>(Index, Index, Index, const T*, const T*, T*, GemmBuffers<T>&, Start<T>);   \
+  prefix void affine<T>(Index, Index, Index, const T*, const T*, const T*, T*, GemmBuffers<T>&);
+#define THETA_DETAIL_KERNEL_INSTANCES(prefix)  \
+  THETA_DETAIL_KERNEL_INSTANCES_OF(prefix, float) \
+  THETA_DETAIL_KERNEL_INSTANCES_OF(prefix, double)
+
+// A program of several translation units can compile the kernels once instead of once per
+// unit: define THETA_EXTERN_KERNELS in every unit and include
+// <theta/nn/instantiate_kernels.hpp> in exactly one (docs/nn.md, "Build time").
+#ifdef THETA_EXTERN_KERNELS
+THETA_DETAIL_KERNEL_INSTANCES(extern template)
+#endif
+
 }  // namespace theta::nn::detail
