@@ -478,10 +478,8 @@ int main(int argc, char** argv) {
     const Index pendulum_obs = pendulum.observation_space().size(), act_dim = pendulum.action_space().size();
     auto q = [&] { return ResidualQ(pendulum_obs, act_dim, /*hidden=*/96, init_rng); };
     theta::OffPolicyTrainer<PendulumV1, theta::sac::Sac, theta::DefaultComponent, ResidualQ, AmsGrad> trainer(
-        {.learning_starts = 100, .total_steps = 10'000, .seed = seed},
-        {.buffer_size = 10'000,
-         .batch_size = 100,
-         .actor_learning_rate = 1e-3,
+        {.learning_starts = 100, .buffer_size = 10'000, .batch_size = 100, .total_steps = 10'000, .seed = seed},
+        {.actor_learning_rate = 1e-3,
          .critic_learning_rate = 3e-3,
          .alpha_learning_rate = 1e-3,
          .alpha = 0.5,

@@ -36,13 +36,13 @@ int main(int argc, char** argv) {
   }
   const theta::OffPolicyConfig trainer_config{
       .learning_starts = 10'000,  // rl-baselines3-zoo sac.yml, HalfCheetah
+      .buffer_size = 1'000'000,
+      .batch_size = 256,
+      .gamma = 0.99,
       .total_steps = total_steps,
       .seed = seed,
   };
   const theta::sac::Config config{
-      .buffer_size = 1'000'000,
-      .batch_size = 256,
-      .gamma = 0.99,
       .tau = 0.005,
       .actor_learning_rate = 3e-4,
       .critic_learning_rate = 3e-4,

@@ -41,13 +41,13 @@ int main(int argc, char** argv) {
       .train_freq = 32,
       .gradient_steps = 32,
       .exploration_correlation = white ? 0.0 : 0.99,  // the exploration this task needs (see above)
+      .buffer_size = 50'000,
+      .batch_size = 256,
+      .gamma = 0.9999,
       .total_steps = total_steps,
       .seed = seed,
   };
   const theta::sac::Config config{
-      .buffer_size = 50'000,
-      .batch_size = 256,
-      .gamma = 0.9999,
       .tau = 0.01,
       .learn_alpha = false,
       .alpha = 0.1,

@@ -39,10 +39,10 @@ int main(int argc, char** argv) {
   if (preset == "rltools") {
     const theta::NetworkConfig relu_64_64{
         .hidden = {64, 64}, .activation = theta::nn::Activation::relu, .init = theta::Init::torch_default};
+    trainer_config.buffer_size = 10'000;
+    trainer_config.batch_size = 100;
+    trainer_config.gamma = 0.99;
     config = theta::sac::Config{
-        .buffer_size = 10'000,
-        .batch_size = 100,
-        .gamma = 0.99,
         .tau = 0.005,
         .actor_learning_rate = 1e-3,
         .critic_learning_rate = 1e-3,
@@ -56,8 +56,9 @@ int main(int argc, char** argv) {
     if (total_steps == 0) total_steps = 10'000;
   } else if (preset == "zoo") {
     config = theta::sac::Config{
-        // every other field: SB3's default (256-256 ReLU, batch 256, buffer 1M, tau 0.005,
-        // gamma 0.99, learning starts 100, alpha "auto" from 1.0, target entropy -1)
+        // every other field, here and in trainer_config: SB3's default (256-256 ReLU, batch
+        // 256, buffer 1M, tau 0.005, gamma 0.99, learning starts 100, alpha "auto" from 1.0,
+        // target entropy -1)
         .actor_learning_rate = 1e-3,
         .critic_learning_rate = 1e-3,
         .alpha_learning_rate = 1e-3,

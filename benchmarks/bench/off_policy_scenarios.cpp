@@ -14,13 +14,13 @@ RunResult sac_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunO
   const OffPolicyConfig trainer_config{
       .train_freq = 1,               // one gradient step
       .gradient_steps = 1,           // per env step
+      .buffer_size = 10'000,         // holds the whole run
+      .batch_size = 100,             // batch 100
+      .gamma = 0.99,                 // gamma 0.99
       .total_steps = s.steps,        // schedule horizon: the scenario budget
       .seed = seed,
   };
   OffPolicyTrainer<PendulumV1> trainer(trainer_config, sac::Config{
-      .buffer_size = 10'000,         // holds the whole run
-      .batch_size = 100,             // batch 100
-      .gamma = 0.99,                 // gamma 0.99
       .tau = 0.005,                  // tau 0.005
       .actor_learning_rate = 1e-3,   // RLtools' Adam default
       .critic_learning_rate = 1e-3,
@@ -39,13 +39,13 @@ RunResult sac_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunO
 RunResult sac_pendulum_zoo(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
   const OffPolicyConfig trainer_config{
       .learning_starts = 100,        // learning starts 100
+      .buffer_size = 1'000'000,      // buffer 1M
+      .batch_size = 256,             // batch 256
+      .gamma = 0.99,                 // gamma 0.99
       .total_steps = s.steps,        // schedule horizon: the scenario budget
       .seed = seed,
   };
   OffPolicyTrainer<PendulumV1> trainer(trainer_config, sac::Config{
-      .buffer_size = 1'000'000,      // buffer 1M
-      .batch_size = 256,             // batch 256
-      .gamma = 0.99,                 // gamma 0.99
       .tau = 0.005,                  // tau 0.005
       .actor_learning_rate = 1e-3,   // lr 1e-3 (zoo)
       .critic_learning_rate = 1e-3,

@@ -8,7 +8,9 @@
 #include "support/json.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <utility>
+#include <vector>
 
 using theta::Index;
 using theta::test::central_difference;
@@ -74,24 +76,28 @@ void check_sac_case(const Json& k, double tol) {
 double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
 
 using theta::test::SacOf;
+using theta::test::SacWithReplay;
 using theta::test::make_sac;
 
-// A small SAC in double with a replay buffer of random transitions (a quarter terminated).
-SacOf<double> small_sac(theta::sac::Config config, theta::Rng& rng, Index obs_dim = 3, Index act_dim = 2) {
-  auto sac = make_sac<double>(config, obs_dim, act_dim, rng);
+// A small SAC in double with a replay buffer of 64 random transitions (a quarter terminated),
+// sampled in batches of 16.
+SacWithReplay<double> small_sac(const theta::sac::Config& config, theta::Rng& rng, Index obs_dim = 3,
+                                Index act_dim = 2) {
+  SacWithReplay<double> run(config, /*buffer_size=*/64, {.obs_dim = obs_dim, .action_dim = act_dim, .batch_size = 16},
+                            rng);
   for (int i = 0; i < 64; ++i) {
     Vec obs(obs_dim), next(obs_dim), act(act_dim);
     for (Index d = 0; d < obs_dim; ++d) obs[d] = rng.normal(), next[d] = rng.normal();
     for (Index d = 0; d < act_dim; ++d) act[d] = rng.uniform(-0.99, 0.99);
-    sac.buffer().add(obs, act, rng.normal(), next, i % 4 == 0);
+    run.buffer.add(obs, act, rng.normal(), next, i % 4 == 0);
   }
-  return sac;
+  return run;
 }
 
 theta::sac::Config gradient_config() {
   const theta::NetworkConfig tanh_net{.hidden = {8, 6}, .activation = theta::nn::Activation::tanh,
                                       .init = theta::Init::torch_default};
-  return {.buffer_size = 64, .batch_size = 16, .alpha = 0.3, .actor = tanh_net, .critic = tanh_net};
+  return {.alpha = 0.3, .actor = tanh_net, .critic = tanh_net};
 }
 
 }  // namespace
@@ -123,14 +129,15 @@ TEST_CASE("Soft target: terminated stops the bootstrap, truncated (stored as not
 
 TEST_CASE("SAC critic loss gradient matches finite differences", "[gradient]") {
   theta::Rng rng(7);
-  auto sac = small_sac(gradient_config(), rng);
-  sac.sample_batch();
-  REQUIRE(sac.batch().done().sum() > 0);  // the target masks some transitions
-  sac.critic_loss_and_gradient();
+  auto run = small_sac(gradient_config(), rng);
+  auto& sac = run.sac;
+  const auto& batch = run.sample();
+  REQUIRE(batch.done().sum() > 0);  // the target masks some transitions
+  sac.critic_loss_and_gradient(batch);
   for (std::size_t i = 0; i < 2; ++i) {
     const Vec analytic = sac.critic(i).gradients();
     const Vec numeric =
-        numerical_gradient([&] { return sac.critic_loss_and_gradient(); }, sac.critic(i).parameters(), five_point);
+        numerical_gradient([&] { return sac.critic_loss_and_gradient(batch); }, sac.critic(i).parameters(), five_point);
     INFO("critic " << i + 1);
     REQUIRE(analytic.norm() > 1e-3);
     REQUIRE(rel_err(analytic, numeric) < 1e-6);
@@ -145,25 +152,26 @@ TEST_CASE("SAC actor loss gradient matches finite differences (reparameterised s
       auto config = gradient_config();
       config.log_std = {.bound = bound, .min = -5.0, .max = 2.0};
       config.tanh_correction = correction;
-      auto sac = small_sac(config, rng);
+      auto run = small_sac(config, rng);
+      auto& sac = run.sac;
       // Spread the actor's outputs so that actions reach into the tanh's curved part.
       sac.actor().parameters() *= 3.0;
-      sac.sample_batch();
-      sac.actor_loss_and_gradient();
+      const auto& batch = run.sample();
+      sac.actor_loss_and_gradient(batch);
       // Both critics must be the minimum somewhere, or the test would not cover the switch:
       // Q_1, Q_2 at the actor's reparameterised sample of this pass (the actor loss's values).
-      const Index n = sac.batch().size;
+      const Index n = batch.size;
       Mat actions_pi(sac.actor().act_dim(), n);
       sac.actor().distribution().action(actions_pi);
       Vec q1(n), q2(n);
-      sac.critic(0).predict(sac.batch().obs(), actions_pi, q1);
-      sac.critic(1).predict(sac.batch().obs(), actions_pi, q2);
+      sac.critic(0).predict(batch.obs(), actions_pi, q1);
+      sac.critic(1).predict(batch.obs(), actions_pi, q2);
       const Index q1_smaller = (q1.array() <= q2.array()).count();
       REQUIRE(q1_smaller > 0);
       REQUIRE(q1_smaller < q1.size());
       const Vec analytic = sac.actor().gradients();
       const Vec numeric =
-          numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.actor().parameters(), five_point);
+          numerical_gradient([&] { return sac.actor_loss_and_gradient(batch); }, sac.actor().parameters(), five_point);
       INFO("bound " << static_cast<int>(bound) << " correction " << static_cast<int>(correction));
       REQUIRE(analytic.norm() > 1e-3);
       Index worst = 0;
@@ -178,13 +186,14 @@ TEST_CASE("SAC actor gradient is 0 through a clamped log-std", "[gradient]") {
   theta::Rng rng(12);
   auto config = gradient_config();
   config.log_std = {.bound = theta::LogStdBound::clamp, .min = -0.05, .max = 0.05};
-  auto sac = small_sac(config, rng);
+  auto run = small_sac(config, rng);
+  auto& sac = run.sac;
   sac.actor().parameters() *= 3.0;
-  sac.sample_batch();
-  sac.actor_loss_and_gradient();
+  const auto& batch = run.sample();
+  sac.actor_loss_and_gradient(batch);
   const Vec analytic = sac.actor().gradients();
   const Vec numeric =
-      numerical_gradient([&] { return sac.actor_loss_and_gradient(); }, sac.actor().parameters(), five_point);
+      numerical_gradient([&] { return sac.actor_loss_and_gradient(batch); }, sac.actor().parameters(), five_point);
   // Most raw log-stds are outside the narrow range (clamped to its ends): the gradient must
   // stop there.
   const auto log_std = sac.actor().distribution().log_std();
@@ -194,14 +203,15 @@ TEST_CASE("SAC actor gradient is 0 through a clamped log-std", "[gradient]") {
 
 TEST_CASE("SAC temperature loss gradient matches finite differences", "[gradient]") {
   theta::Rng rng(13);
-  auto sac = small_sac(gradient_config(), rng);
+  auto run = small_sac(gradient_config(), rng);
+  auto& sac = run.sac;
   sac.set_log_alpha(-0.7);
-  sac.sample_batch();
-  const auto t = sac.temperature_loss_and_gradient();
+  const auto& batch = run.sample();
+  const auto t = sac.temperature_loss_and_gradient(batch);
   const double numeric = central_difference(
       [&](double log_alpha) {
         sac.set_log_alpha(log_alpha);
-        return sac.temperature_loss_and_gradient().loss;
+        return sac.temperature_loss_and_gradient(batch).loss;
       },
       -0.7, {.step = 1e-6});
   REQUIRE(std::abs(t.grad_log_alpha) > 1e-3);
@@ -214,15 +224,15 @@ TEST_CASE("SAC temperature: learned alpha rises when the entropy is below target
   auto config = gradient_config();
   config.target_entropy = 5.0;  // far above what a 2-d squashed Gaussian reaches: alpha must grow
   auto learned = small_sac(config, rng);
-  const double before = learned.alpha();
+  const double before = learned.sac.alpha();
   for (int i = 0; i < 20; ++i) learned.update(1.0);
-  REQUIRE(learned.alpha() > before);
+  REQUIRE(learned.sac.alpha() > before);
 
   config.learn_alpha = false;
   auto fixed = small_sac(config, rng);
   for (int i = 0; i < 20; ++i) fixed.update(1.0);
-  REQUIRE(fixed.alpha() == 0.3);
-  REQUIRE(fixed.alpha_optimizer().step_count() == 0);
+  REQUIRE(fixed.sac.alpha() == 0.3);
+  REQUIRE(fixed.sac.alpha_optimizer().step_count() == 0);
 }
 
 TEST_CASE("SAC targets start as copies and follow by Polyak averaging", "[unit]") {
@@ -230,12 +240,13 @@ TEST_CASE("SAC targets start as copies and follow by Polyak averaging", "[unit]"
   auto config = gradient_config();
   config.tau = 0.25;
   config.target_update_interval = 2;
-  auto sac = small_sac(config, rng);
+  auto run = small_sac(config, rng);
+  auto& sac = run.sac;
   REQUIRE(sac.target(0).network().parameters() == sac.critic(0).parameters());
   const Vec target_before = sac.target(1).network().parameters();
-  sac.update(1.0);  // update 1: no target update (interval 2)
+  run.update(1.0);  // update 1: no target update (interval 2)
   REQUIRE(sac.target(1).network().parameters() == target_before);
-  sac.update(1.0);  // update 2: θ' ← 0.75 θ' + 0.25 θ
+  run.update(1.0);  // update 2: θ' ← 0.75 θ' + 0.25 θ
   const Vec expected = 0.75 * target_before + 0.25 * Vec(sac.critic(1).parameters());
   REQUIRE((sac.target(1).network().parameters() - expected).cwiseAbs().maxCoeff() < 1e-15);
 }
@@ -243,18 +254,18 @@ TEST_CASE("SAC targets start as copies and follow by Polyak averaging", "[unit]"
 TEST_CASE("SAC with the same seed gives bit-identical parameters", "[unit]") {
   const auto run = [](std::uint64_t seed) {
     theta::Rng rng(seed);
-    theta::sac::Config config{.buffer_size = 500, .batch_size = 32,
-                              .actor = {.hidden = {16, 16}, .activation = theta::nn::Activation::relu},
+    theta::sac::Config config{.actor = {.hidden = {16, 16}, .activation = theta::nn::Activation::relu},
                               .critic = {.hidden = {16, 16}, .activation = theta::nn::Activation::relu}};
-    auto sac = make_sac<float>(config, 3, 1, rng);
+    SacWithReplay<float> run(config, /*buffer_size=*/500, {.obs_dim = 3, .action_dim = 1, .batch_size = 32}, rng);
+    auto& sac = run.sac;
     theta::Rng data(99);  // same data for every seed: only the algorithm's streams differ
     for (int i = 0; i < 200; ++i) {
       const Eigen::Vector3f obs(data.normal<float>(), data.normal<float>(), data.normal<float>());
       const Eigen::Vector3f next(data.normal<float>(), data.normal<float>(), data.normal<float>());
       Eigen::Matrix<float, 1, 1> act(data.uniform<float>(-1, 1));
-      sac.buffer().add(obs, act, data.normal(), next, data.uniform() < 0.1);
+      run.buffer.add(obs, act, data.normal(), next, data.uniform() < 0.1);
     }
-    for (int i = 0; i < 50; ++i) sac.update(1.0);
+    for (int i = 0; i < 50; ++i) run.update(1.0);
     theta::Vector<float> all(sac.actor().num_parameters() + sac.critic(0).parameters().size() +
                              sac.critic(1).parameters().size() + 1);
     all << sac.actor().parameters(), sac.critic(0).parameters(), sac.critic(1).parameters(),
@@ -272,18 +283,17 @@ TEST_CASE("SAC config errors name the field, the value and the rule", "[unit]") 
   // The components come from a valid config, so that only Sac's own check of `config` can throw.
   const auto fails_with = [&](theta::sac::Config config, const std::string& message) {
     const theta::sac::Config valid;
-    theta::SquashedGaussianPolicy<float> actor(3, 1, valid.actor, valid.log_std, 1, valid.batch_size, rng);
-    theta::QNetwork<float> q1(3, 1, valid.critic, valid.batch_size, rng);
-    theta::QNetwork<float> q2(3, 1, valid.critic, valid.batch_size, rng);
+    const theta::ReplayShape shape{.obs_dim = 3, .action_dim = 1, .batch_size = 256};
+    theta::SquashedGaussianPolicy<float> actor(3, 1, valid.actor, valid.log_std, 1, shape.batch_size, rng);
+    theta::QNetwork<float> q1(3, 1, valid.critic, shape.batch_size, rng);
+    theta::QNetwork<float> q2(3, 1, valid.critic, shape.batch_size, rng);
     REQUIRE_THROWS_MATCHES(SacOf<float>(config, std::move(actor), {std::move(q1), std::move(q2)},
-                                        SacOf<float>::optimizer_config(config), 3, 1, rng),
+                                        SacOf<float>::optimizer_config(config), shape, 0.99, rng),
                            theta::ConfigError, Catch::Matchers::Message(message));
   };
-  // n_envs, learning_starts, train_freq and gradient_steps are OffPolicyConfig's now: checked
-  // in tests/train/off_policy_trainer_test.cpp ("OffPolicyTrainer rejects bad options").
-  fails_with({.buffer_size = 0}, "sac::Config::buffer_size must be >= 1, got 0");
-  fails_with({.batch_size = 0}, "sac::Config::batch_size must be >= 1, got 0");
-  fails_with({.gamma = 1.5}, "sac::Config::gamma must be in [0, 1], got 1.5");
+  // n_envs, learning_starts, train_freq, gradient_steps, buffer_size, batch_size and gamma are
+  // OffPolicyConfig's now: checked in tests/train/off_policy_trainer_test.cpp ("OffPolicyTrainer
+  // rejects bad options").
   fails_with({.tau = -0.1}, "sac::Config::tau must be in [0, 1], got -0.1");
   fails_with({.target_update_interval = 0}, "sac::Config::target_update_interval must be >= 1, got 0");
   fails_with({.actor_learning_rate = 0.0},
@@ -300,13 +310,11 @@ TEST_CASE("SAC config errors name the field, the value and the rule", "[unit]") 
 }
 
 TEST_CASE("SAC's default config is SB3's", "[unit]") {
-  // learning_starts (100), train_freq (1) and gradient_steps (1) are OffPolicyConfig's now:
-  // checked in tests/train/off_policy_trainer_test.cpp ("OffPolicyConfig's defaults are SB3's").
+  // learning_starts (100), train_freq (1), gradient_steps (1), buffer_size (1M), batch_size
+  // (256) and gamma (0.99) are OffPolicyConfig's now: checked in
+  // tests/train/off_policy_trainer_test.cpp ("OffPolicyConfig's defaults are SB3's").
   const theta::sac::Config c;
-  CHECK(c.buffer_size == 1'000'000);
-  CHECK(c.batch_size == 256);
   CHECK(c.tau == 0.005);
-  CHECK(c.gamma == 0.99);
   CHECK(c.actor_learning_rate(1.0) == 3e-4);
   CHECK(c.critic_learning_rate(1.0) == 3e-4);
   CHECK(c.alpha_learning_rate(1.0) == 3e-4);
@@ -319,7 +327,102 @@ TEST_CASE("SAC's default config is SB3's", "[unit]") {
   CHECK(c.log_std.min == -20.0);
   CHECK(c.log_std.max == 2.0);
   theta::Rng rng(1);
-  auto sac = make_sac<float>({.buffer_size = 10, .batch_size = 4}, 5, 3, rng);
+  auto sac = make_sac<float>({}, {.obs_dim = 5, .action_dim = 3, .batch_size = 4}, rng);
   CHECK(sac.target_entropy() == -3.0);
   CHECK(sac.alpha() == Approx(1.0));
+}
+
+TEST_CASE("SAC checks the shape and the discount the trainer hands it, and the batches", "[unit]") {
+  theta::Rng rng(1);
+  const theta::sac::Config config;
+  const auto fails_with = [&](const theta::ReplayShape& shape, double gamma, const std::string& message) {
+    theta::SquashedGaussianPolicy<float> actor(3, 1, config.actor, config.log_std, 1, 8, rng);
+    theta::QNetwork<float> q1(3, 1, config.critic, 8, rng);
+    theta::QNetwork<float> q2(3, 1, config.critic, 8, rng);
+    REQUIRE_THROWS_MATCHES(SacOf<float>(config, std::move(actor), {std::move(q1), std::move(q2)},
+                                        SacOf<float>::optimizer_config(config), shape, gamma, rng),
+                           theta::ConfigError, Catch::Matchers::Message(message));
+  };
+  fails_with({.obs_dim = 3, .action_dim = 1, .batch_size = 0}, 0.99,
+             "sac::Sac: obs_dim, action_dim and batch_size must be >= 1, got 3, 1 and 0");
+  fails_with({.obs_dim = 3, .action_dim = 1, .batch_size = 8}, 1.5, "sac::Sac: gamma must be in [0, 1], got 1.5");
+
+  auto sac = make_sac<float>(config, {.obs_dim = 3, .action_dim = 1, .batch_size = 8}, rng, /*gamma=*/0.9);
+  CHECK(sac.gamma() == 0.9);
+  // A batch larger than the workspaces, or of other dimensions, is refused.
+  theta::ReplayBuffer<float> buffer(16, 3, 1);
+  buffer.add(Eigen::Vector3f::Zero(), Eigen::Matrix<float, 1, 1>::Zero(), 0.0, Eigen::Vector3f::Zero(), false);
+  theta::ReplayBatch<float> big(16, 3, 1);
+  buffer.sample(9, rng, big);
+  REQUIRE_THROWS_WITH(sac.update(big, 1.0), Catch::Contains("a batch of 9 transitions"));
+  theta::ReplayBuffer<float> other(16, 4, 1);
+  other.add(Eigen::Vector4f::Zero(), Eigen::Matrix<float, 1, 1>::Zero(), 0.0, Eigen::Vector4f::Zero(), false);
+  theta::ReplayBatch<float> wide(8, 4, 1);
+  other.sample(8, rng, wide);
+  REQUIRE_THROWS_WITH(sac.update(wide, 1.0), Catch::Contains("obs_dim 4"));
+  REQUIRE(sac.updates() == 0);
+}
+
+TEST_CASE("SAC stats: update returns one step's, merge gives the means over the steps", "[unit]") {
+  theta::Rng rng(23);
+  auto config = gradient_config();
+  config.actor_learning_rate = theta::Schedule::linear(1e-3, 0.0);
+  auto run = small_sac(config, rng);
+  std::vector<theta::sac::Stats> steps;
+  for (int i = 0; i < 5; ++i) steps.push_back(run.update(1.0 - 0.1 * i));
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    INFO("step " << i);
+    REQUIRE(steps[i].steps == 1);
+    REQUIRE(steps[i].n_updates == static_cast<std::int64_t>(i) + 1);
+    REQUIRE(steps[i].alpha_loss.has_value());  // learned temperature
+  }
+  REQUIRE(steps[4].learning_rate == Approx(0.6e-3));  // the actor's, at progress 0.6
+  // Merged one by one (as the trainer does) and as 2 + 3: the means of the five.
+  theta::sac::Stats one_by_one;  // empty: steps == 0
+  for (const auto& s : steps) one_by_one.merge(s);
+  theta::sac::Stats first = steps[0], second = steps[2];
+  first.merge(steps[1]);
+  second.merge(steps[3]);
+  second.merge(steps[4]);
+  first.merge(second);
+  const auto mean = [&](double (*field)(const theta::sac::Stats&)) {
+    double sum = 0;
+    for (const auto& s : steps) sum += field(s);
+    return sum / 5;
+  };
+  for (const theta::sac::Stats& merged : {one_by_one, first}) {
+    REQUIRE(merged.steps == 5);
+    REQUIRE(merged.n_updates == 5);
+    REQUIRE(merged.learning_rate == steps[4].learning_rate);
+    CHECK(merged.critic_loss == Approx(mean([](const theta::sac::Stats& s) { return s.critic_loss; })).epsilon(1e-14));
+    CHECK(merged.actor_loss == Approx(mean([](const theta::sac::Stats& s) { return s.actor_loss; })).epsilon(1e-14));
+    CHECK(merged.alpha == Approx(mean([](const theta::sac::Stats& s) { return s.alpha; })).epsilon(1e-14));
+    CHECK(*merged.alpha_loss ==
+          Approx(mean([](const theta::sac::Stats& s) { return *s.alpha_loss; })).epsilon(1e-14));
+    CHECK(merged.entropy == Approx(mean([](const theta::sac::Stats& s) { return s.entropy; })).epsilon(1e-14));
+    CHECK(merged.q1_mean == Approx(mean([](const theta::sac::Stats& s) { return s.q1_mean; })).epsilon(1e-14));
+    CHECK(merged.q2_mean == Approx(mean([](const theta::sac::Stats& s) { return s.q2_mean; })).epsilon(1e-14));
+    CHECK(merged.target_mean == Approx(mean([](const theta::sac::Stats& s) { return s.target_mean; })).epsilon(1e-14));
+  }
+  // An empty run on the right keeps the means and takes its counters.
+  const theta::sac::Stats empty{.n_updates = 7, .learning_rate = 0.5, .steps = 0, .alpha = 3.0};
+  theta::sac::Stats kept = first;
+  kept.merge(empty);
+  REQUIRE(kept.steps == 5);
+  REQUIRE(kept.n_updates == 7);
+  REQUIRE(kept.learning_rate == 0.5);
+  REQUIRE(kept.critic_loss == first.critic_loss);
+  REQUIRE(kept.alpha == first.alpha);
+  // Without a learned temperature on one side, there is no mean temperature loss.
+  theta::sac::Stats fixed = steps[0];
+  fixed.alpha_loss.reset();
+  fixed.merge(steps[1]);
+  REQUIRE(!fixed.alpha_loss);
+  // Keys: an empty run logs the counters and α only; a run of steps all ten.
+  int keys = 0;
+  empty.for_each([&](const char*, double) { ++keys; });
+  REQUIRE(keys == 3);
+  keys = 0;
+  first.for_each([&](const char*, double) { ++keys; });
+  REQUIRE(keys == 10);
 }

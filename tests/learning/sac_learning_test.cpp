@@ -10,16 +10,15 @@ using Pendulum = theta::TimeLimit<theta::Pendulum>;
 TEST_CASE("SAC learns Pendulum (RLtools settings, 6k steps)", "[learning]") {
   const theta::NetworkConfig relu{.hidden = {64, 64}, .activation = theta::nn::Activation::relu,
                                   .init = theta::Init::torch_default};
-  theta::OffPolicyTrainer<Pendulum> trainer({.learning_starts = 100, .total_steps = 6'000, .seed = 0},
-                                            {.buffer_size = 10'000,
-                                             .batch_size = 100,
-                                             .actor_learning_rate = 1e-3,
-                                             .critic_learning_rate = 1e-3,
-                                             .alpha_learning_rate = 1e-3,
-                                             .alpha = 0.5,
-                                             .target_entropy = -1.0,
-                                             .actor = relu,
-                                             .critic = relu});
+  theta::OffPolicyTrainer<Pendulum> trainer(
+      {.learning_starts = 100, .buffer_size = 10'000, .batch_size = 100, .total_steps = 6'000, .seed = 0},
+      {.actor_learning_rate = 1e-3,
+       .critic_learning_rate = 1e-3,
+       .alpha_learning_rate = 1e-3,
+       .alpha = 0.5,
+       .target_entropy = -1.0,
+       .actor = relu,
+       .critic = relu});
   trainer.learn(6'000);
   const auto eval = trainer.evaluate(20);
   INFO("SAC Pendulum evaluation: " << eval.mean_return);

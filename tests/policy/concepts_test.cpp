@@ -40,6 +40,30 @@ struct NoPredict {
 struct WrongEstimate {
   void estimate(theta::RolloutBuffer<double>&, const Eigen::Ref<const theta::Vector<double>>&, double);
 };
+
+// An off-policy rule with everything OffPolicyTrainer needs; the variants below drop one piece.
+struct LoggedStats {
+  void for_each(void (*)(const char*, double)) const;
+  void merge(const LoggedStats&);
+};
+struct UnmergeableStats {
+  void for_each(void (*)(const char*, double)) const;
+};
+template <class S = LoggedStats, class Actor = theta::SquashedGaussianPolicy<float>>
+struct OffPolicyRule {
+  using Scalar = float;
+  struct Config {};
+  using Stats = S;
+  Stats update(const theta::ReplayBatch<float>&, double);
+  Actor& actor();
+};
+struct UpdateReturnsNothing {
+  using Scalar = float;
+  struct Config {};
+  using Stats = LoggedStats;
+  void update(const theta::ReplayBatch<float>&, double);
+  theta::SquashedGaussianPolicy<float>& actor();
+};
 }  // namespace
 
 // ---- Trainable
@@ -78,6 +102,17 @@ static_assert(theta::OnPolicyUpdateRule<theta::trpo::Trpo<theta::GaussianPolicy<
 static_assert(theta::OnPolicyUpdateRule<theta::reinforce::Reinforce<Cat, V, theta::Sgd<float>>>);
 static_assert(theta::UpdateStats<theta::ppo::Stats>);
 static_assert(!theta::UpdateStats<int>);
+static_assert(theta::MergeableStats<theta::sac::Stats>);
+static_assert(!theta::MergeableStats<theta::ppo::Stats>);
+static_assert(!theta::MergeableStats<int>);
+static_assert(theta::OffPolicyUpdateRule<theta::sac::Sac<>>);
+static_assert(theta::OffPolicyUpdateRule<theta::sac::Sac<theta::SquashedGaussianPolicy<double>>>);
+static_assert(theta::OffPolicyUpdateRule<OffPolicyRule<>>);
+static_assert(!theta::OffPolicyUpdateRule<OffPolicyRule<UnmergeableStats>>);
+static_assert(!theta::OffPolicyUpdateRule<OffPolicyRule<LoggedStats, theta::GaussianPolicy<float>>>);
+static_assert(!theta::OffPolicyUpdateRule<UpdateReturnsNothing>);
+static_assert(!theta::OffPolicyUpdateRule<theta::ppo::Ppo<Cat, V>>);
+static_assert(!theta::OnPolicyUpdateRule<theta::sac::Sac<>>);
 
 TEST_CASE("The stats an update returns name SB3's keys", "[concept]") {
   theta::ppo::Stats stats;

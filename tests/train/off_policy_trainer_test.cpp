@@ -16,9 +16,9 @@ namespace {
 
 const theta::NetworkConfig small{.hidden = {16, 16}, .activation = theta::nn::Activation::relu};
 
-theta::OffPolicyConfig small_trainer_config() { return {.learning_starts = 50}; }
+theta::OffPolicyConfig small_trainer_config() { return {.learning_starts = 50, .buffer_size = 1000, .batch_size = 32}; }
 
-theta::sac::Config small_config() { return {.buffer_size = 1000, .batch_size = 32, .actor = small, .critic = small}; }
+theta::sac::Config small_config() { return {.actor = small, .critic = small}; }
 
 // Episodes of a scripted shape, per environment copy (its k-th reset starts episode k):
 // episode 0 terminates at its 2nd step, episode 1 never terminates (the 3-step time limit
@@ -139,7 +139,7 @@ TEST_CASE("Stored transitions: the true final observation, and terminated only w
   theta::OffPolicyTrainer<theta::TimeLimit<Scripted>> trainer(trainer_config, small_config());
   trainer.learn(2 + 3 + 3 + 2);  // episodes 0 (terminated), 1 (truncated), 2 (both), 3 (terminated)
   REQUIRE(trainer.updates() == 0);
-  const auto& buffer = trainer.algorithm().buffer();
+  const auto& buffer = trainer.buffer();
   REQUIRE(buffer.size() == 10);
   const auto& obs = buffer.observations();
   const auto& next = buffer.next_observations();
@@ -177,7 +177,7 @@ TEST_CASE("Actions: uniform until learning_starts, stored in (-1, 1), rescaled t
   REQUIRE(trainer.updates() == 100 - 40);  // trains once steps > learning_starts
   const auto& received = trainer.envs().env(0).env().received;
   REQUIRE(received.size() == 100);
-  const auto& stored = trainer.algorithm().buffer().actions();
+  const auto& stored = trainer.buffer().actions();
   double low0 = 1e9, high0 = -1e9;
   for (std::size_t k = 0; k < received.size(); ++k) {
     const auto a = stored.col(static_cast<Index>(k)).cast<double>();
@@ -264,6 +264,10 @@ TEST_CASE("OffPolicyTrainer rejects bad options", "[unit]") {
   fails_with({.learning_starts = -1}, "OffPolicyConfig::learning_starts must be >= 0, got -1");
   fails_with({.train_freq = 0}, "OffPolicyConfig::train_freq must be >= 1, got 0");
   fails_with({.gradient_steps = 0}, "OffPolicyConfig::gradient_steps must be >= 1, got 0");
+  // The replay fields and the discount that were in sac::Config (tests/algo/sac_test.cpp).
+  fails_with({.buffer_size = 0}, "OffPolicyConfig::buffer_size must be >= 1, got 0");
+  fails_with({.batch_size = 0}, "OffPolicyConfig::batch_size must be >= 1, got 0");
+  fails_with({.gamma = 1.5}, "OffPolicyConfig::gamma must be in [0, 1], got 1.5");
   auto config = small_config();
   config.tau = 2.0;
   REQUIRE_THROWS_WITH((theta::OffPolicyTrainer<DriftEnv>(small_trainer_config(), config, {}, DriftEnv(Drift{}, 10))),
@@ -278,6 +282,9 @@ TEST_CASE("OffPolicyConfig's defaults are SB3's", "[unit]") {
   CHECK(c.learning_starts == 100);
   CHECK(c.train_freq == 1);
   CHECK(c.gradient_steps == 1);
+  CHECK(c.buffer_size == 1'000'000);
+  CHECK(c.batch_size == 256);
+  CHECK(c.gamma == 0.99);
 }
 
 TEST_CASE("Correlated exploration: AR(1) noise, uniform warm-up actions that hold their sign", "[unit]") {
@@ -286,12 +293,11 @@ TEST_CASE("Correlated exploration: AR(1) noise, uniform warm-up actions that hol
     trainer_config.learning_starts = 100'000;  // warm-up only
     trainer_config.exploration_correlation = rho;
     trainer_config.total_steps = 4000;
-    auto config = small_config();
-    config.buffer_size = 4000;
-    theta::OffPolicyTrainer<theta::TimeLimit<Bounded>> trainer(trainer_config, config, {},
+    trainer_config.buffer_size = 4000;
+    theta::OffPolicyTrainer<theta::TimeLimit<Bounded>> trainer(trainer_config, small_config(), {},
                                                                theta::TimeLimit<Bounded>(Bounded{}, 100));
     trainer.learn(4000);
-    const theta::Vector<double> a = trainer.algorithm().buffer().actions().row(0).head(4000).transpose().cast<double>();
+    const theta::Vector<double> a = trainer.buffer().actions().row(0).head(4000).transpose().cast<double>();
     REQUIRE((a.array().abs() <= 1.0).all());
     // Uniform on [-1, 1): mean 0, variance 1/3 (loose bounds: correlated samples average slowly).
     REQUIRE(std::abs(a.mean()) < 0.25);
@@ -315,7 +321,8 @@ TEST_CASE("SAC: learn(a); learn(b) trains exactly as learn(a + b), schedules and
   config.actor_learning_rate = theta::Schedule::linear(1e-3, 0.0);
   config.critic_learning_rate = theta::Schedule::linear(1e-3, 1e-4);
   const theta::OffPolicyConfig trainer_config{
-      .n_envs = 2, .learning_starts = 20, .train_freq = 3, .gradient_steps = 2, .total_steps = 150};
+      .n_envs = 2, .learning_starts = 20, .train_freq = 3, .gradient_steps = 2, .buffer_size = 1000, .batch_size = 32,
+      .total_steps = 150};
   const auto parameters = [](auto& trainer) {
     auto& sac = trainer.algorithm();
     theta::Vector<float> all(sac.actor().parameters().size() + sac.critic(0).parameters().size() +

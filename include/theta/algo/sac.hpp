@@ -27,16 +27,13 @@
 namespace theta::sac {
 
 /// SAC's own configuration (the trainer's fields, n_envs, learning_starts, train_freq,
-/// gradient_steps, exploration noise, step budget and seed, are in `OffPolicyConfig`).
-/// Defaults are Stable-Baselines3's `SAC` defaults.
+/// gradient_steps, exploration noise, buffer_size, batch_size, gamma, step budget and seed, are
+/// in `OffPolicyConfig`). Defaults are Stable-Baselines3's `SAC` defaults.
 ///
 ///     theta::sac::Config config{.actor_learning_rate = 1e-3, .critic_learning_rate = 1e-3,
 ///                               .alpha_learning_rate = 1e-3};
 struct Config {
-  Index buffer_size = 1'000'000;    ///< replay capacity in transitions, >= 1
   // ---- optimisation
-  Index batch_size = 256;           ///< transitions per gradient step, >= 1 (sampled with replacement)
-  double gamma = 0.99;              ///< discount, in [0, 1]
   double tau = 0.005;               ///< Polyak coefficient of the targets, in [0, 1] (1: hard copy)
   Index target_update_interval = 1; ///< gradient steps between target updates, >= 1, counted over the run
   Schedule actor_learning_rate = 3e-4;   ///< Adam's learning rate for the actor (SB3: one rate for all three)
@@ -56,9 +53,6 @@ struct Config {
 
 /// Checks every field; throws ConfigError naming the field, the value and the rule.
 inline void validate(const Config& c) {
-  detail::require_at_least("sac::Config::buffer_size", c.buffer_size, 1);
-  detail::require_at_least("sac::Config::batch_size", c.batch_size, 1);
-  detail::require_in("sac::Config::gamma", c.gamma, 0.0, 1.0);
   detail::require_in("sac::Config::tau", c.tau, 0.0, 1.0);
   detail::require_at_least("sac::Config::target_update_interval", c.target_update_interval, 1);
   c.actor_learning_rate.require_positive_start("sac::Config::actor_learning_rate");
@@ -143,12 +137,13 @@ TemperatureLoss temperature_loss(double log_alpha, const Eigen::Ref<const Vector
   return {.loss = -log_alpha * mean, .grad_log_alpha = -mean};
 }
 
-/// Means of the diagnostics of the gradient steps since the last `Sac::take_stats`, with
+/// The diagnostics of a run of gradient steps: one, as `Sac::update` returns them, or several
+/// combined by `merge` (the trainer logs the means since its last record), with
 /// Stable-Baselines3's `train/*` keys (plus entropy, Q and target means).
 struct Stats {
-  std::int64_t n_updates = 0;
-  double learning_rate = 0;  ///< the actor's
-  std::int64_t steps = 0;    ///< gradient steps averaged below (0: none since the last call)
+  std::int64_t n_updates = 0;  ///< gradient steps taken by the rule at the end of the run
+  double learning_rate = 0;    ///< the actor's, at the last step
+  std::int64_t steps = 0;      ///< gradient steps averaged below (0: an empty run)
   double critic_loss = 0;
   double actor_loss = 0;
   double alpha = 0;       ///< the temperature used in the steps
@@ -157,6 +152,38 @@ struct Stats {
   double q1_mean = 0;     ///< mean Q_1 on the replayed (s, a)
   double q2_mean = 0;
   double target_mean = 0; ///< mean soft target y
+
+  /// Appends the run `later` to this one: the means become the means over both runs, weighted
+  /// by their `steps`; the counter and the learning rate are `later`'s. An empty side (steps
+  /// == 0) contributes no means; `alpha_loss` stays only if both sides have one.
+  ///
+  ///     theta::sac::Stats since_log = sac.update(batch, 1.0);
+  ///     since_log.merge(sac.update(batch, 1.0));   // means of the two steps
+  void merge(const Stats& later) {
+    if (steps == 0) {  // nothing of this run to keep (an empty `later` brings its α)
+      *this = later;
+      return;
+    }
+    n_updates = later.n_updates;
+    learning_rate = later.learning_rate;
+    if (later.steps == 0) return;
+    const auto total = steps + later.steps;
+    const auto n = static_cast<double>(steps), n_later = static_cast<double>(later.steps);
+    const auto mean = [&](double& x, double y) { x = (x * n + y * n_later) / static_cast<double>(total); };
+    mean(critic_loss, later.critic_loss);
+    mean(actor_loss, later.actor_loss);
+    mean(alpha, later.alpha);
+    if (alpha_loss && later.alpha_loss) {
+      mean(*alpha_loss, *later.alpha_loss);
+    } else {
+      alpha_loss.reset();  // not learned in every step: no mean over the run
+    }
+    mean(entropy, later.entropy);
+    mean(q1_mean, later.q1_mean);
+    mean(q2_mean, later.q2_mean);
+    mean(target_mean, later.target_mean);
+    steps = total;
+  }
 
   template <class F>
   void for_each(F&& f) const {
@@ -180,11 +207,12 @@ struct Stats {
 /// The SAC update rule over an actor (`SquashedPolicy`; default `SquashedGaussianPolicy`),
 /// a Q-function type (`QFunction`; default `QNetwork`) of which it keeps two with their
 /// Polyak-averaged copies, and an optimizer type (`Optimizer`; default Adam) for the actor,
-/// each critic and the temperature. It owns them, log α and the replay buffer;
-/// `OffPolicyTrainer` fills the buffer and calls `update` once per gradient step.
+/// each critic and the temperature. It owns them and log α; `OffPolicyTrainer` owns the replay
+/// buffer, samples a batch for each gradient step and calls `update(batch, progress)`, which
+/// returns the statistics of that step.
 ///
 /// One gradient step follows SB3's `SAC.train()` in order:
-///  1. sample a batch; the actor's reparameterised sample a ~ π(·|s) and log π(a|s);
+///  1. the actor's reparameterised sample a ~ π(·|s) and log π(a|s) on the batch;
 ///  2. (learned α) a step on log α with the α of before the step used below;
 ///  3. the soft target from the target critics at (s', a' ~ π(·|s')), then a critic step;
 ///  4. the actor loss against the just-updated critics, then an actor step;
@@ -216,43 +244,43 @@ class Sac {
     }
   }
 
-  /// Takes the actor and the two critics (their targets start as copies); the replay and
-  /// noise streams are split from `rng`. `obs_dim`, `act_dim` size the replay buffer.
-  Sac(const Config& config, Actor actor, std::array<Q, 2> critics, const typename Opt::Config& optimizer, Index obs_dim,
-      Index act_dim, Rng& rng)
-      : config_((validate(config), config)),
-        target_entropy_(config.target_entropy.value_or(-static_cast<double>(act_dim))),
+  /// Takes the actor and the two critics (their targets start as copies). `shape` (the
+  /// trainer's obs_dim, action_dim and batch_size) sizes the workspaces, `gamma` is the
+  /// trainer's discount, and the noise stream is split from `rng` with key 0x5ac1 (the trainer
+  /// splits its replay stream from the same state with 0x5ac0).
+  Sac(const Config& config, Actor actor, std::array<Q, 2> critics, const typename Opt::Config& optimizer,
+      const ReplayShape& shape, double gamma, Rng& rng)
+      : config_((validate(config), check_arguments(shape, gamma), config)),
+        gamma_(gamma),
+        batch_size_(shape.batch_size),
+        target_entropy_(config.target_entropy.value_or(-static_cast<double>(shape.action_dim))),
         actor_(std::move(actor)),
         critics_(std::move(critics)),
         targets_(critics_),
-        buffer_(config.buffer_size, obs_dim, act_dim),
-        batch_(config.batch_size, obs_dim, act_dim),
         actor_optimizer_(make_optimizer<Opt>(actor_, optimizer)),
         critic_optimizers_{make_optimizer<Opt>(critics_[0], optimizer),
                            make_optimizer<Opt>(critics_[1], optimizer)},
         alpha_optimizer_(1, optimizer),
         log_alpha_(Vector<T>::Constant(1, static_cast<T>(std::log(config.alpha)))),
         log_alpha_grad_(Vector<T>::Zero(1)),
-        replay_rng_(rng.split(0x5ac0)),
         noise_rng_(rng.split(0x5ac1)),
-        noise_(act_dim, config.batch_size),
-        next_noise_(act_dim, config.batch_size),
-        actions_pi_(act_dim, config.batch_size),
-        next_actions_(act_dim, config.batch_size),
-        grad_actions_(act_dim, config.batch_size),
-        grad_actions_scratch_(act_dim, config.batch_size),
-        log_prob_(config.batch_size),
-        next_log_prob_(config.batch_size),
-        target_(config.batch_size),
-        target_q1_(config.batch_size),
-        target_q2_(config.batch_size),
-        grad_q1_(config.batch_size),
-        grad_q2_(config.batch_size),
-        grad_log_prob_(config.batch_size),
-        q1_(config.batch_size),
-        q2_(config.batch_size) {
-    require<ConfigError>(obs_dim >= 1 && act_dim >= 1, "sac::Sac: obs_dim and act_dim must be >= 1, got {} and {}",
-                         obs_dim, act_dim);
+        noise_(shape.action_dim, shape.batch_size),
+        next_noise_(shape.action_dim, shape.batch_size),
+        actions_pi_(shape.action_dim, shape.batch_size),
+        next_actions_(shape.action_dim, shape.batch_size),
+        grad_actions_(shape.action_dim, shape.batch_size),
+        grad_actions_scratch_(shape.action_dim, shape.batch_size),
+        log_prob_(shape.batch_size),
+        next_log_prob_(shape.batch_size),
+        target_(shape.batch_size),
+        target_q1_(shape.batch_size),
+        target_q2_(shape.batch_size),
+        grad_q1_(shape.batch_size),
+        grad_q2_(shape.batch_size),
+        grad_log_prob_(shape.batch_size),
+        q1_(shape.batch_size),
+        q2_(shape.batch_size),
+        obs_dim_(shape.obs_dim) {
     actor_optimizer_.set_learning_rate(config.actor_learning_rate(1.0));
     critic_optimizers_[0].set_learning_rate(config.critic_learning_rate(1.0));
     critic_optimizers_[1].set_learning_rate(config.critic_learning_rate(1.0));
@@ -267,8 +295,6 @@ class Sac {
   /// Q_i (i = 0, 1) and its Polyak-averaged target copy.
   [[nodiscard]] Q& critic(std::size_t i) noexcept { return critics_[i]; }
   [[nodiscard]] Q& target(std::size_t i) noexcept { return targets_[i]; }
-  [[nodiscard]] ReplayBuffer<T>& buffer() noexcept { return buffer_; }
-  [[nodiscard]] const ReplayBuffer<T>& buffer() const noexcept { return buffer_; }
   [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
   [[nodiscard]] Opt& critic_optimizer(std::size_t i) noexcept { return critic_optimizers_[i]; }
   [[nodiscard]] Opt& alpha_optimizer() noexcept { return alpha_optimizer_; }
@@ -283,12 +309,15 @@ class Sac {
     log_alpha_[0] = static_cast<T>(value);
   }
   [[nodiscard]] double target_entropy() const noexcept { return target_entropy_; }
+  /// The discount of the soft target (the trainer's `OffPolicyConfig::gamma`).
+  [[nodiscard]] double gamma() const noexcept { return gamma_; }
   /// Gradient steps taken.
   [[nodiscard]] std::int64_t updates() const noexcept { return updates_; }
 
-  /// One gradient step (see the class comment). `progress_remaining` (1 at the start of
-  /// training, 0 at the end) drives the learning-rate schedules. Allocates nothing.
-  void update(double progress_remaining) {
+  /// One gradient step on `batch` (see the class comment) and its statistics.
+  /// `progress_remaining` (1 at the start of training, 0 at the end) drives the learning-rate
+  /// schedules. Allocates nothing.
+  Stats update(const ReplayBatch<T>& batch, double progress_remaining) {
     actor_optimizer_.set_learning_rate(
         config_.actor_learning_rate.checked(progress_remaining, "sac::Config::actor_learning_rate"));
     const double critic_lr = config_.critic_learning_rate.checked(progress_remaining, "sac::Config::critic_learning_rate");
@@ -297,66 +326,48 @@ class Sac {
     alpha_optimizer_.set_learning_rate(
         config_.alpha_learning_rate.checked(progress_remaining, "sac::Config::alpha_learning_rate"));
 
-    // ---- 1. batch, noise, and the actor's sample a ~ π(·|s) (kept for steps 2 and 4)
-    sample_batch();
-    actor_pass();
+    // ---- 1. noise, and the actor's sample a ~ π(·|s) (kept for steps 2 and 4)
+    check(batch);
+    draw_noise();
+    actor_pass(batch);
     // SB3 detaches α before its optimizer step: the old α serves the target and the actor.
     const auto alpha = static_cast<T>(this->alpha());
 
     // ---- 2. temperature
     double alpha_loss = 0;
     if (config_.learn_alpha) {
-      const TemperatureLoss t = temperature_loss<T>(log_alpha(), log_prob_.head(batch_.size), target_entropy_);
+      const TemperatureLoss t = temperature_loss<T>(log_alpha(), log_prob_.head(batch.size), target_entropy_);
       log_alpha_grad_[0] = static_cast<T>(t.grad_log_alpha);
       alpha_optimizer_.step(log_alpha_, log_alpha_grad_);
       alpha_loss = t.loss;
     }
 
     // ---- 3. critics
-    const double c_loss = critic_gradients(alpha);
+    const double c_loss = critic_gradients(batch, alpha);
     critic_optimizers_[0].step(critics_[0].parameters(), critics_[0].gradients());
     critic_optimizers_[1].step(critics_[1].parameters(), critics_[1].gradients());
 
     // ---- 4. actor, against the updated critics
-    const double a_loss = actor_gradients(alpha);
+    const double a_loss = actor_gradients(batch, alpha);
     actor_optimizer_.step(actor_.parameters(), actor_.gradients());
 
     // ---- 5. targets
     ++updates_;
     if (updates_ % config_.target_update_interval == 0) polyak_update();
 
-    const Index n = batch_.size;
-    sums_.critic_loss += c_loss;
-    sums_.actor_loss += a_loss;
-    sums_.alpha += static_cast<double>(alpha);
-    sums_.alpha_loss += alpha_loss;
-    sums_.entropy -= static_cast<double>(log_prob_.head(n).sum()) / static_cast<double>(n);
-    sums_.q1_mean += static_cast<double>(q1_.head(n).mean());
-    sums_.q2_mean += static_cast<double>(q2_.head(n).mean());
-    sums_.target_mean += static_cast<double>(target_.head(n).mean());
-    ++sums_.steps;
-  }
-
-  /// Means of the diagnostics since the last call; resets them.
-  Stats take_stats() {
+    const Index n = batch.size;
     Stats stats;
     stats.n_updates = updates_;
     stats.learning_rate = actor_optimizer_.learning_rate();
-    stats.steps = sums_.steps;
-    if (sums_.steps == 0) {
-      stats.alpha = alpha();
-      return stats;
-    }
-    const auto m = static_cast<double>(sums_.steps);
-    stats.critic_loss = sums_.critic_loss / m;
-    stats.actor_loss = sums_.actor_loss / m;
-    stats.alpha = sums_.alpha / m;
-    if (config_.learn_alpha) stats.alpha_loss = sums_.alpha_loss / m;
-    stats.entropy = sums_.entropy / m;
-    stats.q1_mean = sums_.q1_mean / m;
-    stats.q2_mean = sums_.q2_mean / m;
-    stats.target_mean = sums_.target_mean / m;
-    sums_ = Sums{};
+    stats.steps = 1;
+    stats.critic_loss = c_loss;
+    stats.actor_loss = a_loss;
+    stats.alpha = static_cast<double>(alpha);
+    if (config_.learn_alpha) stats.alpha_loss = alpha_loss;
+    stats.entropy = -static_cast<double>(log_prob_.head(n).sum()) / static_cast<double>(n);
+    stats.q1_mean = static_cast<double>(q1_.head(n).mean());
+    stats.q2_mean = static_cast<double>(q2_.head(n).mean());
+    stats.target_mean = static_cast<double>(target_.head(n).mean());
     return stats;
   }
 
@@ -367,61 +378,82 @@ class Sac {
   }
 
   // ---- The stages of `update`, public for tests and custom loops. Each recomputes what it
-  // needs from the current parameters and the batch and noise of the last `sample_batch`.
+  // needs from the current parameters, the batch it is given and the noise of the last
+  // `draw_noise` (a batch of the shape the rule was built for, at most its batch_size).
 
-  /// Draws a replay batch and the noise of the two actor samples (for s and for s').
-  void sample_batch() {
-    buffer_.sample(config_.batch_size, replay_rng_, batch_);
+  /// Draws the noise of the two actor samples of a gradient step (for s and for s'); `update`
+  /// starts with it.
+  void draw_noise() {
     draw_normal(noise_);
     draw_normal(next_noise_);
   }
-  [[nodiscard]] const ReplayBatch<T>& batch() const noexcept { return batch_; }
 
-  /// Critic loss at the current parameters with α = alpha(); replaces the critics'
+  /// Critic loss on `batch` at the current parameters with α = alpha(); replaces the critics'
   /// gradients with its gradient and returns it.
-  double critic_loss_and_gradient() { return critic_gradients(static_cast<T>(alpha())); }
-
-  /// Actor loss at the current parameters with α = alpha(), through the reparameterised
-  /// sample and the twin minimum; replaces the actor's gradients and returns it.
-  double actor_loss_and_gradient() {
-    actor_pass();
-    return actor_gradients(static_cast<T>(alpha()));
+  double critic_loss_and_gradient(const ReplayBatch<T>& batch) {
+    check(batch);
+    return critic_gradients(batch, static_cast<T>(alpha()));
   }
 
-  /// Temperature loss at the current actor and log α, and its gradient.
-  TemperatureLoss temperature_loss_and_gradient() {
-    actor_pass();
-    return temperature_loss<T>(log_alpha(), log_prob_.head(batch_.size), target_entropy_);
+  /// Actor loss on `batch` at the current parameters with α = alpha(), through the
+  /// reparameterised sample and the twin minimum; replaces the actor's gradients and returns it.
+  double actor_loss_and_gradient(const ReplayBatch<T>& batch) {
+    check(batch);
+    actor_pass(batch);
+    return actor_gradients(batch, static_cast<T>(alpha()));
   }
 
-  /// The soft targets y of the last critic stage (batch size entries).
-  [[nodiscard]] auto targets() const { return target_.head(batch_.size); }
+  /// Temperature loss on `batch` at the current actor and log α, and its gradient.
+  TemperatureLoss temperature_loss_and_gradient(const ReplayBatch<T>& batch) {
+    check(batch);
+    actor_pass(batch);
+    return temperature_loss<T>(log_alpha(), log_prob_.head(batch.size), target_entropy_);
+  }
+
+  /// The soft targets y of the last critic stage (one per transition of its batch).
+  [[nodiscard]] auto targets() const { return target_.head(target_size_); }
 
  private:
+  static void check_arguments(const ReplayShape& shape, double gamma) {
+    require<ConfigError>(shape.obs_dim >= 1 && shape.action_dim >= 1 && shape.batch_size >= 1,
+                         "sac::Sac: obs_dim, action_dim and batch_size must be >= 1, got {}, {} and {}", shape.obs_dim,
+                         shape.action_dim, shape.batch_size);
+    detail::require_in("sac::Sac: gamma", gamma, 0.0, 1.0);
+  }
+
+  void check(const ReplayBatch<T>& batch) const {
+    require(batch.size >= 1 && batch.size <= batch_size_ && batch.observations.rows() == obs_dim_ &&
+                batch.actions.rows() == noise_.rows(),
+            "sac::Sac: a batch of {} transitions with obs_dim {} and action_dim {}; the rule was built for at most {} "
+            "with {} and {}",
+            batch.size, batch.observations.rows(), batch.actions.rows(), batch_size_, obs_dim_, noise_.rows());
+  }
+
   void draw_normal(Matrix<T>& out) {
     // Column by column, as SquashedGaussian::rsample draws.
     for (Index b = 0; b < out.cols(); ++b)
       for (Index d = 0; d < out.rows(); ++d) out(d, b) = noise_rng_.normal<T>();
   }
 
-  void actor_pass() {
-    const Index n = batch_.size;
-    actor_.forward(batch_.obs());
+  void actor_pass(const ReplayBatch<T>& batch) {
+    const Index n = batch.size;
+    actor_.forward(batch.obs());
     actor_.sample_with_noise(noise_.leftCols(n), actions_pi_.leftCols(n), log_prob_.head(n), config_.tanh_correction);
   }
 
-  double critic_gradients(T alpha) {
-    const Index n = batch_.size;
+  double critic_gradients(const ReplayBatch<T>& batch, T alpha) {
+    const Index n = batch.size;
+    target_size_ = n;
     // ---- target: no gradient (SB3's th.no_grad block)
-    actor_.sample_no_grad(batch_.next_obs(), next_noise_.leftCols(n), next_actions_.leftCols(n), next_log_prob_.head(n),
+    actor_.sample_no_grad(batch.next_obs(), next_noise_.leftCols(n), next_actions_.leftCols(n), next_log_prob_.head(n),
                           config_.tanh_correction);
-    targets_[0].predict(batch_.next_obs(), next_actions_.leftCols(n), target_q1_.head(n));
-    targets_[1].predict(batch_.next_obs(), next_actions_.leftCols(n), target_q2_.head(n));
-    soft_target<T>(batch_.rew(), batch_.done(), target_q1_.head(n), target_q2_.head(n), next_log_prob_.head(n),
-                   static_cast<T>(config_.gamma), alpha, target_.head(n));
+    targets_[0].predict(batch.next_obs(), next_actions_.leftCols(n), target_q1_.head(n));
+    targets_[1].predict(batch.next_obs(), next_actions_.leftCols(n), target_q2_.head(n));
+    soft_target<T>(batch.rew(), batch.done(), target_q1_.head(n), target_q2_.head(n), next_log_prob_.head(n),
+                   static_cast<T>(gamma_), alpha, target_.head(n));
     // ---- Q_i(s, a) on the replayed actions
-    q1_.head(n) = critics_[0].forward(batch_.obs(), batch_.act());
-    q2_.head(n) = critics_[1].forward(batch_.obs(), batch_.act());
+    q1_.head(n) = critics_[0].forward(batch.obs(), batch.act());
+    q2_.head(n) = critics_[1].forward(batch.obs(), batch.act());
     const double loss = critic_loss<T>(q1_.head(n), q2_.head(n), target_.head(n), grad_q1_.head(n), grad_q2_.head(n));
     require<NumericalError>(std::isfinite(loss), "sac: the critic loss is not finite ({}) at update {}", loss, updates_);
     critics_[0].zero_grad();
@@ -431,10 +463,10 @@ class Sac {
     return loss;
   }
 
-  double actor_gradients(T alpha) {
-    const Index n = batch_.size;
-    const Eigen::Map<const Vector<T>> policy_q1 = critics_[0].forward_policy(batch_.obs(), actions_pi_.leftCols(n));
-    const Eigen::Map<const Vector<T>> policy_q2 = critics_[1].forward_policy(batch_.obs(), actions_pi_.leftCols(n));
+  double actor_gradients(const ReplayBatch<T>& batch, T alpha) {
+    const Index n = batch.size;
+    const Eigen::Map<const Vector<T>> policy_q1 = critics_[0].forward_policy(batch.obs(), actions_pi_.leftCols(n));
+    const Eigen::Map<const Vector<T>> policy_q2 = critics_[1].forward_policy(batch.obs(), actions_pi_.leftCols(n));
     const double loss = actor_loss<T>(log_prob_.head(n), policy_q1, policy_q2, alpha, grad_log_prob_.head(n),
                                       grad_q1_.head(n), grad_q2_.head(n));
     require<NumericalError>(std::isfinite(loss), "sac: the actor loss is not finite ({}) at update {}", loss, updates_);
@@ -446,32 +478,25 @@ class Sac {
     return loss;
   }
 
-  // Sums of the diagnostics since the last take_stats.
-  struct Sums {
-    double critic_loss = 0, actor_loss = 0, alpha = 0, alpha_loss = 0, entropy = 0, q1_mean = 0, q2_mean = 0,
-           target_mean = 0;
-    std::int64_t steps = 0;
-  };
-
   Config config_;
+  double gamma_;
+  Index batch_size_;  // the largest batch the workspaces hold
   double target_entropy_;
   Actor actor_;
   std::array<Q, 2> critics_;
   std::array<Q, 2> targets_;
-  ReplayBuffer<T> buffer_;
-  ReplayBatch<T> batch_;
   Opt actor_optimizer_;
   std::array<Opt, 2> critic_optimizers_;
   Opt alpha_optimizer_;
   Vector<T> log_alpha_;
   Vector<T> log_alpha_grad_;
-  Rng replay_rng_;
   Rng noise_rng_;
   Matrix<T> noise_, next_noise_;
   Matrix<T> actions_pi_, next_actions_, grad_actions_, grad_actions_scratch_;
   Vector<T> log_prob_, next_log_prob_, target_, target_q1_, target_q2_, grad_q1_, grad_q2_, grad_log_prob_;
   Vector<T> q1_, q2_;  // Q_i on the replayed batch, kept for the statistics
-  Sums sums_;
+  Index obs_dim_;
+  Index target_size_ = 0;  // entries of target_ the last critic stage wrote
   std::int64_t updates_ = 0;
 };
 

@@ -13,6 +13,15 @@
 
 namespace theta {
 
+/// The size of the replay batches an off-policy update rule will see (the counterpart of the
+/// on-policy `RolloutShape`). The trainer, which owns the buffer and samples the batches, hands
+/// it to the rule, which sizes its workspaces once from it.
+struct ReplayShape {
+  Index obs_dim = 0;
+  Index action_dim = 0;
+  Index batch_size = 0;  ///< transitions per gradient step (`OffPolicyConfig::batch_size`)
+};
+
 /// A sampled batch of transitions, one column per sample. Built once for the largest batch;
 /// `ReplayBuffer::sample` fills the first `size` columns without allocating.
 template <Real T = Scalar>

@@ -12,10 +12,11 @@
 
 namespace theta {
 
-/// The off-policy trainer's configuration: collection, schedule horizon, logging and seed.
+/// The off-policy trainer's configuration: collection, replay buffer and batches, discount,
+/// schedule horizon, logging and seed.
 /// Defaults are Stable-Baselines3's `OffPolicyAlgorithm` defaults.
 ///
-///     theta::OffPolicyConfig trainer{.learning_starts = 100, .total_steps = 20'000, .seed = 1};
+///     theta::OffPolicyConfig trainer{.learning_starts = 100, .batch_size = 100, .total_steps = 20'000, .seed = 1};
 struct OffPolicyConfig {
   // ---- collection
   Index n_envs = 1;                 ///< environment copies stepped together, >= 1
@@ -28,6 +29,10 @@ struct OffPolicyConfig {
   /// white noise; sparse rewards behind a long manoeuvre (MountainCarContinuous) need about
   /// 0.99 (temporally correlated exploration, cf. Eberhard et al. 2023, "Pink noise is all you need").
   double exploration_correlation = 0.0;
+  // ---- replay and return (the trainer owns the buffer and samples the batches)
+  Index buffer_size = 1'000'000;    ///< replay capacity in transitions, >= 1
+  Index batch_size = 256;           ///< transitions per gradient step, >= 1 (sampled with replacement)
+  double gamma = 0.99;              ///< discount, in [0, 1]
   // ---- schedules
   /// The step budget that schedules count toward (progress_remaining = 1 - steps /
   /// total_steps, over every `learn` call). 0: the target of the first `learn` call.
@@ -47,6 +52,9 @@ inline void validate(const OffPolicyConfig& c) {
   detail::require_at_least("OffPolicyConfig::train_freq", c.train_freq, 1);
   detail::require_at_least("OffPolicyConfig::gradient_steps", c.gradient_steps, 1);
   detail::require_decay_rate("OffPolicyConfig::exploration_correlation", c.exploration_correlation);
+  detail::require_at_least("OffPolicyConfig::buffer_size", c.buffer_size, 1);
+  detail::require_at_least("OffPolicyConfig::batch_size", c.batch_size, 1);
+  detail::require_in("OffPolicyConfig::gamma", c.gamma, 0.0, 1.0);
   detail::require_at_least("OffPolicyConfig::total_steps", c.total_steps, 0);
   require<ConfigError>(c.stats_window >= 1, "OffPolicyConfig::stats_window must be >= 1, got {}", c.stats_window);
   detail::require_at_least("OffPolicyConfig::log_interval", c.log_interval, 1);

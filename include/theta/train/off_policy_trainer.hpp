@@ -1,9 +1,11 @@
 #pragma once
-/// \file OffPolicyTrainer: steps a VectorEnv, feeds a replay buffer and runs an off-policy
-/// update rule (SAC) on any continuous-action environment type and any components that satisfy
-/// its concepts.
+/// \file OffPolicyTrainer: steps a VectorEnv, feeds its replay buffer and runs an off-policy
+/// update rule (SAC) on sampled batches, on any continuous-action environment type and any
+/// components that satisfy its concepts.
 
 #include <theta/algo/sac.hpp>
+#include <theta/algo/update_rule.hpp>
+#include <theta/buffer/replay_buffer.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
@@ -50,12 +52,16 @@ struct OffPolicyComponents {
 ///     trainer.learn(20'000, theta::ProgressBar(20'000));
 ///     auto eval = trainer.evaluate(10);
 ///
-/// `Algorithm<Actor, Q, Opt>` is the update rule (`sac::Sac` by default); the arguments after
-/// it choose components, `DefaultComponent` keeping theta's (`SquashedGaussianPolicy<float>`,
-/// `QNetwork`, the algorithm's optimizer). Each iteration steps the
-/// `n_envs` copies `train_freq` times, storing every transition in the algorithm's replay
-/// buffer, then runs `gradient_steps` updates once more than `learning_starts` steps were
-/// taken (SB3's schedule: the first `learning_starts` steps act uniformly at random).
+/// `Algorithm<Actor, Q, Opt>` is the update rule (`sac::Sac` by default, any
+/// `OffPolicyUpdateRule`); the arguments after it choose components, `DefaultComponent`
+/// keeping theta's (`SquashedGaussianPolicy<float>`, `QNetwork`, the algorithm's optimizer).
+///
+/// The trainer owns the vector environment, the replay buffer (`buffer_size` transitions), the
+/// batch storage, the random streams, the counters and the schedule horizon. Each iteration
+/// steps the `n_envs` copies `train_freq` times, storing every transition in the buffer, then,
+/// once more than `learning_starts` steps were taken (SB3's schedule: the first
+/// `learning_starts` steps act uniformly at random), runs `gradient_steps` gradient steps, each
+/// on a fresh batch of `batch_size` transitions sampled uniformly with replacement.
 ///
 /// Actions: the policy acts in (-1, 1)^D, which is what the buffer stores and the critics
 /// see; they are rescaled to the environment's bounds [low, high] only to step it. A
@@ -66,8 +72,8 @@ struct OffPolicyComponents {
 /// Callbacks (theta/train/callbacks.hpp): `on_step` after every vector step,
 /// `on_rollout_end` after each collection of `train_freq` steps, `on_update_end` after each
 /// training phase (not before learning starts). The logger gets one record every
-/// `log_interval` steps, with the means of the training diagnostics since the last one and
-/// whatever the callbacks added to it.
+/// `log_interval` steps, with the means of the training diagnostics since the last one (the
+/// statistics each `update` returns, merged) and whatever the callbacks added to it.
 template <class Env, template <class...> class Algorithm = sac::Sac, class ActorArg = DefaultComponent,
           class QArg = DefaultComponent, class OptArg = DefaultComponent>
   requires(diagnose_environment<Env>() && ContinuousEnvironment<Env>)
@@ -77,6 +83,9 @@ class OffPolicyTrainer {
   using T = typename Actor::Scalar;
   using Q = detail::resolve_component<QArg, QNetwork<T>>;
   using Algo = std::conditional_t<std::same_as<OptArg, DefaultComponent>, Algorithm<Actor, Q>, Algorithm<Actor, Q, OptArg>>;
+  static_assert(OffPolicyUpdateRule<Algo>,
+                "OffPolicyTrainer: Algorithm<Actor, Q, Opt> must satisfy theta::OffPolicyUpdateRule (Config, Stats with "
+                "for_each and merge, actor(), Stats update(const ReplayBatch&, double))");
   using Opt = typename Algo::optimizer_type;
   using AlgorithmConfig = typename Algo::Config;
   using Components = OffPolicyComponents<Actor, Q, Opt>;
@@ -98,6 +107,11 @@ class OffPolicyTrainer {
         envs_(static_cast<std::size_t>(config.n_envs), derive_seed(config.seed, 3), make, config.env),
         init_rng_(derive_seed(config.seed, 1)),
         algo_(make_algorithm(algorithm, components)),
+        buffer_(config.buffer_size, envs_.observation_size(), envs_.action_space().size()),
+        batch_(config.batch_size, envs_.observation_size(), envs_.action_space().size()),
+        // From init_rng_ after the actor and the critics were drawn, with the key SAC used when
+        // it owned the buffer, so runs keep their numbers (the rule splits 0x5ac1 for its noise).
+        replay_rng_(init_rng_.split(0x5ac0)),
         act_rng_(derive_seed(config.seed, 2)),
         obs_(envs_.observation_size(), config.n_envs),
         actions_(envs_.action_space().size(), config.n_envs),
@@ -142,9 +156,9 @@ class OffPolicyTrainer {
       record_.set("time/fps", elapsed > 0 ? static_cast<double>(steps_ - start_steps) / elapsed : 0.0);
       record_.set("time/time_elapsed", elapsed);
       record_.set("time/total_timesteps", static_cast<double>(steps_));
-      if (updates_ > 0) {
-        const typename Algo::Stats stats = algo_.take_stats();
-        stats.for_each([this](const char* key, double value) { record_.set(key, value); });
+      if (train_stats_) {
+        train_stats_->for_each([this](const char* key, double value) { record_.set(key, value); });
+        train_stats_.reset();
       }
       logger.write(record_, steps_);
       record_.clear();
@@ -168,7 +182,13 @@ class OffPolicyTrainer {
         // SB3's progress: 1 - steps / total.
         const double progress_remaining = 1.0 - static_cast<double>(steps_) / static_cast<double>(horizon_);
         for (Index g = 0; g < config_.gradient_steps; ++g) {
-          algo_.update(progress_remaining);
+          buffer_.sample(config_.batch_size, replay_rng_, batch_);
+          const typename Algo::Stats stats = algo_.update(batch_, progress_remaining);
+          if (train_stats_) {
+            train_stats_->merge(stats);
+          } else {
+            train_stats_ = stats;
+          }
           ++updates_;
         }
         ((go_on = go_on && detail::call_update_end(callbacks, *this, record_)), ...);
@@ -206,8 +226,13 @@ class OffPolicyTrainer {
   [[nodiscard]] std::int64_t updates() const noexcept { return updates_; }
   [[nodiscard]] std::int64_t episodes_finished() const noexcept { return stats_.total(); }
   [[nodiscard]] double recent_mean_return(std::size_t n) const { return stats_.mean_return(n); }
+  /// The update rule, which owns the actor, the critics and their optimizers.
   [[nodiscard]] Algo& algorithm() noexcept { return algo_; }
   [[nodiscard]] Actor& actor() noexcept { return algo_.actor(); }
+  /// The replay buffer: every transition collected, as stored ((-1, 1) actions, the true final
+  /// observation as s' of a finished episode).
+  [[nodiscard]] ReplayBuffer<T>& buffer() noexcept { return buffer_; }
+  [[nodiscard]] const ReplayBuffer<T>& buffer() const noexcept { return buffer_; }
   [[nodiscard]] VectorEnv<Env>& envs() noexcept { return envs_; }
   [[nodiscard]] const OffPolicyConfig& config() const noexcept { return config_; }
 
@@ -216,12 +241,12 @@ class OffPolicyTrainer {
   Algo make_algorithm(const AlgorithmConfig& algorithm, Components& components) {
     const Index obs_dim = envs_.observation_size();
     const Index act_dim = envs_.action_space().size();
+    const Index batch_size = config_.batch_size;
     Actor actor = [&] {
       if (components.actor) return std::move(*components.actor);
       if constexpr (std::constructible_from<Actor, Index, Index, const NetworkConfig&, const LogStdRange&, Index, Index,
                                             Rng&>) {
-        return Actor(obs_dim, act_dim, algorithm.actor, algorithm.log_std, config_.n_envs, algorithm.batch_size,
-                     init_rng_);
+        return Actor(obs_dim, act_dim, algorithm.actor, algorithm.log_std, config_.n_envs, batch_size, init_rng_);
       } else {
         throw ConfigError(fmt::format("OffPolicyTrainer ({}): the actor type is not built from a network description; "
                                       "hand one in (Components::actor)", Algo::name));
@@ -230,8 +255,8 @@ class OffPolicyTrainer {
     std::array<Q, 2> critics = [&] {
       if (components.critics) return std::move(*components.critics);
       if constexpr (std::constructible_from<Q, Index, Index, const NetworkConfig&, Index, Rng&>) {
-        Q q1(obs_dim, act_dim, algorithm.critic, algorithm.batch_size, init_rng_);
-        Q q2(obs_dim, act_dim, algorithm.critic, algorithm.batch_size, init_rng_);
+        Q q1(obs_dim, act_dim, algorithm.critic, batch_size, init_rng_);
+        Q q2(obs_dim, act_dim, algorithm.critic, batch_size, init_rng_);
         return std::array<Q, 2>{std::move(q1), std::move(q2)};
       } else {
         throw ConfigError(fmt::format("OffPolicyTrainer ({}): the critic type is not built from a network description; "
@@ -239,7 +264,9 @@ class OffPolicyTrainer {
       }
     }();
     const typename Opt::Config optimizer = components.optimizer.value_or(Algo::optimizer_config(algorithm));
-    return Algo(algorithm, std::move(actor), std::move(critics), optimizer, obs_dim, act_dim, init_rng_);
+    return Algo(algorithm, std::move(actor), std::move(critics), optimizer,
+                ReplayShape{.obs_dim = obs_dim, .action_dim = act_dim, .batch_size = batch_size}, config_.gamma,
+                init_rng_);
   }
 
   void reset_envs() {
@@ -285,7 +312,6 @@ class OffPolicyTrainer {
     envs_.step(env_actions_);
     steps_ += n_envs;
 
-    auto& buffer = algo_.buffer();
     const auto& next = envs_.observations();
     const auto& final = envs_.final_observations();
     for (Index e = 0; e < n_envs; ++e) {
@@ -293,8 +319,8 @@ class OffPolicyTrainer {
       // A finished copy was reset: its true s' is the final observation (the bootstrap of a
       // truncation needs it; a terminated one is masked by the flag anyway).
       const bool done = envs_.done(i);
-      buffer.add(obs_.col(e), actions_.col(e), envs_.rewards()[e],
-                 (done ? final.col(e) : next.col(e)).template cast<T>(), envs_.terminated(i));
+      buffer_.add(obs_.col(e), actions_.col(e), envs_.rewards()[e],
+                  (done ? final.col(e) : next.col(e)).template cast<T>(), envs_.terminated(i));
     }
     for (const EpisodeRecord& episode : envs_.finished_episodes()) stats_.add(episode.episode_return, episode.length);
     obs_ = next.template cast<T>();
@@ -305,6 +331,9 @@ class OffPolicyTrainer {
   VectorEnv<Env> envs_;
   Rng init_rng_;
   Algo algo_;
+  ReplayBuffer<T> buffer_;
+  ReplayBatch<T> batch_;  // the batch of the current gradient step
+  Rng replay_rng_;
   Rng act_rng_;
   Matrix<T> obs_;
   Matrix<T> actions_;      // (-1, 1) actions of the last step, as stored
@@ -313,6 +342,7 @@ class OffPolicyTrainer {
   Vector<T> scale_, offset_, low_, high_;
   EpisodeStats stats_;
   LogRecord record_;
+  std::optional<typename Algo::Stats> train_stats_;  // the gradient steps since the last record, merged
   std::int64_t horizon_;
   std::int64_t target_ = 0;  // the steps asked of learn so far
   std::int64_t steps_ = 0;
