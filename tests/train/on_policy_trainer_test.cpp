@@ -458,6 +458,27 @@ TEST_CASE("A user-written advantage estimator and component objects are handed i
   REQUIRE(with_config.algorithm().critic_optimizer().config().eps == 1e-3);
 }
 
+// theta's categorical policy under another type that is built only from an existing policy.
+struct OwnActor : theta::CategoricalPolicy<float> {
+  explicit OwnActor(theta::CategoricalPolicy<float> policy) : theta::CategoricalPolicy<float>(std::move(policy)) {}
+};
+
+TEST_CASE("An actor type that the trainer cannot build must be handed in, and the error says so", "[unit]") {
+  const DiscreteEnv env(Corridor{}, 10);
+  using Trainer = theta::OnPolicyTrainer<DiscreteEnv, theta::a2c::A2c, OwnActor>;
+  const auto build = [&] { return Trainer({.n_envs = 2, .n_steps = 8}, {.actor = small, .critic = small}, {}, env); };
+  REQUIRE_THROWS_AS(build(), theta::ConfigError);
+  REQUIRE_THROWS_WITH(build(),
+                      Catch::Contains("OnPolicyTrainer (a2c): no actor was handed in (Components::actor) and none can "
+                                      "be built"));
+  theta::Rng rng(5);
+  Trainer handed({.n_envs = 2, .n_steps = 8}, {.actor = small, .critic = small},
+                 {.actor = OwnActor(theta::CategoricalPolicy<float>(2, 2, {.hidden = {4}}, 2, 16, rng))}, env);
+  const theta::Vector<float> before = handed.actor().parameters();
+  handed.learn(16);
+  REQUIRE(handed.actor().parameters() != before);
+}
+
 TEST_CASE("Observation statistics freeze after observation_statistics_steps (RLtools' warm-up)", "[unit]") {
   const ContinuousEnv env(Drift{}, 10);
   const auto count_after = [&](std::int64_t freeze_after, std::int64_t steps) {

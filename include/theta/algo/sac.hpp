@@ -234,6 +234,9 @@ class Sac {
   using optimizer_type = Opt;
   static constexpr const char* name = "sac";
 
+  /// Checks every field of `config` (the trainer calls it before it builds anything).
+  static void validate(const Config& config) { sac::validate(config); }
+
   /// Adam with `adam_eps` (each role gets its learning rate from its schedule); a user
   /// optimizer's default Config.
   static typename Opt::Config optimizer_config(const Config& config) {

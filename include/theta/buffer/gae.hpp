@@ -36,8 +36,7 @@ class Gae {
 
   void estimate(RolloutBuffer<T>& buffer, const Eigen::Ref<const Vector<T>>& last_values, T gamma) const {
     const Index n_envs = buffer.n_envs();
-    require<ConfigError>(last_values.size() == n_envs, "Gae: last_values has {} entries for {} envs",
-                         last_values.size(), n_envs);
+    require(last_values.size() == n_envs, "Gae: last_values has {} entries for {} envs", last_values.size(), n_envs);
     const auto lambda = static_cast<T>(lambda_);
     const auto& values = buffer.values();
     const auto& rewards = buffer.rewards();

@@ -86,6 +86,13 @@ class OffPolicyTrainer {
   static_assert(OffPolicyUpdateRule<Algo>,
                 "OffPolicyTrainer: Algorithm<Actor, Q, Opt> must satisfy theta::OffPolicyUpdateRule (Config, Stats with "
                 "for_each and merge, actor(), Stats update(const ReplayBatch&, double))");
+  // What the trainer reads of a rule besides OffPolicyUpdateRule (docs/components.md).
+  static_assert(requires(const typename Algo::Config& c) {
+    typename Algo::optimizer_type;
+    { Algo::name } -> std::convertible_to<const char*>;
+    Algo::validate(c);
+    Algo::optimizer_config(c);
+  }, "OffPolicyTrainer: the update rule must provide optimizer_type, name, validate(config) and optimizer_config(config)");
   using Opt = typename Algo::optimizer_type;
   using AlgorithmConfig = typename Algo::Config;
   using Components = OffPolicyComponents<Actor, Q, Opt>;
@@ -102,7 +109,7 @@ class OffPolicyTrainer {
     requires std::same_as<std::invoke_result_t<Make, std::size_t>, Env>
   OffPolicyTrainer(const OffPolicyConfig& config, const AlgorithmConfig& algorithm, Components components, Make make)
       // Every field is checked before anything is built.
-      : config_((validate(config), validate(algorithm), config)),
+      : config_((validate(config), Algo::validate(algorithm), config)),
         make_eval_env_([make, n = static_cast<std::size_t>(config.n_envs)]() mutable { return make(n); }),
         envs_(static_cast<std::size_t>(config.n_envs), derive_seed(config.seed, 3), make, config.env),
         init_rng_(derive_seed(config.seed, 1)),
@@ -245,22 +252,29 @@ class OffPolicyTrainer {
     Actor actor = [&] {
       if (components.actor) return std::move(*components.actor);
       if constexpr (std::constructible_from<Actor, Index, Index, const NetworkConfig&, const LogStdRange&, Index, Index,
-                                            Rng&>) {
+                                            Rng&> &&
+                    requires {
+                      { algorithm.actor } -> std::convertible_to<const NetworkConfig&>;
+                      { algorithm.log_std } -> std::convertible_to<const LogStdRange&>;
+                    }) {
         return Actor(obs_dim, act_dim, algorithm.actor, algorithm.log_std, config_.n_envs, batch_size, init_rng_);
       } else {
-        throw ConfigError(fmt::format("OffPolicyTrainer ({}): the actor type is not built from a network description; "
-                                      "hand one in (Components::actor)", Algo::name));
+        throw ConfigError(fmt::format("OffPolicyTrainer ({}): no actor was handed in (Components::actor) and none can be "
+                                      "built: that needs an actor type built from a network description and a rule "
+                                      "Config with the network description `actor` and `log_std`", Algo::name));
       }
     }();
     std::array<Q, 2> critics = [&] {
       if (components.critics) return std::move(*components.critics);
-      if constexpr (std::constructible_from<Q, Index, Index, const NetworkConfig&, Index, Rng&>) {
+      if constexpr (std::constructible_from<Q, Index, Index, const NetworkConfig&, Index, Rng&> &&
+                    requires { { algorithm.critic } -> std::convertible_to<const NetworkConfig&>; }) {
         Q q1(obs_dim, act_dim, algorithm.critic, batch_size, init_rng_);
         Q q2(obs_dim, act_dim, algorithm.critic, batch_size, init_rng_);
         return std::array<Q, 2>{std::move(q1), std::move(q2)};
       } else {
-        throw ConfigError(fmt::format("OffPolicyTrainer ({}): the critic type is not built from a network description; "
-                                      "hand two in (Components::critics)", Algo::name));
+        throw ConfigError(fmt::format("OffPolicyTrainer ({}): no critics were handed in (Components::critics) and none "
+                                      "can be built: that needs a Q type built from a network description and a rule "
+                                      "Config with the network description `critic`", Algo::name));
       }
     }();
     const typename Opt::Config optimizer = components.optimizer.value_or(Algo::optimizer_config(algorithm));

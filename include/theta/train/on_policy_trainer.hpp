@@ -310,21 +310,28 @@ class OnPolicyTrainer {
     const BatchCapacities capacity = Rule::capacities(algorithm, config_.n_envs, rollout);
     Actor actor = [&] {
       if (components.actor) return std::move(*components.actor);
-      if constexpr (detail::BuildablePolicy<Actor>) {
+      // theta's policies are built from the rule config's network description.
+      if constexpr (detail::BuildablePolicy<Actor> && requires {
+                      { algorithm.actor } -> std::convertible_to<const NetworkConfig&>;
+                      { algorithm.log_std_init } -> std::convertible_to<double>;
+                    }) {
         return detail::make_policy<Actor>(space_, algorithm.actor, algorithm.log_std_init, capacity.act,
                                           capacity.actor_train, init_rng_);
       } else {
-        throw ConfigError(fmt::format("OnPolicyTrainer ({}): the actor type is not built from a network description; "
-                                      "hand one in (Components::actor)", Rule::name));
+        throw ConfigError(fmt::format("OnPolicyTrainer ({}): no actor was handed in (Components::actor) and none can be "
+                                      "built: that needs a theta policy type and a rule Config with the network "
+                                      "description `actor` and `log_std_init`", Rule::name));
       }
     }();
     Critic critic = [&] {
       if (components.critic) return std::move(*components.critic);
-      if constexpr (std::constructible_from<Critic, Index, const NetworkConfig&, Index, Index, Rng&>) {
+      if constexpr (std::constructible_from<Critic, Index, const NetworkConfig&, Index, Index, Rng&> &&
+                    requires { { algorithm.critic } -> std::convertible_to<const NetworkConfig&>; }) {
         return Critic(space_.obs_dim, algorithm.critic, capacity.act, capacity.critic_train, init_rng_);
       } else {
-        throw ConfigError(fmt::format("OnPolicyTrainer ({}): the critic type is not built from a network description; "
-                                      "hand one in (Components::critic)", Rule::name));
+        throw ConfigError(fmt::format("OnPolicyTrainer ({}): no critic was handed in (Components::critic) and none can "
+                                      "be built: that needs a critic type built from a network description and a rule "
+                                      "Config with the network description `critic`", Rule::name));
       }
     }();
     const typename Opt::Config optimizer = components.optimizer.value_or(Rule::optimizer_config(algorithm));
