@@ -91,8 +91,8 @@ class CheckpointSectionWriter {
 ///     writer.save("run/ppo.ckpt");   // atomically
 class CheckpointWriter {
  public:
-  CheckpointWriter(std::string kind, std::string scalar, std::string shape)
-      : kind_(std::move(kind)), scalar_(std::move(scalar)), shape_(std::move(shape)) {}
+  CheckpointWriter(std::string_view kind, std::string_view scalar, std::string_view shape)
+      : kind_(kind), scalar_(scalar), shape_(shape) {}
 
   /// Opens a new section; the reference stays valid for the writer's lifetime. Names must be
   /// unique.
