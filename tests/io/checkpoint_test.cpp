@@ -312,6 +312,18 @@ TEST_CASE("Empty, missing and directory paths raise CheckpointError naming the p
   REQUIRE_NOTHROW(read_sample(r));
 }
 
+TEST_CASE("A new checkpoint is 0644; a replaced one keeps its permissions", "[unit]") {
+  TempDir dir;
+  const auto target = dir.path / "run.ckpt";
+  sample_writer().save(target);
+  REQUIRE((fs::status(target).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read));
+  fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  sample_writer().save(target);
+  REQUIRE((fs::status(target).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+}
+
 TEST_CASE("Saving into a missing directory throws and leaves no file", "[unit]") {
   TempDir dir;
   const auto target = dir.path / "no" / "such" / "dir.ckpt";

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace theta::io {
@@ -22,6 +23,8 @@ namespace theta::io {
 /// Writes `bytes` to `path` through `<path>.tmp-XXXXXX` in the same directory (so the rename
 /// cannot cross file systems): every write is checked, the data is fsync'ed, the temporary is
 /// renamed over `path`, and the directory is fsync'ed so the rename itself survives a crash.
+/// The file keeps the permission bits of the file it replaces; a new file gets 0644 (mkstemp
+/// alone would give 0600).
 /// On any failure the temporary is removed, `path` is untouched and `CheckpointError` names
 /// the path, the step and the OS error.
 ///
@@ -40,6 +43,9 @@ inline void write_file_atomically(const std::filesystem::path& path, std::span<c
     ::unlink(temp.c_str());
     fail(what, error);
   };
+  struct stat existing {};
+  const ::mode_t mode = ::stat(path.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : 0644;
+  if (::fchmod(fd, mode) != 0) abandon("cannot set the temporary file's permissions");
   std::size_t written = 0;
   while (written < bytes.size()) {
     const ::ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
