@@ -8,6 +8,7 @@
 #                                   1. release preset (-O3 -march=native): every test
 #                                   2. sanitize preset (ASan + UBSan, clang++ -O0): the unit tests
 #                                   3. clang preset (clang++ -O3 -march=native): the Gymnasium conformance test
+#                                      and the checkpoint fuzzer, 20 s over its corpus (label fuzz)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,9 +64,10 @@ case "${1:-}" in
     cmake --build --preset release -j "$jobs"
     ctest --preset release -j "$jobs"
     build sanitize
-    ctest --preset sanitize -j "$jobs" -LE "cmake|concept|learning|example|headers"
-    build clang test_env_classic_conformance
+    ctest --preset sanitize -j "$jobs" -LE "cmake|concept|learning|example|headers|fuzz"
+    build clang test_env_classic_conformance fuzz_checkpoint
     ctest --preset clang -R "env\.classic\.conformance"
+    ctest --preset clang -L fuzz
     ;;
   *)
     echo "usage: cmake/quickstart.sh example|test" >&2

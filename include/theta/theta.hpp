@@ -6,6 +6,7 @@
 #include <theta/core.hpp>
 #include <theta/distributions.hpp>
 #include <theta/env.hpp>
+#include <theta/io.hpp>
 #include <theta/log.hpp>
 #include <theta/nn.hpp>
 #include <theta/normalize.hpp>

@@ -4,7 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <sstream>
+#include <theta/io/checkpoint.hpp>
+
+#include <cstdint>
+#include <vector>
 #include <vector>
 
 using theta::ObservationNormalizer;
@@ -91,16 +94,34 @@ TEST_CASE("RewardScaler divides by the std of the discounted return and resets a
   REQUIRE_THROWS_WITH(RewardScaler(2, {.gamma = 1.5}), Catch::Contains("gamma must be in [0, 1], got 1.5"));
 }
 
-TEST_CASE("Normalizers save and load their whole state; bad streams change nothing", "[unit]") {
+namespace {
+// One checkpoint holding `component` in a section "state".
+template <class Component>
+std::vector<std::uint8_t> save_to_bytes(const Component& component) {
+  theta::io::CheckpointWriter writer("test", "float64", "");
+  component.save(writer.section("state"));
+  return writer.bytes();
+}
+// Loads it back the two-phase way: the component's load reads into temporaries and commits.
+template <class Component>
+void load_from_bytes(Component& component, const std::vector<std::uint8_t>& bytes) {
+  auto reader = theta::io::CheckpointReader::parse(bytes);
+  auto section = reader.section("state");
+  component.load(section);
+  section.finish();
+  reader.finish();
+}
+}  // namespace
+
+TEST_CASE("Normalizers save and load their whole state; bad checkpoints change nothing", "[unit]") {
   theta::Rng rng(4);
   Eigen::MatrixXf batch(3, 16);
   for (Eigen::Index k = 0; k < batch.size(); ++k) batch.data()[k] = static_cast<float>(rng.normal());
   ObservationNormalizer norm(3);
   norm.update(batch);
-  std::stringstream stream;
-  norm.save(stream);
+  const auto stream = save_to_bytes(norm);
   ObservationNormalizer restored(3);
-  restored.load(stream);
+  load_from_bytes(restored, stream);
   REQUIRE(restored.statistics() == norm.statistics());
   Eigen::MatrixXf a(3, 16), b(3, 16);
   norm.normalize(batch, a);
@@ -108,29 +129,25 @@ TEST_CASE("Normalizers save and load their whole state; bad streams change nothi
   REQUIRE(a == b);
 
   // A different dimension is refused and leaves the target untouched.
-  std::stringstream again;
-  norm.save(again);
+  const auto again = save_to_bytes(norm);
   ObservationNormalizer other(4);
   const RunningMeanStd other_before = other.statistics();
-  REQUIRE_THROWS_AS(other.load(again), theta::CheckpointError);
+  REQUIRE_THROWS_AS(load_from_bytes(other, again), theta::CheckpointError);
   REQUIRE(other.statistics() == other_before);
 
-  // A truncated stream is refused.
-  std::stringstream full;
-  norm.save(full);
-  const std::string bytes = full.str();
-  std::stringstream truncated(bytes.substr(0, bytes.size() - 3));
+  // A truncated checkpoint is refused.
+  const auto bytes = save_to_bytes(norm);
+  const std::vector<std::uint8_t> truncated(bytes.begin(), bytes.end() - 3);
   ObservationNormalizer target(3);
-  REQUIRE_THROWS_WITH(target.load(truncated), Catch::Contains("truncated"));
+  REQUIRE_THROWS_WITH(load_from_bytes(target, truncated), Catch::Contains("truncated"));
   REQUIRE(target.statistics() == ObservationNormalizer(3).statistics());
 
   RewardScaler scaler(2, {.gamma = 0.9});
   Eigen::Vector2f r(1.0f, -2.0f);
   scaler.scale(r, [](std::size_t) { return false; });
-  std::stringstream s2;
-  scaler.save(s2);
+  const auto s2 = save_to_bytes(scaler);
   RewardScaler scaler2(2, {.gamma = 0.1});
-  scaler2.load(s2);
+  load_from_bytes(scaler2, s2);
   REQUIRE(scaler2.statistics() == scaler.statistics());
   REQUIRE(scaler2.returns() == scaler.returns());
 }

@@ -3,13 +3,13 @@
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/io/checkpoint_reader.hpp>
+#include <theta/io/checkpoint_writer.hpp>
 #include <theta/normalize/running_mean_std.hpp>
 
 #include <Eigen/Core>
 
 #include <cmath>
-#include <istream>
-#include <ostream>
 
 namespace theta {
 
@@ -69,16 +69,15 @@ class ObservationNormalizer {
   [[nodiscard]] const RunningMeanStd& statistics() const noexcept { return stats_; }
   [[nodiscard]] const Config& config() const noexcept { return config_; }
 
-  void save(std::ostream& out) const {
-    io::write_tag(out, "ObservationNormalizer");
-    io::write(out, config_.clip);
-    io::write(out, config_.epsilon);
+  /// Appends the configuration and statistics to a checkpoint section.
+  void save(io::CheckpointSectionWriter& out) const {
+    out.f64(config_.clip).f64(config_.epsilon);
     stats_.save(out);
   }
-  void load(std::istream& in) {
-    io::expect_tag(in, "ObservationNormalizer");
-    const auto clip = io::read<double>(in, "ObservationNormalizer::clip");
-    const auto epsilon = io::read<double>(in, "ObservationNormalizer::epsilon");
+  /// Restores them; nothing changes unless the whole read succeeds.
+  void load(io::CheckpointSectionReader& in) {
+    const double clip = in.f64();
+    const double epsilon = in.f64();
     RunningMeanStd stats(stats_.dim());
     stats.load(in);
     config_ = {clip, epsilon};

@@ -3,13 +3,13 @@
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/io/checkpoint_reader.hpp>
+#include <theta/io/checkpoint_writer.hpp>
 #include <theta/normalize/running_mean_std.hpp>
 
 #include <Eigen/Core>
 
 #include <cmath>
-#include <istream>
-#include <ostream>
 
 namespace theta {
 
@@ -61,22 +61,18 @@ class RewardScaler {
   [[nodiscard]] const RunningMeanStd& statistics() const noexcept { return stats_; }
   [[nodiscard]] const Eigen::VectorXd& returns() const noexcept { return returns_; }
 
-  void save(std::ostream& out) const {
-    io::write_tag(out, "RewardScaler");
-    io::write(out, config_.gamma);
-    io::write(out, config_.clip);
-    io::write(out, config_.epsilon);
-    io::write_matrix(out, returns_);
+  /// Appends the configuration, running returns and statistics to a checkpoint section.
+  void save(io::CheckpointSectionWriter& out) const {
+    out.f64(config_.gamma).f64(config_.clip).f64(config_.epsilon).matrix(returns_);
     stats_.save(out);
   }
-  void load(std::istream& in) {
-    io::expect_tag(in, "RewardScaler");
+  /// Restores them; nothing changes unless the whole read succeeds.
+  void load(io::CheckpointSectionReader& in) {
     Config config;
-    config.gamma = io::read<double>(in, "RewardScaler::gamma");
-    config.clip = io::read<double>(in, "RewardScaler::clip");
-    config.epsilon = io::read<double>(in, "RewardScaler::epsilon");
-    Eigen::VectorXd returns(returns_.size());
-    io::read_matrix(in, returns, "RewardScaler::returns");
+    config.gamma = in.f64();
+    config.clip = in.f64();
+    config.epsilon = in.f64();
+    Eigen::VectorXd returns = in.matrix<double>("RewardScaler::returns", returns_.size(), 1);
     RunningMeanStd stats(1);
     stats.load(in);
     config_ = config;

@@ -3,12 +3,11 @@
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
-#include <theta/io/binary_stream.hpp>
+#include <theta/io/checkpoint_reader.hpp>
+#include <theta/io/checkpoint_writer.hpp>
 
 #include <Eigen/Core>
 
-#include <istream>
-#include <ostream>
 
 namespace theta {
 
@@ -57,22 +56,17 @@ class RunningMeanStd {
   [[nodiscard]] const Eigen::VectorXd& var() const noexcept { return var_; }
   [[nodiscard]] double count() const noexcept { return count_; }
 
-  void save(std::ostream& out) const {
-    io::write_tag(out, "RunningMeanStd");
-    io::write_matrix(out, mean_);
-    io::write_matrix(out, var_);
-    io::write(out, count_);
-  }
-  /// Restores the statistics; a stream of another dimension raises `CheckpointError`, and
-  /// nothing changes unless the whole read succeeds.
-  void load(std::istream& in) {
-    io::expect_tag(in, "RunningMeanStd");
-    Eigen::VectorXd mean(dim()), var(dim());
-    io::read_matrix(in, mean, "RunningMeanStd::mean");
-    io::read_matrix(in, var, "RunningMeanStd::var");
-    const auto count = io::read<double>(in, "RunningMeanStd::count");
+  /// Appends the statistics to a checkpoint section (docs/checkpoints.md).
+  void save(io::CheckpointSectionWriter& out) const { out.matrix(mean_).matrix(var_).f64(count_); }
+  /// Restores the statistics from a checkpoint section; statistics of another dimension or
+  /// invalid ones raise `CheckpointError`, and nothing changes unless the whole read succeeds.
+  void load(io::CheckpointSectionReader& in) {
+    Eigen::VectorXd mean = in.matrix<double>("RunningMeanStd::mean", dim(), 1);
+    Eigen::VectorXd var = in.matrix<double>("RunningMeanStd::var", dim(), 1);
+    const double count = in.f64();
     require<CheckpointError>(count > 0 && var.allFinite() && mean.allFinite() && (var.array() >= 0).all(),
-                             "checkpoint: RunningMeanStd statistics are invalid (count {})", count);
+                             "checkpoint: section '{}': RunningMeanStd statistics are invalid (count {})", in.name(),
+                             count);
     mean_ = mean;
     var_ = var;
     count_ = count;

@@ -1,0 +1,4 @@
+#pragma once
+/// \file The io group: checkpoints (format, writer, reader, atomic save).
+
+#include <theta/io/checkpoint.hpp>

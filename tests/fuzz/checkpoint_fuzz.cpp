@@ -1,0 +1,26 @@
+// libFuzzer target over the checkpoint reader (issue 13): any input must either parse as the
+// fixed schema of checkpoint_schema.hpp or raise theta::CheckpointError. Any other exception
+// (uncaught, so libFuzzer reports it), crash, leak or undefined behaviour is a bug.
+//
+//   build/clang/tests/fuzz/fuzz_checkpoint tests/fuzz/corpus/checkpoint   # run until stopped
+#include "checkpoint_schema.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  try {
+    theta::fuzz::read_fuzz_checkpoint(std::span(data, size));
+  } catch (const theta::CheckpointError&) {
+  }
+  // The same input with its checksums made right, to fuzz what lies behind them.
+  std::vector<std::uint8_t> repaired(data, data + size);
+  theta::fuzz::repair_checksums(repaired);
+  try {
+    theta::fuzz::read_fuzz_checkpoint(repaired);
+  } catch (const theta::CheckpointError&) {
+  }
+  return 0;
+}
