@@ -5,6 +5,7 @@
 #include <theta/env/check.hpp>
 #include <theta/env/classic.hpp>
 #include <theta/env/concepts.hpp>
+#include <theta/env/savable.hpp>
 #include <theta/env/spaces.hpp>
 #include <theta/env/step_result.hpp>
 #include <theta/env/time_limit.hpp>

@@ -3,6 +3,7 @@
 
 #include <theta/core/error.hpp>
 #include <theta/env/concepts.hpp>
+#include <theta/env/savable.hpp>
 
 #include <cstdint>
 #include <utility>
@@ -60,6 +61,31 @@ class TimeLimit {
   /// Sets the step counter, e.g. to resume an episode from a recorded state.
   void set_elapsed_steps(std::int64_t steps) noexcept { elapsed_steps_ = steps; }
   [[nodiscard]] std::int64_t max_episode_steps() const noexcept { return max_episode_steps_; }
+
+  /// Writes the step counter and the wrapped environment's state (`SavableEnvironment`, when
+  /// the wrapped environment is).
+  void save(io::CheckpointSectionWriter& out) const
+    requires SavableEnvironment<Env>
+  {
+    out.i64(max_episode_steps_).i64(elapsed_steps_);
+    env_.save(out);
+  }
+  /// Restores what `save` wrote; another limit, a counter outside [0, limit] or an error of
+  /// the wrapped environment's load raises `CheckpointError` and changes nothing.
+  void load(io::CheckpointSectionReader& in)
+    requires SavableEnvironment<Env>
+  {
+    const std::int64_t limit = in.i64();
+    require<CheckpointError>(limit == max_episode_steps_,
+                             "checkpoint section '{}': TimeLimit was saved with max_episode_steps = {}, this one has {}",
+                             in.name(), limit, max_episode_steps_);
+    const std::int64_t elapsed = in.i64();
+    require<CheckpointError>(elapsed >= 0 && elapsed <= limit,
+                             "checkpoint section '{}': TimeLimit's elapsed steps {} are outside [0, {}]", in.name(),
+                             elapsed, limit);
+    env_.load(in);  // changes nothing when it throws
+    elapsed_steps_ = elapsed;
+  }
 
   /// The wrapped environment.
   [[nodiscard]] Env& env() noexcept { return env_; }

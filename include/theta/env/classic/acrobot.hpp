@@ -4,6 +4,7 @@
 #include <theta/core/rng.hpp>
 #include <theta/env/detail/classic_checks.hpp>
 #include <theta/env/detail/exact_math.hpp>
+#include <theta/env/savable.hpp>
 #include <theta/env/spaces.hpp>
 #include <theta/env/step_result.hpp>
 
@@ -116,6 +117,19 @@ class Acrobot {
     detail::require_finite_state(state, id);
     state_ = state;
     started_ = true;
+  }
+
+  /// Writes the current episode's state (`SavableEnvironment`): after `load`, another
+  /// environment continues the episode bit for bit.
+  void save(io::CheckpointSectionWriter& out) const {
+    detail::save_classic_state(out, id, started_, state_);
+  }
+  /// Restores what `save` wrote; a checkpoint of another environment, of other construction
+  /// parameters or with a non-finite state raises `CheckpointError` and changes nothing.
+  void load(io::CheckpointSectionReader& in) {
+    const auto saved = detail::load_classic_state<4>(in, id);
+    state_ = saved.state;
+    started_ = saved.started;
   }
 
   /// Physical constants of Acrobot-v1 (both links: mass 1, length 1, centre of mass 0.5,

@@ -4,6 +4,7 @@
 #include <theta/core/rng.hpp>
 #include <theta/env/detail/classic_checks.hpp>
 #include <theta/env/detail/exact_math.hpp>
+#include <theta/env/savable.hpp>
 #include <theta/env/spaces.hpp>
 #include <theta/env/step_result.hpp>
 
@@ -115,6 +116,24 @@ class CartPole {
     state_ = state;
     fallen_ = false;
     started_ = true;
+  }
+
+  /// Writes the current episode's state (`SavableEnvironment`): after `load`, another
+  /// environment continues the episode bit for bit.
+  void save(io::CheckpointSectionWriter& out) const {
+    detail::save_classic_state(out, id, started_, state_);
+    out.boolean(fallen_);
+    out.f64(sutton_barto_reward_ ? 1.0 : 0.0);
+  }
+  /// Restores what `save` wrote; a checkpoint of another environment, of other construction
+  /// parameters or with a non-finite state raises `CheckpointError` and changes nothing.
+  void load(io::CheckpointSectionReader& in) {
+    const auto saved = detail::load_classic_state<4>(in, id);
+    const bool fallen = in.boolean();
+    detail::load_classic_parameter(in, id, "sutton_barto_reward", sutton_barto_reward_ ? 1.0 : 0.0);
+    state_ = saved.state;
+    started_ = saved.started;
+    fallen_ = fallen;
   }
 
   /// Physical constants of CartPole-v1.

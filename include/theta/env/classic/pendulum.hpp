@@ -5,6 +5,7 @@
 #include <theta/core/rng.hpp>
 #include <theta/env/detail/classic_checks.hpp>
 #include <theta/env/detail/exact_math.hpp>
+#include <theta/env/savable.hpp>
 #include <theta/env/spaces.hpp>
 #include <theta/env/step_result.hpp>
 
@@ -106,6 +107,21 @@ class Pendulum {
     detail::require_finite_state(state, id);
     state_ = state;
     started_ = true;
+  }
+
+  /// Writes the current episode's state (`SavableEnvironment`): after `load`, another
+  /// environment continues the episode bit for bit.
+  void save(io::CheckpointSectionWriter& out) const {
+    detail::save_classic_state(out, id, started_, state_);
+    out.f64(g_);
+  }
+  /// Restores what `save` wrote; a checkpoint of another environment, of other construction
+  /// parameters or with a non-finite state raises `CheckpointError` and changes nothing.
+  void load(io::CheckpointSectionReader& in) {
+    const auto saved = detail::load_classic_state<2>(in, id);
+    detail::load_classic_parameter(in, id, "g", g_);
+    state_ = saved.state;
+    started_ = saved.started;
   }
 
   /// An angle mapped to [-pi, pi) with Python's floor modulo: ((x + pi) mod 2 pi) - pi.
