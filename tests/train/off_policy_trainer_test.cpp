@@ -342,3 +342,34 @@ TEST_CASE("SAC: learn(a); learn(b) trains exactly as learn(a + b), schedules and
   REQUIRE(parameters(resumed) == parameters(straight));
   REQUIRE(parameters(resumed) != middle);
 }
+
+// Issue 13: 1e39 is a finite double but infinity as float; before the check it reached the
+// replay buffer as inf.
+TEST_CASE("A reward or observation finite as a double but not as float raises EnvironmentError", "[unit]") {
+  struct HugeReward : Bounded {
+    theta::StepResult<Observation> step(const Action& a) {
+      auto r = Bounded::step(a);
+      r.reward = 1e39;
+      return r;
+    }
+  };
+  struct HugeObservation : Bounded {
+    theta::StepResult<Observation> step(const Action& a) {
+      auto r = Bounded::step(a);
+      r.observation[0] = -1e39;
+      return r;
+    }
+  };
+  const theta::OffPolicyConfig config{.n_envs = 2, .learning_starts = 10, .buffer_size = 100, .batch_size = 4};
+  theta::OffPolicyTrainer<HugeReward> rewards(config, small_config());
+  REQUIRE_THROWS_MATCHES(rewards.learn(4), theta::EnvironmentError,
+                         Catch::Matchers::Message("OffPolicyTrainer: environment 0 returned reward 1e+39 at step 2, "
+                                                  "which is not finite as the trainer's scalar float (largest "
+                                                  "3.4028234663852886e+38)"));
+  REQUIRE(rewards.buffer().size() == 0);  // nothing reached the buffer
+  theta::OffPolicyTrainer<HugeObservation> observations(config, small_config());
+  REQUIRE_THROWS_AS(observations.learn(4), theta::EnvironmentError);
+  theta::OffPolicyTrainer<HugeObservation> observations_again(config, small_config());
+  REQUIRE_THROWS_WITH(observations_again.learn(4),
+                      Catch::Contains("environment 0 returned an observation -1e+39 (entry 0) at step 2"));
+}

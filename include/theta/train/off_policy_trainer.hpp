@@ -15,6 +15,7 @@
 #include <theta/log/logger.hpp>
 #include <theta/train/callbacks.hpp>
 #include <theta/train/detail/callbacks.hpp>
+#include <theta/train/detail/representable.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
 #include <theta/train/off_policy_config.hpp>
@@ -284,7 +285,8 @@ class OffPolicyTrainer {
   }
 
   void reset_envs() {
-    obs_ = envs_.reset().template cast<T>();
+    detail::require_representable<T>(envs_.reset(), "OffPolicyTrainer", "an observation", steps_);
+    obs_ = envs_.observations().template cast<T>();
     started_ = true;
   }
 
@@ -328,6 +330,15 @@ class OffPolicyTrainer {
 
     const auto& next = envs_.observations();
     const auto& final = envs_.final_observations();
+    // Values finite as the environment's doubles can overflow T (1e39 as float): checked before
+    // anything reaches the replay buffer.
+    detail::require_representable<T>(envs_.rewards().transpose(), "OffPolicyTrainer", "reward", steps_);
+    detail::require_representable<T>(next, "OffPolicyTrainer", "an observation", steps_);
+    for (Index e = 0; e < n_envs; ++e) {
+      if (envs_.done(static_cast<std::size_t>(e))) {
+        detail::require_representable<T>(final.col(e), "OffPolicyTrainer", "a final observation", steps_, e);
+      }
+    }
     for (Index e = 0; e < n_envs; ++e) {
       const auto i = static_cast<std::size_t>(e);
       // A finished copy was reset: its true s' is the final observation (the bootstrap of a
