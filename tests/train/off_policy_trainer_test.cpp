@@ -5,6 +5,8 @@
 #include "support/toy_envs.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -372,4 +374,26 @@ TEST_CASE("A reward or observation finite as a double but not as float raises En
   theta::OffPolicyTrainer<HugeObservation> observations_again(config, small_config());
   REQUIRE_THROWS_WITH(observations_again.learn(4),
                       Catch::Contains("environment 0 returned an observation -1e+39 (entry 0) at step 2"));
+}
+
+// Issue 13: target_ += total_steps and steps_ + log_interval were signed overflows.
+TEST_CASE("learn: step budgets that overflow int64 raise ConfigError; a huge log_interval logs once", "[unit]") {
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  theta::OffPolicyTrainer<DriftEnv> trainer(small_trainer_config(), small_config(), {}, DriftEnv(Drift{}, 10));
+  trainer.learn(10);
+  REQUIRE_THROWS_MATCHES(trainer.learn(max), theta::ConfigError,
+                         Catch::Matchers::Message("OffPolicyTrainer::learn: total_steps 9223372036854775807 on top of "
+                                                  "the 10 already asked overflows int64"));
+  REQUIRE(trainer.steps() == 10);
+  REQUIRE(trainer.learn(10).steps == 20);
+
+  // A log interval past the end means no record before the end of the call (saturated).
+  auto config = small_trainer_config();
+  config.log_interval = max;
+  theta::OffPolicyTrainer<DriftEnv> quiet(config, small_config(), {}, DriftEnv(Drift{}, 10));
+  RecordingLogger logger;
+  quiet.learn(100, logger);
+  REQUIRE(logger.steps == std::vector<std::int64_t>{100});
+  quiet.learn(20, logger);
+  REQUIRE(logger.steps == std::vector<std::int64_t>{100, 120});
 }

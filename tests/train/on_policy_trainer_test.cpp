@@ -529,3 +529,16 @@ TEST_CASE("A reward or observation finite as a double but not as float raises En
   DoubleA2c in_double(config, a2c);
   REQUIRE_NOTHROW(in_double.learn(8));
 }
+
+// Issue 13: target_ += total_steps was signed overflow, and learn returned at once.
+TEST_CASE("learn: step budgets that overflow int64 raise ConfigError and change nothing", "[unit]") {
+  const DiscreteEnv env(Corridor{}, 10);
+  theta::OnPolicyTrainer<DiscreteEnv, theta::a2c::A2c> trainer({.n_envs = 2, .n_steps = 8}, a2c, {}, env);
+  trainer.learn(16);
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  REQUIRE_THROWS_MATCHES(trainer.learn(max), theta::ConfigError,
+                         Catch::Matchers::Message("OnPolicyTrainer::learn: total_steps 9223372036854775807 on top of "
+                                                  "the 16 already asked overflows int64"));
+  REQUIRE(trainer.steps() == 16);
+  REQUIRE(trainer.learn(16).steps == 32);  // the trainer goes on as before
+}

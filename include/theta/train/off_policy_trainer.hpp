@@ -6,6 +6,7 @@
 #include <theta/algo/sac.hpp>
 #include <theta/algo/update_rule.hpp>
 #include <theta/buffer/replay_buffer.hpp>
+#include <theta/core/checked_add.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
@@ -149,11 +150,16 @@ class OffPolicyTrainer {
     require<ConfigError>(total_steps > 0, "OffPolicyTrainer::learn: total_steps must be > 0, got {}", total_steps);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t start_steps = steps_;
-    target_ += total_steps;
+    const std::optional<std::int64_t> new_target = checked_add(target_, total_steps);
+    require<ConfigError>(new_target.has_value(),
+                         "OffPolicyTrainer::learn: total_steps {} on top of the {} already asked overflows int64", total_steps,
+                         target_);
+    target_ = *new_target;
     const std::int64_t target = target_;
     if (horizon_ == 0) horizon_ = target;
     if (!started_) reset_envs();
-    std::int64_t next_log = steps_ + config_.log_interval;
+    // Saturated: a log interval past the end means no record before the last one.
+    std::int64_t next_log = saturating_add(steps_, config_.log_interval);
     TrainingResult result;
     record_.clear();
     auto write_log = [&] {
@@ -203,7 +209,7 @@ class OffPolicyTrainer {
       }
       if (steps_ >= next_log || !go_on || steps_ >= target) {
         write_log();
-        next_log = steps_ + config_.log_interval;
+        next_log = saturating_add(steps_, config_.log_interval);
       }
     }
     logger.close();

@@ -7,6 +7,7 @@
 #include <theta/algo/update_rule.hpp>
 #include <theta/buffer/advantage_estimator.hpp>
 #include <theta/buffer/rollout_buffer.hpp>
+#include <theta/core/checked_add.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
@@ -185,7 +186,11 @@ class OnPolicyTrainer {
     const std::int64_t start_steps = steps_;
     // Targets add up over calls (not over the steps actually taken, which overshoot to whole
     // rollouts or episodes), so learn(a); learn(b) stops where learn(a + b) does.
-    target_ += total_steps;
+    const std::optional<std::int64_t> new_target = checked_add(target_, total_steps);
+    require<ConfigError>(new_target.has_value(),
+                         "OnPolicyTrainer::learn: total_steps {} on top of the {} already asked overflows int64", total_steps,
+                         target_);
+    target_ = *new_target;
     const std::int64_t target = target_;
     if (horizon_ == 0) horizon_ = target;
     if (!started_) reset_envs();
