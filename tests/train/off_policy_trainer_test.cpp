@@ -397,3 +397,21 @@ TEST_CASE("learn: step budgets that overflow int64 raise ConfigError; a huge log
   quiet.learn(20, logger);
   REQUIRE(logger.steps == std::vector<std::int64_t>{100, 120});
 }
+
+// Issue 13: learning_starts above the steps trained returned zero gradient steps and no word.
+TEST_CASE("learning_starts past the steps trained: the result and the log record say no gradient step was taken",
+          "[unit]") {
+  theta::OffPolicyTrainer<DriftEnv> trainer(small_trainer_config(), small_config(), {}, DriftEnv(Drift{}, 10));
+  RecordingLogger logger;
+  const auto result = trainer.learn(20, logger);  // learning_starts = 50
+  REQUIRE(result.updates == 0);
+  REQUIRE(result.warning ==
+          "OffPolicyTrainer: no gradient step was taken: training starts once more than "
+          "OffPolicyConfig::learning_starts = 50 steps were collected, and 20 were");
+  REQUIRE(logger.records.size() == 1);
+  REQUIRE(logger.records[0].contains("train/n_updates"));
+  REQUIRE(logger.records[0].get("train/n_updates") == 0.0);
+  const auto trained = trainer.learn(100, logger);
+  REQUIRE(trained.updates > 0);
+  REQUIRE(trained.warning.empty());
+}

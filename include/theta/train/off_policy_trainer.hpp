@@ -173,6 +173,9 @@ class OffPolicyTrainer {
       if (train_stats_) {
         train_stats_->for_each([this](const char* key, double value) { record_.set(key, value); });
         train_stats_.reset();
+      } else if (updates_ == 0) {
+        // Still collecting before learning_starts: say so rather than log no training at all.
+        record_.set("train/n_updates", 0.0);
       }
       logger.write(record_, steps_);
       record_.clear();
@@ -217,6 +220,11 @@ class OffPolicyTrainer {
     if (!go_on) target_ = steps_;  // a stopped call's remaining budget is dropped
     result.steps = steps_;
     result.updates = updates_;
+    if (updates_ == 0) {
+      result.warning = fmt::format("OffPolicyTrainer: no gradient step was taken: training starts once more than "
+                                   "OffPolicyConfig::learning_starts = {} steps were collected, and {} were",
+                                   config_.learning_starts, steps_);
+    }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   }
