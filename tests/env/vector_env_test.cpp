@@ -5,6 +5,9 @@
 
 #include "support/toy_envs.hpp"
 
+#include <cstdint>
+#include <limits>
+#include <span>
 #include <vector>
 
 using theta::TimeLimit;
@@ -129,4 +132,47 @@ TEST_CASE("VectorEnv: stepping on threads gives the same results as the sequenti
   std::vector<int> bad(n, 1);
   bad[n - 1] = 5;
   REQUIRE_THROWS_WITH(threaded.step(bad), Catch::Contains("got 5"));
+}
+
+// Issue 13: bad actions were handed to the user's environment unchecked.
+TEST_CASE("VectorEnv: out-of-range, non-finite and wrong-size actions raise before any copy steps", "[unit]") {
+  // Records every action it receives and accepts anything.
+  struct Lenient {
+    using Observation = Eigen::Vector2f;
+    using Action = int;
+    theta::Box observation_space() const { return theta::Box({-10.0, -10.0}, {10.0, 10.0}); }
+    theta::Discrete action_space() const { return theta::Discrete{3}; }
+    Observation reset(std::uint64_t) { return Observation::Zero(); }
+    theta::StepResult<Observation> step(const Action& a) {
+      ++steps;
+      return {Observation::Constant(static_cast<float>(a)), 0.0, false, false};
+    }
+    int steps = 0;
+  };
+  VectorEnv<Lenient> envs(2, 0);
+  envs.reset();
+  envs.step(std::vector<int>{0, 2});
+  REQUIRE_THROWS_AS(envs.step(std::vector<int>{1, 3}), theta::EnvironmentError);
+  REQUIRE_THROWS_WITH(envs.step(std::vector<int>{1, 3}),
+                      "VectorEnv: environment 1 at step 2 of episode 0: action must be in {0, ..., 2}, got 3 "
+                      "(action_space() is Discrete(3))");
+  REQUIRE_THROWS_WITH(envs.step(std::vector<int>{-1, 0}), Catch::Contains("environment 0 at step 2"));
+  REQUIRE(envs.env(0).steps == 1);  // no copy stepped on a bad action
+  REQUIRE(envs.env(1).steps == 1);
+
+  VectorEnv<Drift> drift(2, 0);
+  drift.reset();
+  Eigen::MatrixXf actions = Eigen::MatrixXf::Zero(2, 2);
+  const Eigen::VectorXd x0 = drift.env(0).x;
+  actions(1, 1) = std::numeric_limits<float>::quiet_NaN();
+  REQUIRE_THROWS_WITH(drift.step(actions),
+                      "VectorEnv: environment 1 at step 1 of episode 0: action[1] must be finite, got nan");
+  actions(1, 1) = std::numeric_limits<float>::infinity();
+  REQUIRE_THROWS_AS(drift.step(actions), theta::EnvironmentError);
+  REQUIRE(drift.env(0).x == x0);  // copy 0's action was fine, but nothing stepped
+  // The span form: wrong size and non-finite entries.
+  std::vector<Drift::Action> span_actions(2, Drift::Action::Zero());
+  span_actions[0][0] = -std::numeric_limits<float>::infinity();
+  REQUIRE_THROWS_WITH(drift.step(std::span<const Drift::Action>(span_actions)),
+                      "VectorEnv: environment 0 at step 1 of episode 0: action[0] must be finite, got -inf");
 }

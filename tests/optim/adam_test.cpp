@@ -149,3 +149,13 @@ TEST_CASE("Adam: a bad config names the field, the rule and the value", "[unit]"
   Eigen::VectorXf x(3), g(4);
   REQUIRE_THROWS_WITH(adam.step(x, g), Catch::Contains("params has 3 entries and grads 4, the optimizer was built for 3"));
 }
+
+// Issue 13: state setters check sizes in release builds too.
+TEST_CASE("Adam::set_state rejects short and long moments, naming the sizes", "[unit]") {
+  Adam<float> adam(3, {});
+  const Eigen::VectorXf ok = Eigen::VectorXf::Zero(3);
+  REQUIRE_THROWS_WITH(adam.set_state(1, Eigen::VectorXf::Zero(2), ok),
+                      Catch::Contains("Adam::set_state: moments have 2 and 3 entries, the optimizer has 3"));
+  REQUIRE_THROWS_WITH(adam.set_state(1, ok, Eigen::VectorXf::Zero(4)),
+                      Catch::Contains("Adam::set_state: moments have 3 and 4 entries, the optimizer has 3"));
+}

@@ -102,3 +102,12 @@ TEST_CASE("RmsProp: learning rate, state restore and bad configs", "[unit]") {
   REQUIRE_THROWS_WITH(RmsProp<float>(3, {.eps = -1e-5}), "RmsProp::Config::eps must be > 0, got -1e-05");
   REQUIRE_THROWS_WITH(restored.set_state(1, -Eigen::VectorXf::Ones(3)), Catch::Contains("square_avg must be >= 0"));
 }
+
+// Issue 13: state setters check sizes in release builds too.
+TEST_CASE("RmsProp::set_state rejects a short and a long square_avg, naming both sizes", "[unit]") {
+  RmsProp<float> rms(3, {});
+  REQUIRE_THROWS_WITH(rms.set_state(1, Eigen::VectorXf::Zero(2)),
+                      Catch::Contains("RmsProp::set_state: square_avg has 2 entries, the optimizer has 3"));
+  REQUIRE_THROWS_WITH(rms.set_state(1, Eigen::VectorXf::Zero(4)),
+                      Catch::Contains("RmsProp::set_state: square_avg has 4 entries, the optimizer has 3"));
+}

@@ -85,3 +85,12 @@ TEST_CASE("Sgd: learning rate, state restore and bad configs", "[unit]") {
   REQUIRE_THROWS_WITH(Sgd<float>(2, {.momentum = -0.9}), "Sgd::Config::momentum must be >= 0, got -0.9");
   REQUIRE_THROWS_WITH(Sgd<float>(2, {.nesterov = true}), "Sgd::Config::nesterov requires momentum > 0, got momentum 0");
 }
+
+// Issue 13: state setters check sizes in release builds too.
+TEST_CASE("Sgd::set_state rejects a short and a long momentum buffer, naming both sizes", "[unit]") {
+  Sgd<float> sgd(3, {.lr = 0.1, .momentum = 0.9});
+  REQUIRE_THROWS_WITH(sgd.set_state(1, Eigen::VectorXf::Zero(2)),
+                      Catch::Contains("Sgd::set_state: momentum_buffer has 2 entries, the optimizer has 3"));
+  REQUIRE_THROWS_WITH(sgd.set_state(1, Eigen::VectorXf::Zero(4)),
+                      Catch::Contains("Sgd::set_state: momentum_buffer has 4 entries, the optimizer has 3"));
+}

@@ -5,6 +5,8 @@
 #include "support/toy_envs.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -341,4 +343,75 @@ TEST_CASE("SAC: learn(a); learn(b) trains exactly as learn(a + b), schedules and
   REQUIRE(resumed.updates() == straight.updates());
   REQUIRE(parameters(resumed) == parameters(straight));
   REQUIRE(parameters(resumed) != middle);
+}
+
+// Issue 13: 1e39 is a finite double but infinity as float; before the check it reached the
+// replay buffer as inf.
+TEST_CASE("A reward or observation finite as a double but not as float raises EnvironmentError", "[unit]") {
+  struct HugeReward : Bounded {
+    theta::StepResult<Observation> step(const Action& a) {
+      auto r = Bounded::step(a);
+      r.reward = 1e39;
+      return r;
+    }
+  };
+  struct HugeObservation : Bounded {
+    theta::StepResult<Observation> step(const Action& a) {
+      auto r = Bounded::step(a);
+      r.observation[0] = -1e39;
+      return r;
+    }
+  };
+  const theta::OffPolicyConfig config{.n_envs = 2, .learning_starts = 10, .buffer_size = 100, .batch_size = 4};
+  theta::OffPolicyTrainer<HugeReward> rewards(config, small_config());
+  REQUIRE_THROWS_MATCHES(rewards.learn(4), theta::EnvironmentError,
+                         Catch::Matchers::Message("OffPolicyTrainer: environment 0 returned reward 1e+39 at step 2, "
+                                                  "which is not finite as the trainer's scalar float (largest "
+                                                  "3.4028234663852886e+38)"));
+  REQUIRE(rewards.buffer().size() == 0);  // nothing reached the buffer
+  theta::OffPolicyTrainer<HugeObservation> observations(config, small_config());
+  REQUIRE_THROWS_AS(observations.learn(4), theta::EnvironmentError);
+  theta::OffPolicyTrainer<HugeObservation> observations_again(config, small_config());
+  REQUIRE_THROWS_WITH(observations_again.learn(4),
+                      Catch::Contains("environment 0 returned an observation -1e+39 (entry 0) at step 2"));
+}
+
+// Issue 13: target_ += total_steps and steps_ + log_interval were signed overflows.
+TEST_CASE("learn: step budgets that overflow int64 raise ConfigError; a huge log_interval logs once", "[unit]") {
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  theta::OffPolicyTrainer<DriftEnv> trainer(small_trainer_config(), small_config(), {}, DriftEnv(Drift{}, 10));
+  trainer.learn(10);
+  REQUIRE_THROWS_MATCHES(trainer.learn(max), theta::ConfigError,
+                         Catch::Matchers::Message("OffPolicyTrainer::learn: total_steps 9223372036854775807 on top of "
+                                                  "the 10 already asked overflows int64"));
+  REQUIRE(trainer.steps() == 10);
+  REQUIRE(trainer.learn(10).steps == 20);
+
+  // A log interval past the end means no record before the end of the call (saturated).
+  auto config = small_trainer_config();
+  config.log_interval = max;
+  theta::OffPolicyTrainer<DriftEnv> quiet(config, small_config(), {}, DriftEnv(Drift{}, 10));
+  RecordingLogger logger;
+  quiet.learn(100, logger);
+  REQUIRE(logger.steps == std::vector<std::int64_t>{100});
+  quiet.learn(20, logger);
+  REQUIRE(logger.steps == std::vector<std::int64_t>{100, 120});
+}
+
+// Issue 13: learning_starts above the steps trained returned zero gradient steps and no word.
+TEST_CASE("learning_starts past the steps trained: the result and the log record say no gradient step was taken",
+          "[unit]") {
+  theta::OffPolicyTrainer<DriftEnv> trainer(small_trainer_config(), small_config(), {}, DriftEnv(Drift{}, 10));
+  RecordingLogger logger;
+  const auto result = trainer.learn(20, logger);  // learning_starts = 50
+  REQUIRE(result.updates == 0);
+  REQUIRE(result.warning ==
+          "OffPolicyTrainer: no gradient step was taken: training starts once more than "
+          "OffPolicyConfig::learning_starts = 50 steps were collected, and 20 were");
+  REQUIRE(logger.records.size() == 1);
+  REQUIRE(logger.records[0].contains("train/n_updates"));
+  REQUIRE(logger.records[0].get("train/n_updates") == 0.0);
+  const auto trained = trainer.learn(100, logger);
+  REQUIRE(trained.updates > 0);
+  REQUIRE(trained.warning.empty());
 }

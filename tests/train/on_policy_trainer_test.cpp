@@ -494,3 +494,51 @@ TEST_CASE("Observation statistics freeze after observation_statistics_steps (RLt
   REQUIRE(count_after(32, 96) == count_after(32, 32));
   REQUIRE(count_after(0, 96) == Approx(2 + 96 + 1e-4));  // never frozen by default
 }
+
+// Issue 13: 1e39 is a finite double but infinity as the trainer's float; before the check it
+// reached the rollout buffer as inf.
+TEST_CASE("A reward or observation finite as a double but not as float raises EnvironmentError", "[unit]") {
+  struct HugeReward : Drift {
+    theta::StepResult<Observation> step(const Action& a) {
+      auto r = Drift::step(a);
+      r.reward = 1e39;
+      return r;
+    }
+  };
+  struct HugeObservation : Drift {
+    theta::StepResult<Observation> step(const Action& a) {
+      auto r = Drift::step(a);
+      r.observation[1] = 1e39;
+      return r;
+    }
+  };
+  const theta::OnPolicyConfig config{.n_envs = 2, .n_steps = 4};
+  theta::OnPolicyTrainer<HugeReward, theta::a2c::A2c> rewards(config, a2c);
+  REQUIRE_THROWS_AS(rewards.learn(8), theta::EnvironmentError);
+  theta::OnPolicyTrainer<HugeReward, theta::a2c::A2c> rewards_again(config, a2c);
+  REQUIRE_THROWS_WITH(rewards_again.learn(8),
+                      Catch::Contains("OnPolicyTrainer: environment 0 returned reward 1e+39 at step 2, which is not "
+                                      "finite as the trainer's scalar float"));
+  theta::OnPolicyTrainer<HugeObservation, theta::a2c::A2c> observations(config, a2c);
+  REQUIRE_THROWS_AS(observations.learn(8), theta::EnvironmentError);
+  theta::OnPolicyTrainer<HugeObservation, theta::a2c::A2c> observations_again(config, a2c);
+  REQUIRE_THROWS_WITH(observations_again.learn(8),
+                      Catch::Contains("environment 0 returned an observation 1e+39 (entry 1) at step 2"));
+  // In double precision the same values are finite: no error.
+  using DoubleA2c = theta::OnPolicyTrainer<HugeReward, theta::a2c::A2c, theta::GaussianPolicy<double>>;
+  DoubleA2c in_double(config, a2c);
+  REQUIRE_NOTHROW(in_double.learn(8));
+}
+
+// Issue 13: target_ += total_steps was signed overflow, and learn returned at once.
+TEST_CASE("learn: step budgets that overflow int64 raise ConfigError and change nothing", "[unit]") {
+  const DiscreteEnv env(Corridor{}, 10);
+  theta::OnPolicyTrainer<DiscreteEnv, theta::a2c::A2c> trainer({.n_envs = 2, .n_steps = 8}, a2c, {}, env);
+  trainer.learn(16);
+  constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  REQUIRE_THROWS_MATCHES(trainer.learn(max), theta::ConfigError,
+                         Catch::Matchers::Message("OnPolicyTrainer::learn: total_steps 9223372036854775807 on top of "
+                                                  "the 16 already asked overflows int64"));
+  REQUIRE(trainer.steps() == 16);
+  REQUIRE(trainer.learn(16).steps == 32);  // the trainer goes on as before
+}

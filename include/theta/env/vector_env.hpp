@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -114,6 +115,7 @@ class VectorEnv {
   void step(std::span<const Action> actions) {
     require<EnvironmentError>(actions.size() == size(), "VectorEnv::step: got {} actions for {} environments",
                               actions.size(), size());
+    for (std::size_t i = 0; i < size(); ++i) check_action(i, actions[i]);
     step_each([&](std::size_t i) -> const Action& { return actions[i]; });
   }
 
@@ -124,6 +126,9 @@ class VectorEnv {
     require<EnvironmentError>(actions.cols() == static_cast<Index>(size()) && actions.rows() == action_space_.size(),
                               "VectorEnv::step: the action matrix is {}x{}, expected {}x{} (act_dim x n_envs)",
                               actions.rows(), actions.cols(), action_space_.size(), size());
+    if (!actions.allFinite()) [[unlikely]] {
+      for (std::size_t i = 0; i < size(); ++i) check_action(i, actions.col(static_cast<Index>(i)));
+    }
     step_each([&](std::size_t i) -> Action {
       return actions.col(static_cast<Index>(i)).template cast<typename Action::Scalar>();
     });
@@ -166,6 +171,36 @@ class VectorEnv {
       throw EnvironmentError(fmt::format("VectorEnv: environment {} returned a non-finite observation from {} "
                                          "at step {} of episode {}",
                                          i, where, episode_lengths_[i], episode_counts_[i] - 1));
+    }
+  }
+
+  // Issue 13: actions are checked before any copy steps, so the user's environment never sees
+  // an index outside its Discrete(n), a non-finite value or a vector of the wrong size. Cheap:
+  // one comparison per copy, or one pass over act_dim x N values.
+  template <class A>
+  void check_action(std::size_t i, const A& action) const {
+    if constexpr (DiscreteEnvironment<Env>) {
+      if (!action_space_.contains(static_cast<std::int64_t>(action))) [[unlikely]] {
+        const std::int64_t n = action_space_.n;
+        throw EnvironmentError(fmt::format(
+            "VectorEnv: environment {} at step {} of episode {}: action must be {}, got {} (action_space() is "
+            "Discrete({}))",
+            i, episode_lengths_[i] + 1, episode_counts_[i] - 1,
+            n == 1 ? std::string("0") : n == 2 ? std::string("0 or 1") : fmt::format("in {{0, ..., {}}}", n - 1),
+            action, n));
+      }
+    } else {
+      require<EnvironmentError>(action.size() == action_space_.size(),
+                                "VectorEnv: environment {} at step {} of episode {}: the action has {} entries, "
+                                "action_space() has {}",
+                                i, episode_lengths_[i] + 1, episode_counts_[i] - 1, action.size(), action_space_.size());
+      for (Index d = 0; d < action.size(); ++d) {
+        if (!std::isfinite(action[d])) [[unlikely]] {
+          throw EnvironmentError(fmt::format("VectorEnv: environment {} at step {} of episode {}: action[{}] must be "
+                                             "finite, got {}",
+                                             i, episode_lengths_[i] + 1, episode_counts_[i] - 1, d, action[d]));
+        }
+      }
     }
   }
 

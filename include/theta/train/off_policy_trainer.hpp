@@ -6,6 +6,7 @@
 #include <theta/algo/sac.hpp>
 #include <theta/algo/update_rule.hpp>
 #include <theta/buffer/replay_buffer.hpp>
+#include <theta/core/checked_add.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
@@ -15,6 +16,7 @@
 #include <theta/log/logger.hpp>
 #include <theta/train/callbacks.hpp>
 #include <theta/train/detail/callbacks.hpp>
+#include <theta/train/detail/representable.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
 #include <theta/train/off_policy_config.hpp>
@@ -148,11 +150,16 @@ class OffPolicyTrainer {
     require<ConfigError>(total_steps > 0, "OffPolicyTrainer::learn: total_steps must be > 0, got {}", total_steps);
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t start_steps = steps_;
-    target_ += total_steps;
+    const std::optional<std::int64_t> new_target = checked_add(target_, total_steps);
+    require<ConfigError>(new_target.has_value(),
+                         "OffPolicyTrainer::learn: total_steps {} on top of the {} already asked overflows int64", total_steps,
+                         target_);
+    target_ = *new_target;
     const std::int64_t target = target_;
     if (horizon_ == 0) horizon_ = target;
     if (!started_) reset_envs();
-    std::int64_t next_log = steps_ + config_.log_interval;
+    // Saturated: a log interval past the end means no record before the last one.
+    std::int64_t next_log = saturating_add(steps_, config_.log_interval);
     TrainingResult result;
     record_.clear();
     auto write_log = [&] {
@@ -166,6 +173,9 @@ class OffPolicyTrainer {
       if (train_stats_) {
         train_stats_->for_each([this](const char* key, double value) { record_.set(key, value); });
         train_stats_.reset();
+      } else if (updates_ == 0) {
+        // Still collecting before learning_starts: say so rather than log no training at all.
+        record_.set("train/n_updates", 0.0);
       }
       logger.write(record_, steps_);
       record_.clear();
@@ -202,7 +212,7 @@ class OffPolicyTrainer {
       }
       if (steps_ >= next_log || !go_on || steps_ >= target) {
         write_log();
-        next_log = steps_ + config_.log_interval;
+        next_log = saturating_add(steps_, config_.log_interval);
       }
     }
     logger.close();
@@ -210,6 +220,11 @@ class OffPolicyTrainer {
     if (!go_on) target_ = steps_;  // a stopped call's remaining budget is dropped
     result.steps = steps_;
     result.updates = updates_;
+    if (updates_ == 0) {
+      result.warning = fmt::format("OffPolicyTrainer: no gradient step was taken: training starts once more than "
+                                   "OffPolicyConfig::learning_starts = {} steps were collected, and {} were",
+                                   config_.learning_starts, steps_);
+    }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   }
@@ -284,7 +299,8 @@ class OffPolicyTrainer {
   }
 
   void reset_envs() {
-    obs_ = envs_.reset().template cast<T>();
+    detail::require_representable<T>(envs_.reset(), "OffPolicyTrainer", "an observation", steps_);
+    obs_ = envs_.observations().template cast<T>();
     started_ = true;
   }
 
@@ -328,6 +344,15 @@ class OffPolicyTrainer {
 
     const auto& next = envs_.observations();
     const auto& final = envs_.final_observations();
+    // Values finite as the environment's doubles can overflow T (1e39 as float): checked before
+    // anything reaches the replay buffer.
+    detail::require_representable<T>(envs_.rewards().transpose(), "OffPolicyTrainer", "reward", steps_);
+    detail::require_representable<T>(next, "OffPolicyTrainer", "an observation", steps_);
+    for (Index e = 0; e < n_envs; ++e) {
+      if (envs_.done(static_cast<std::size_t>(e))) {
+        detail::require_representable<T>(final.col(e), "OffPolicyTrainer", "a final observation", steps_, e);
+      }
+    }
     for (Index e = 0; e < n_envs; ++e) {
       const auto i = static_cast<std::size_t>(e);
       // A finished copy was reset: its true s' is the final observation (the bootstrap of a

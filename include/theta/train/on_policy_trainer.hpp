@@ -7,6 +7,7 @@
 #include <theta/algo/update_rule.hpp>
 #include <theta/buffer/advantage_estimator.hpp>
 #include <theta/buffer/rollout_buffer.hpp>
+#include <theta/core/checked_add.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
@@ -23,6 +24,7 @@
 #include <theta/policy/value_function.hpp>
 #include <theta/train/callbacks.hpp>
 #include <theta/train/detail/callbacks.hpp>
+#include <theta/train/detail/representable.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
 #include <theta/train/on_policy_config.hpp>
@@ -184,7 +186,11 @@ class OnPolicyTrainer {
     const std::int64_t start_steps = steps_;
     // Targets add up over calls (not over the steps actually taken, which overshoot to whole
     // rollouts or episodes), so learn(a); learn(b) stops where learn(a + b) does.
-    target_ += total_steps;
+    const std::optional<std::int64_t> new_target = checked_add(target_, total_steps);
+    require<ConfigError>(new_target.has_value(),
+                         "OnPolicyTrainer::learn: total_steps {} on top of the {} already asked overflows int64", total_steps,
+                         target_);
+    target_ = *new_target;
     const std::int64_t target = target_;
     if (horizon_ == 0) horizon_ = target;
     if (!started_) reset_envs();
@@ -358,6 +364,7 @@ class OnPolicyTrainer {
   // observation the agent acts on, as SB3's VecNormalize).
   template <class Derived>
   void observe(const Eigen::MatrixBase<Derived>& raw) {
+    detail::require_representable<T>(raw, "OnPolicyTrainer", "an observation", steps_);
     obs_ = raw.template cast<T>();
     if (normalizer_) {
       if (config_.observation_statistics_steps > 0 && steps_ >= config_.observation_statistics_steps) {
@@ -404,6 +411,8 @@ class OnPolicyTrainer {
       steps_ += n_envs;
 
       // ---- rewards (scaled if asked), flags and the truncation bootstrap
+      // A reward finite as a double can overflow T (1e39 as float); VectorEnv checked the double.
+      detail::require_representable<T>(envs_.rewards().transpose(), "OnPolicyTrainer", "reward", steps_);
       rewards_ = envs_.rewards().template cast<T>();
       if (scaler_) scaler_->scale(rewards_, [&](std::size_t e) { return envs_.done(e); });
       buffer.rewards(t) = rewards_;
@@ -414,6 +423,8 @@ class OnPolicyTrainer {
         any_done |= envs_.done(i);
         if (envs_.truncated(i) && !envs_.terminated(i)) {
           if (uses_critic) {
+            detail::require_representable<T>(envs_.final_observations().col(e), "OnPolicyTrainer", "a final observation",
+                                             steps_, e);
             final_obs_ = envs_.final_observations().col(e).template cast<T>();
             if (normalizer_) normalizer_->normalize(final_obs_, final_obs_);
             rule_.critic().predict(final_obs_, final_value_);
