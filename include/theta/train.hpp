@@ -8,4 +8,5 @@
 #include <theta/train/off_policy_trainer.hpp>
 #include <theta/train/on_policy_config.hpp>
 #include <theta/train/on_policy_trainer.hpp>
+#include <theta/train/load_result.hpp>
 #include <theta/train/training_result.hpp>

@@ -9,6 +9,7 @@
 #include <theta/core/detail/config_rules.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
+#include <theta/io/state.hpp>
 #include <theta/core/schedule.hpp>
 #include <theta/optim/adam.hpp>
 #include <theta/optim/rmsprop.hpp>
@@ -56,6 +57,16 @@ inline void validate(const Config& c, Index /*rollout_size*/ = 1) {
   theta::validate(c.actor, "a2c::Config::actor");
   theta::validate(c.critic, "a2c::Config::critic", /*allows_dropout=*/false);
   detail::require_finite("a2c::Config::log_std_init", c.log_std_init);
+}
+
+/// The settings a checkpoint records and compares at load (`io::Settings`).
+inline io::Settings settings(const Config& c) {
+  io::Settings s("a2c::Config");
+  s.add("learning_rate", c.learning_rate).add("rms_prop_alpha", c.rms_prop_alpha).add("rms_prop_eps", c.rms_prop_eps);
+  s.add("adam_eps", c.adam_eps).add("normalize_advantage", c.normalize_advantage).add("ent_coef", c.ent_coef);
+  s.add("vf_coef", c.vf_coef).add("max_grad_norm", c.max_grad_norm);
+  s.add("actor", c.actor).add("critic", c.critic).add("log_std_init", c.log_std_init);
+  return s;
 }
 
 /// What one A2C update logs.
@@ -130,6 +141,32 @@ class A2c {
   [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
   [[nodiscard]] bool uses_critic() const noexcept { return true; }
+
+  /// Writes the rule's state into checkpoint sections: its settings (compared at load), then
+  /// actor, critic, actor_optimizer, critic_optimizer (each in its own section), the update count.
+  void save(io::CheckpointWriter& out) const {
+    a2c::settings(config_).save(out.section("a2c/config"));
+    io::save_components(out, "actor", actor_, "critic", critic_, "actor_optimizer", actor_optimizer_,
+                             "critic_optimizer", critic_optimizer_);
+    auto& state = out.section("a2c/state");
+    state.i64(updates_);
+  }
+  /// Reads what `save` wrote, in the same order. A checkpoint of other settings or shapes
+  /// raises CheckpointError (the trainer restores its own state when a load fails).
+  void load(io::CheckpointReader& in) {
+    {
+      auto config = in.section("a2c/config");
+      a2c::settings(config_).check(config);
+      config.finish();
+    }
+    io::load_components(in, "actor", actor_, "critic", critic_, "actor_optimizer", actor_optimizer_,
+                            "critic_optimizer", critic_optimizer_);
+    auto state = in.section("a2c/state");
+    const std::int64_t updates = state.i64();
+    require<CheckpointError>(updates >= 0, "checkpoint section '{}': {} updates", state.name(), updates);
+    state.finish();
+    updates_ = updates;
+  }
 
   Stats update(const RolloutBatch<T>& batch, double progress_remaining) {
     const double lr = config_.learning_rate.checked(progress_remaining, "a2c::Config::learning_rate");

@@ -8,6 +8,7 @@
 #include <theta/core/detail/config_rules.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
+#include <theta/io/state.hpp>
 #include <theta/core/schedule.hpp>
 #include <theta/optim/adam.hpp>
 #include <theta/optim/concepts.hpp>
@@ -65,6 +66,17 @@ inline void validate(const Config& c, Index rollout_size) {
   theta::validate(c.actor, "ppo::Config::actor");
   theta::validate(c.critic, "ppo::Config::critic", /*allows_dropout=*/false);
   detail::require_finite("ppo::Config::log_std_init", c.log_std_init);
+}
+
+/// The settings a checkpoint records and compares at load (`io::Settings`).
+inline io::Settings settings(const Config& c) {
+  io::Settings s("ppo::Config");
+  s.add("batch_size", c.batch_size).add("n_epochs", c.n_epochs).add("learning_rate", c.learning_rate);
+  s.add("adam_eps", c.adam_eps).add("clip_range", c.clip_range).add("value_loss", c.value_loss);
+  s.add("clip_range_vf", c.clip_range_vf).add("normalize_advantage", c.normalize_advantage).add("ent_coef", c.ent_coef);
+  s.add("vf_coef", c.vf_coef).add("max_grad_norm", c.max_grad_norm).add("target_kl", c.target_kl);
+  s.add("actor", c.actor).add("critic", c.critic).add("log_std_init", c.log_std_init);
+  return s;
 }
 
 /// What one PPO update logs (Stable-Baselines3's `train/*` keys).
@@ -151,6 +163,35 @@ class Ppo {
   [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
   [[nodiscard]] bool uses_critic() const noexcept { return true; }
+
+  /// Writes the rule's state into checkpoint sections: its settings (compared at load), then
+  /// actor, critic, actor_optimizer, critic_optimizer (each in its own section), the update count and the minibatch shuffle stream.
+  void save(io::CheckpointWriter& out) const {
+    ppo::settings(config_).save(out.section("ppo/config"));
+    io::save_components(out, "actor", actor_, "critic", critic_, "actor_optimizer", actor_optimizer_,
+                             "critic_optimizer", critic_optimizer_);
+    auto& state = out.section("ppo/state");
+    state.i64(updates_);
+    io::save_rng(state, shuffle_rng_);
+  }
+  /// Reads what `save` wrote, in the same order. A checkpoint of other settings or shapes
+  /// raises CheckpointError (the trainer restores its own state when a load fails).
+  void load(io::CheckpointReader& in) {
+    {
+      auto config = in.section("ppo/config");
+      ppo::settings(config_).check(config);
+      config.finish();
+    }
+    io::load_components(in, "actor", actor_, "critic", critic_, "actor_optimizer", actor_optimizer_,
+                            "critic_optimizer", critic_optimizer_);
+    auto state = in.section("ppo/state");
+    const std::int64_t updates = state.i64();
+    require<CheckpointError>(updates >= 0, "checkpoint section '{}': {} updates", state.name(), updates);
+    const Rng stream = io::load_rng(state, "minibatch shuffle stream");
+    state.finish();
+    updates_ = updates;
+    shuffle_rng_ = stream;
+  }
 
   /// n_epochs passes of shuffled minibatches over the rollout.
   Stats update(const RolloutBatch<T>& batch, double progress_remaining) {

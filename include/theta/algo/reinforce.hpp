@@ -9,6 +9,7 @@
 #include <theta/core/detail/config_rules.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
+#include <theta/io/state.hpp>
 #include <theta/core/schedule.hpp>
 #include <theta/optim/adam.hpp>
 #include <theta/policy/network.hpp>
@@ -53,6 +54,16 @@ inline void validate(const Config& c, Index n_envs = 1) {
   theta::validate(c.actor, "reinforce::Config::actor");
   theta::validate(c.critic, "reinforce::Config::critic", /*allows_dropout=*/false);
   detail::require_finite("reinforce::Config::log_std_init", c.log_std_init);
+}
+
+/// The settings a checkpoint records and compares at load (`io::Settings`).
+inline io::Settings settings(const Config& c) {
+  io::Settings s("reinforce::Config");
+  s.add("learning_rate", c.learning_rate).add("adam_eps", c.adam_eps).add("normalize_returns", c.normalize_returns);
+  s.add("use_baseline", c.use_baseline).add("baseline_learning_rate", c.baseline_learning_rate);
+  s.add("max_grad_norm", c.max_grad_norm).add("actor", c.actor).add("critic", c.critic);
+  s.add("log_std_init", c.log_std_init);
+  return s;
 }
 
 /// What one REINFORCE update logs.
@@ -134,6 +145,32 @@ class Reinforce {
   [[nodiscard]] Opt& critic_optimizer() noexcept { return baseline_optimizer_; }
   /// Without a baseline the trainer stores V = 0 (the advantages are the returns G_t).
   [[nodiscard]] bool uses_critic() const noexcept { return config_.use_baseline; }
+
+  /// Writes the rule's state into checkpoint sections: its settings (compared at load), then
+  /// actor, baseline, actor_optimizer, baseline_optimizer (each in its own section), the update count.
+  void save(io::CheckpointWriter& out) const {
+    reinforce::settings(config_).save(out.section("reinforce/config"));
+    io::save_components(out, "actor", actor_, "baseline", baseline_, "actor_optimizer", actor_optimizer_,
+                             "baseline_optimizer", baseline_optimizer_);
+    auto& state = out.section("reinforce/state");
+    state.i64(updates_);
+  }
+  /// Reads what `save` wrote, in the same order. A checkpoint of other settings or shapes
+  /// raises CheckpointError (the trainer restores its own state when a load fails).
+  void load(io::CheckpointReader& in) {
+    {
+      auto config = in.section("reinforce/config");
+      reinforce::settings(config_).check(config);
+      config.finish();
+    }
+    io::load_components(in, "actor", actor_, "baseline", baseline_, "actor_optimizer", actor_optimizer_,
+                            "baseline_optimizer", baseline_optimizer_);
+    auto state = in.section("reinforce/state");
+    const std::int64_t updates = state.i64();
+    require<CheckpointError>(updates >= 0, "checkpoint section '{}': {} updates", state.name(), updates);
+    state.finish();
+    updates_ = updates;
+  }
 
   Stats update(const RolloutBatch<T>& batch, double progress_remaining) {
     const double lr = config_.learning_rate.checked(progress_remaining, "reinforce::Config::learning_rate");

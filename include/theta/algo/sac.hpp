@@ -9,6 +9,7 @@
 #include <theta/core/scalar.hpp>
 #include <theta/core/schedule.hpp>
 #include <theta/distributions/squashed_gaussian.hpp>
+#include <theta/io/state.hpp>
 #include <theta/optim/adam.hpp>
 #include <theta/optim/concepts.hpp>
 #include <theta/policy/network.hpp>
@@ -135,6 +136,18 @@ TemperatureLoss temperature_loss(double log_alpha, const Eigen::Ref<const Vector
   for (Index b = 0; b < log_prob.size(); ++b) mean += static_cast<double>(log_prob[b]);
   mean = mean / static_cast<double>(log_prob.size()) + target_entropy;
   return {.loss = -log_alpha * mean, .grad_log_alpha = -mean};
+}
+
+/// The settings a checkpoint records and compares at load (`io::Settings`).
+inline io::Settings settings(const Config& c) {
+  io::Settings s("sac::Config");
+  s.add("tau", c.tau).add("target_update_interval", c.target_update_interval);
+  s.add("actor_learning_rate", c.actor_learning_rate).add("critic_learning_rate", c.critic_learning_rate);
+  s.add("alpha_learning_rate", c.alpha_learning_rate).add("adam_eps", c.adam_eps).add("learn_alpha", c.learn_alpha);
+  s.add("alpha", c.alpha).add("target_entropy", c.target_entropy).add("actor", c.actor).add("critic", c.critic);
+  s.add("log_std.bound", c.log_std.bound).add("log_std.min", c.log_std.min).add("log_std.max", c.log_std.max);
+  s.add("tanh_correction", c.tanh_correction);
+  return s;
 }
 
 /// The diagnostics of a run of gradient steps: one, as `Sac::update` returns them, or several
@@ -316,6 +329,47 @@ class Sac {
   [[nodiscard]] double gamma() const noexcept { return gamma_; }
   /// Gradient steps taken.
   [[nodiscard]] std::int64_t updates() const noexcept { return updates_; }
+
+  /// Writes the rule's state into checkpoint sections: its settings and discount (compared at
+  /// load), the actor, both critics and their targets, the three optimizers, log α, the update
+  /// count and the noise stream.
+  void save(io::CheckpointWriter& out) const {
+    auto& config = out.section("sac/config");
+    sac::settings(config_).save(config);
+    config.f64(gamma_);
+    io::save_components(out, "actor", actor_, "critic_1", critics_[0], "critic_2", critics_[1],
+                             "target_1", targets_[0], "target_2", targets_[1], "actor_optimizer", actor_optimizer_,
+                             "critic_1_optimizer", critic_optimizers_[0], "critic_2_optimizer", critic_optimizers_[1],
+                             "alpha_optimizer", alpha_optimizer_);
+    auto& state = out.section("sac/state");
+    state.matrix(log_alpha_).i64(updates_);
+    io::save_rng(state, noise_rng_);
+  }
+  /// Reads what `save` wrote, in the same order. A checkpoint of other settings or shapes
+  /// raises CheckpointError (the trainer restores its own state when a load fails).
+  void load(io::CheckpointReader& in) {
+    {
+      auto config = in.section("sac/config");
+      sac::settings(config_).check(config);
+      const double gamma = config.f64();
+      require<CheckpointError>(gamma == gamma_, "checkpoint section '{}': gamma is {} here, the checkpoint was saved "
+                               "with {}", config.name(), gamma_, gamma);
+      config.finish();
+    }
+    io::load_components(in, "actor", actor_, "critic_1", critics_[0], "critic_2", critics_[1], "target_1", targets_[0],
+                            "target_2", targets_[1], "actor_optimizer", actor_optimizer_,
+                            "critic_1_optimizer", critic_optimizers_[0], "critic_2_optimizer", critic_optimizers_[1],
+                            "alpha_optimizer", alpha_optimizer_);
+    auto state = in.section("sac/state");
+    const Vector<T> log_alpha = io::load_finite_vector<T>(state, "log_alpha", 1);
+    const std::int64_t updates = state.i64();
+    require<CheckpointError>(updates >= 0, "checkpoint section '{}': {} updates", state.name(), updates);
+    const Rng noise = io::load_rng(state, "sac noise");
+    state.finish();
+    log_alpha_ = log_alpha;
+    updates_ = updates;
+    noise_rng_ = noise;
+  }
 
   /// One gradient step on `batch` (see the class comment) and its statistics.
   /// `progress_remaining` (1 at the start of training, 0 at the end) drives the learning-rate

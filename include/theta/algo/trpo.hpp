@@ -9,6 +9,7 @@
 #include <theta/core/detail/config_rules.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
+#include <theta/io/state.hpp>
 #include <theta/optim/adam.hpp>
 #include <theta/optim/conjugate_gradient.hpp>
 #include <theta/optim/line_search.hpp>
@@ -65,6 +66,18 @@ inline void validate(const Config& c, Index rollout_size) {
   theta::validate(c.actor, "trpo::Config::actor");
   theta::validate(c.critic, "trpo::Config::critic", /*allows_dropout=*/false);
   detail::require_finite("trpo::Config::log_std_init", c.log_std_init);
+}
+
+/// The settings a checkpoint records and compares at load (`io::Settings`).
+inline io::Settings settings(const Config& c) {
+  io::Settings s("trpo::Config");
+  s.add("target_kl", c.target_kl).add("cg_damping", c.cg_damping).add("cg_max_steps", c.cg_max_steps);
+  s.add("cg_residual_tol", c.cg_residual_tol).add("line_search_max_iter", c.line_search_max_iter);
+  s.add("line_search_shrinking_factor", c.line_search_shrinking_factor);
+  s.add("normalize_advantage", c.normalize_advantage).add("batch_size", c.batch_size);
+  s.add("n_critic_updates", c.n_critic_updates).add("learning_rate", c.learning_rate).add("adam_eps", c.adam_eps);
+  s.add("actor", c.actor).add("critic", c.critic).add("log_std_init", c.log_std_init);
+  return s;
 }
 
 /// What one TRPO update logs.
@@ -157,6 +170,33 @@ class Trpo {
   [[nodiscard]] Critic& critic() noexcept { return critic_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
   [[nodiscard]] bool uses_critic() const noexcept { return true; }
+
+  /// Writes the rule's state into checkpoint sections: its settings (compared at load), then
+  /// actor, critic, critic_optimizer (each in its own section), the update count and the critic minibatch shuffle stream.
+  void save(io::CheckpointWriter& out) const {
+    trpo::settings(config_).save(out.section("trpo/config"));
+    io::save_components(out, "actor", actor_, "critic", critic_, "critic_optimizer", critic_optimizer_);
+    auto& state = out.section("trpo/state");
+    state.i64(updates_);
+    io::save_rng(state, shuffle_rng_);
+  }
+  /// Reads what `save` wrote, in the same order. A checkpoint of other settings or shapes
+  /// raises CheckpointError (the trainer restores its own state when a load fails).
+  void load(io::CheckpointReader& in) {
+    {
+      auto config = in.section("trpo/config");
+      trpo::settings(config_).check(config);
+      config.finish();
+    }
+    io::load_components(in, "actor", actor_, "critic", critic_, "critic_optimizer", critic_optimizer_);
+    auto state = in.section("trpo/state");
+    const std::int64_t updates = state.i64();
+    require<CheckpointError>(updates >= 0, "checkpoint section '{}': {} updates", state.name(), updates);
+    const Rng stream = io::load_rng(state, "critic minibatch shuffle stream");
+    state.finish();
+    updates_ = updates;
+    shuffle_rng_ = stream;
+  }
 
   Stats update(const RolloutBatch<T>& batch, double /*progress_remaining*/) {
     const Index n = batch.size();

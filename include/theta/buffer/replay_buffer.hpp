@@ -5,6 +5,7 @@
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/io/state.hpp>
 
 #include <Eigen/Core>
 
@@ -124,6 +125,7 @@ class ReplayBuffer {
   void clear() noexcept {
     size_ = 0;
     next_ = 0;
+    added_ = 0;
   }
 
   [[nodiscard]] Index capacity() const noexcept { return rewards_.size(); }
@@ -136,6 +138,46 @@ class ReplayBuffer {
   [[nodiscard]] Index action_dim() const noexcept { return actions_.rows(); }
   /// The slot the next `add` writes.
   [[nodiscard]] Index position() const noexcept { return next_; }
+
+  /// Writes the buffer into a checkpoint section: its shape, position and counters, and the
+  /// `size()` slots in use (not the unused capacity).
+  void save(io::CheckpointSectionWriter& out) const {
+    out.i64(capacity()).i64(obs_dim()).i64(action_dim()).i64(size_).i64(next_).i64(added_);
+    out.matrix(observations_.leftCols(size_)).matrix(actions_.leftCols(size_)).matrix(rewards_.head(size_));
+    out.matrix(next_observations_.leftCols(size_)).matrix(terminated_.head(size_));
+  }
+  /// Reads what `save` wrote; refuses another capacity or shape, impossible counters,
+  /// non-finite values and flags other than 0 and 1. Assigns nothing on an error.
+  void load(io::CheckpointSectionReader& in) {
+    const std::int64_t capacity = in.i64(), obs = in.i64(), act = in.i64();
+    require<CheckpointError>(capacity == this->capacity() && obs == obs_dim() && act == action_dim(),
+                             "checkpoint section '{}': a replay buffer of {} transitions of obs_dim {} and action_dim "
+                             "{}, this one holds {} of {} and {}", in.name(), capacity, obs, act, this->capacity(),
+                             obs_dim(), action_dim());
+    const std::int64_t size = in.i64(), next = in.i64(), added = in.i64();
+    // Slots fill from 0; the next slot is size (mod capacity) until the buffer is full.
+    const bool consistent = size >= 0 && size <= capacity && next >= 0 && next < capacity && added >= size &&
+                            (size == capacity ? (added % capacity) == next : (added == size && next == size));
+    require<CheckpointError>(consistent, "checkpoint section '{}': replay buffer size {}, position {} and count {} are "
+                             "impossible for capacity {}", in.name(), size, next, added, capacity);
+    const Matrix<T> o = in.matrix<T>("replay observations", obs, size);
+    const Matrix<T> a = in.matrix<T>("replay actions", act, size);
+    const Matrix<T> r = in.matrix<T>("replay rewards", size, 1);
+    const Matrix<T> n = in.matrix<T>("replay next observations", obs, size);
+    const Matrix<T> d = in.matrix<T>("replay terminated flags", size, 1);
+    require<CheckpointError>(o.allFinite() && a.allFinite() && r.allFinite() && n.allFinite(),
+                             "checkpoint section '{}': the replay buffer holds non-finite values", in.name());
+    require<CheckpointError>(((d.array() == T(0)) || (d.array() == T(1))).all(),
+                             "checkpoint section '{}': a replay terminated flag is neither 0 nor 1", in.name());
+    observations_.leftCols(size) = o;
+    actions_.leftCols(size) = a;
+    rewards_.head(size) = r.col(0);
+    next_observations_.leftCols(size) = n;
+    terminated_.head(size) = d.col(0);
+    size_ = size;
+    next_ = next;
+    added_ = added;
+  }
 
   /// The storage, one column per slot (slot `position()` is the oldest once full).
   [[nodiscard]] const Matrix<T>& observations() const noexcept { return observations_; }

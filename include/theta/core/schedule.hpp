@@ -3,10 +3,13 @@
 
 #include <theta/core/error.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <functional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -83,6 +86,17 @@ class Schedule {
                            field, value, progress_remaining);
     }
     return value;
+  }
+
+  /// "constant 0.0003", "linear 0.001 -> 0" or "custom" (what a checkpoint records of it;
+  /// numbers in the shortest form that reads back exactly).
+  [[nodiscard]] std::string describe() const {
+    switch (kind_) {
+      case Kind::constant: return fmt::format("constant {}", start_);
+      case Kind::linear: return fmt::format("linear {} -> {}", start_, end_);
+      case Kind::custom: break;
+    }
+    return "custom";
   }
 
   /// True for a schedule that never changes.

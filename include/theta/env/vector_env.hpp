@@ -6,6 +6,9 @@
 #include <theta/core/scalar.hpp>
 #include <theta/core/thread_pool.hpp>
 #include <theta/env/concepts.hpp>
+#include <theta/env/savable.hpp>
+#include <theta/io/checkpoint_reader.hpp>
+#include <theta/io/checkpoint_writer.hpp>
 
 #include <Eigen/Core>
 
@@ -108,7 +111,88 @@ class VectorEnv {
     }
     finished_count_ = 0;
     started_ = true;
+    needs_restart_ = false;
     return observations_;
+  }
+
+  /// Starts a fresh episode in every copy, continuing each copy's episode count (so the seeds
+  /// are new ones of the same sequence), and returns the observations. What `step` needs after
+  /// an environment threw, and what a load does for environments that cannot be saved.
+  const ObservationMatrix& restart() {
+    for (std::size_t i = 0; i < size(); ++i) reset_copy(i);
+    finished_count_ = 0;
+    started_ = true;
+    needs_restart_ = false;
+    return observations_;
+  }
+
+  /// True after an environment threw inside `step`: which other copies had stepped by then
+  /// depends on the thread count, so every copy must start a fresh episode (`restart()` or
+  /// `reset()`) before the next `step`, which otherwise refuses. The trainers restart
+  /// automatically at their next `learn`.
+  [[nodiscard]] bool needs_restart() const noexcept { return needs_restart_; }
+
+  /// Whether `save` keeps the copies' episodes (`SavableEnvironment`); otherwise a load
+  /// starts fresh ones.
+  static constexpr bool saves_episodes = SavableEnvironment<Env>;
+
+  /// Writes the bookkeeping (episode counts, returns and lengths, current observations, flags)
+  /// and, for a `SavableEnvironment`, every copy's state into a checkpoint section.
+  void save(io::CheckpointSectionWriter& out) const {
+    out.u64(size()).boolean(saves_episodes).boolean(started_).boolean(needs_restart_);
+    for (std::size_t i = 0; i < size(); ++i) {
+      out.u64(episode_counts_[i]).f64(episode_returns_[i]).i64(episode_lengths_[i]);
+    }
+    out.matrix(observations_);
+    if constexpr (saves_episodes) {
+      for (const Env& env : envs_) env.save(out);
+    }
+  }
+
+  /// Reads what `save` wrote. With a `SavableEnvironment` every copy continues its episode
+  /// exactly; otherwise (and when the copies had to restart) every copy starts a fresh episode
+  /// from the next seed of its sequence, and the episode in progress is not counted. Returns
+  /// true when the episodes continue. Refuses another number of copies or impossible values;
+  /// an error can leave copies loaded (the trainers restore their state on a failed load).
+  bool load(io::CheckpointSectionReader& in) {
+    const std::uint64_t n = in.u64();
+    require<CheckpointError>(n == size(), "checkpoint section '{}': {} environment copies, this trainer has {}",
+                             in.name(), n, size());
+    const bool saved_episodes = in.boolean();
+    require<CheckpointError>(saved_episodes == saves_episodes,
+                             "checkpoint section '{}': the environments were saved {}, this type {}", in.name(),
+                             saved_episodes ? "with their episodes" : "without their episodes",
+                             saves_episodes ? "saves them" : "cannot save them");
+    const bool started = in.boolean();
+    const bool needs_restart = in.boolean();
+    std::vector<std::uint64_t> counts(size());
+    std::vector<double> returns(size());
+    std::vector<std::int64_t> lengths(size());
+    for (std::size_t i = 0; i < size(); ++i) {
+      counts[i] = in.u64();
+      returns[i] = in.f64();
+      lengths[i] = in.i64();
+      require<CheckpointError>(std::isfinite(returns[i]) && lengths[i] >= 0 && (counts[i] > 0 || !started),
+                               "checkpoint section '{}': copy {} has episode {}, return {}, length {}", in.name(), i,
+                               counts[i], returns[i], lengths[i]);
+    }
+    ObservationMatrix observations = in.template matrix<ObservationScalar>("observations", observations_.rows(),
+                                                                           observations_.cols());
+    if constexpr (saves_episodes) {
+      for (Env& env : envs_) env.load(in);  // each validates before it assigns
+    }
+    episode_counts_ = std::move(counts);
+    episode_returns_ = std::move(returns);
+    episode_lengths_ = std::move(lengths);
+    observations_ = std::move(observations);
+    started_ = started;
+    needs_restart_ = needs_restart;
+    finished_count_ = 0;
+    if (started_ && (!saves_episodes || needs_restart_)) {
+      restart();
+      return false;
+    }
+    return true;
   }
 
   /// Steps copy i with `actions[i]`; finished copies are reset (see the class comment).
@@ -207,10 +291,20 @@ class VectorEnv {
   template <class GetAction>
   void step_each(GetAction&& get_action) {
     require<EnvironmentError>(started_, "VectorEnv::step called before reset()");
+    require<EnvironmentError>(!needs_restart_,
+                              "VectorEnv::step: an environment threw on an earlier step; call restart() or reset() "
+                              "first");
     auto body = [&](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) step_copy(i, get_action(i));
     };
-    pool_->parallel_for(size(), body);
+    try {
+      pool_->parallel_for(size(), body);
+    } catch (...) {
+      // Which other copies stepped depends on the thread count: none of them may go on.
+      needs_restart_ = true;
+      finished_count_ = 0;
+      throw;
+    }
     finished_count_ = 0;
     for (std::size_t i = 0; i < size(); ++i) {
       if (done(i)) {
@@ -263,6 +357,7 @@ class VectorEnv {
   std::vector<EpisodeRecord> finished_;
   std::size_t finished_count_ = 0;
   bool started_ = false;
+  bool needs_restart_ = false;
 };
 
 }  // namespace theta

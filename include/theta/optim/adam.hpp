@@ -3,6 +3,7 @@
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/io/state.hpp>
 #include <theta/core/detail/config_rules.hpp>
 
 #include <Eigen/Core>
@@ -105,6 +106,25 @@ class Adam {
     exp_avg_sq_ = exp_avg_sq;
   }
 
+  /// Writes the state into a checkpoint section: the settings (compared at load), the learning
+  /// rate, the step count and both moments.
+  void save(io::CheckpointSectionWriter& out) const {
+    settings().save(out);
+    out.f64(config_.lr).i64(step_).matrix(exp_avg_).matrix(exp_avg_sq_);
+  }
+  /// Reads what `save` wrote; refuses other settings (beta1, beta2, eps, weight decay), another
+  /// size, non-finite or negative moments. Assigns nothing on an error.
+  void load(io::CheckpointSectionReader& in) {
+    settings().check(in);
+    const auto [lr, steps] = io::load_learning_rate_and_steps(in, "Adam");
+    Vector<T> m = io::load_finite_vector<T>(in, "Adam exp_avg", size());
+    Vector<T> v = io::load_finite_vector<T>(in, "Adam exp_avg_sq", size(), /*non_negative=*/true);
+    config_.lr = lr;
+    step_ = steps;
+    exp_avg_ = std::move(m);
+    exp_avg_sq_ = std::move(v);
+  }
+
   /// Back to step 0 with zero moments.
   void reset() noexcept {
     step_ = 0;
@@ -113,6 +133,13 @@ class Adam {
   }
 
  private:
+  io::Settings settings() const {
+    io::Settings s("Adam::Config");
+    s.add("beta1", config_.beta1).add("beta2", config_.beta2).add("eps", config_.eps);
+    s.add("weight_decay", config_.weight_decay).add("decoupled_weight_decay", config_.decoupled_weight_decay);
+    return s;
+  }
+
   Config config_;
   Vector<T> exp_avg_;
   Vector<T> exp_avg_sq_;

@@ -3,6 +3,7 @@
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/io/state.hpp>
 #include <theta/core/detail/config_rules.hpp>
 
 #include <Eigen/Core>
@@ -99,6 +100,23 @@ class RmsProp {
     square_avg_ = square_avg;
   }
 
+  /// Writes the state into a checkpoint section: the settings (compared at load), the learning
+  /// rate, the step count and the squared-gradient average.
+  void save(io::CheckpointSectionWriter& out) const {
+    settings().save(out);
+    out.f64(config_.lr).i64(step_).matrix(square_avg_);
+  }
+  /// Reads what `save` wrote; refuses other settings (alpha, eps, tf_like), another size,
+  /// non-finite or negative averages. Assigns nothing on an error.
+  void load(io::CheckpointSectionReader& in) {
+    settings().check(in);
+    const auto [lr, steps] = io::load_learning_rate_and_steps(in, "RmsProp");
+    Vector<T> v = io::load_finite_vector<T>(in, "RmsProp square_avg", size(), /*non_negative=*/true);
+    config_.lr = lr;
+    step_ = steps;
+    square_avg_ = std::move(v);
+  }
+
   /// Back to step 0: v = 0, or 1 with `tf_like`.
   void reset() noexcept {
     step_ = 0;
@@ -106,6 +124,12 @@ class RmsProp {
   }
 
  private:
+  io::Settings settings() const {
+    io::Settings s("RmsProp::Config");
+    s.add("alpha", config_.alpha).add("eps", config_.eps).add("tf_like", config_.tf_like);
+    return s;
+  }
+
   Config config_;
   Vector<T> square_avg_;
   std::int64_t step_ = 0;

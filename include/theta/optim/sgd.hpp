@@ -3,6 +3,7 @@
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/io/state.hpp>
 #include <theta/core/detail/config_rules.hpp>
 
 #include <Eigen/Core>
@@ -96,6 +97,23 @@ class Sgd {
     momentum_buffer_ = momentum_buffer;
   }
 
+  /// Writes the state into a checkpoint section: the settings (compared at load), the learning
+  /// rate, the step count and the momentum buffer.
+  void save(io::CheckpointSectionWriter& out) const {
+    settings().save(out);
+    out.f64(config_.lr).i64(step_).matrix(momentum_buffer_);
+  }
+  /// Reads what `save` wrote; refuses other settings (momentum, nesterov), another size or a
+  /// non-finite buffer. Assigns nothing on an error.
+  void load(io::CheckpointSectionReader& in) {
+    settings().check(in);
+    const auto [lr, steps] = io::load_learning_rate_and_steps(in, "Sgd");
+    Vector<T> b = io::load_finite_vector<T>(in, "Sgd momentum_buffer", size());
+    config_.lr = lr;
+    step_ = steps;
+    momentum_buffer_ = std::move(b);
+  }
+
   /// Back to step 0 with an empty momentum buffer.
   void reset() noexcept {
     step_ = 0;
@@ -103,6 +121,12 @@ class Sgd {
   }
 
  private:
+  io::Settings settings() const {
+    io::Settings s("Sgd::Config");
+    s.add("momentum", config_.momentum).add("nesterov", config_.nesterov);
+    return s;
+  }
+
   Config config_;
   Vector<T> momentum_buffer_;
   std::int64_t step_ = 0;

@@ -9,7 +9,11 @@
 #include <theta/nn/init.hpp>
 #include <theta/nn/mlp.hpp>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cmath>
+#include <string>
 #include <vector>
 
 namespace theta {
@@ -38,6 +42,12 @@ struct NetworkConfig {
   /// (`ContextPolicy`), and every on-policy update recomputes the acting pass with them (see
   /// docs/algorithms/reinforce.md, whose default uses it). Critics reject it.
   double dropout = 0.0;
+
+  /// "hidden [64, 64], activation 1, init 0, dropout 0": what a checkpoint records of it.
+  [[nodiscard]] std::string describe() const {
+    return fmt::format("hidden [{}], activation {}, init {}, dropout {}", fmt::join(hidden, ", "),
+                       static_cast<int>(activation), static_cast<int>(init), dropout);
+  }
 };
 
 /// Checks a network description, naming the config field (`ppo::Config::actor`) in errors:

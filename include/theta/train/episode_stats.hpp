@@ -2,8 +2,11 @@
 /// \file EpisodeStats: the returns and lengths of the most recent training episodes.
 
 #include <theta/core/error.hpp>
+#include <theta/io/checkpoint_reader.hpp>
+#include <theta/io/checkpoint_writer.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -34,6 +37,39 @@ class EpisodeStats {
   /// Mean return of the last min(n, size()) episodes (0 when there are none).
   [[nodiscard]] double mean_return(std::size_t n) const { return mean_of(returns_, n); }
   [[nodiscard]] double mean_length(std::size_t n) const { return mean_of(lengths_, n); }
+
+  /// Writes the ring (capacity, position, total, returns, lengths) into a checkpoint section.
+  void save(io::CheckpointSectionWriter& out) const {
+    out.u64(returns_.size()).u64(next_).i64(total_);
+    for (const double r : returns_) out.f64(r);
+    for (const std::int64_t l : lengths_) out.i64(l);
+  }
+  /// Reads what `save` wrote; refuses another capacity, a position outside the ring, a negative
+  /// count or length and non-finite returns. Assigns nothing on an error.
+  void load(io::CheckpointSectionReader& in) {
+    const std::uint64_t capacity = in.u64();
+    require<CheckpointError>(capacity == returns_.size(),
+                             "checkpoint section '{}': episode statistics over {} episodes, this trainer keeps {} "
+                             "(stats_window)", in.name(), capacity, returns_.size());
+    const std::uint64_t next = in.u64();
+    const std::int64_t total = in.i64();
+    require<CheckpointError>(next < capacity && total >= 0, "checkpoint section '{}': episode ring position {} and count "
+                             "{} are impossible for {} episodes", in.name(), next, total, capacity);
+    std::vector<double> returns(returns_.size());
+    std::vector<std::int64_t> lengths(lengths_.size());
+    for (double& r : returns) {
+      r = in.f64();
+      require<CheckpointError>(std::isfinite(r), "checkpoint section '{}': an episode return is {}", in.name(), r);
+    }
+    for (std::int64_t& l : lengths) {
+      l = in.i64();
+      require<CheckpointError>(l >= 0, "checkpoint section '{}': an episode length is {}", in.name(), l);
+    }
+    returns_ = std::move(returns);
+    lengths_ = std::move(lengths);
+    next_ = static_cast<std::size_t>(next);
+    total_ = total;
+  }
 
  private:
   template <class V>

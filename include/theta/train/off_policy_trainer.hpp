@@ -13,14 +13,18 @@
 #include <theta/env/concepts.hpp>
 #include <theta/env/spaces.hpp>
 #include <theta/env/vector_env.hpp>
+#include <theta/io/checkpoint.hpp>
+#include <theta/io/state.hpp>
 #include <theta/log/logger.hpp>
 #include <theta/train/callbacks.hpp>
 #include <theta/train/detail/callbacks.hpp>
+#include <theta/train/detail/checkpoint.hpp>
 #include <theta/train/detail/representable.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
 #include <theta/train/off_policy_config.hpp>
 #include <theta/train/on_policy_trainer.hpp>
+#include <theta/train/load_result.hpp>
 #include <theta/train/training_result.hpp>
 
 #include <array>
@@ -28,12 +32,23 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <span>
+#include <string>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
 namespace theta {
+
+/// Options of `OffPolicyTrainer::save`.
+struct OffPolicySaveOptions {
+  /// Keep the replay buffer in the checkpoint (up to buffer_size x (2 obs_dim + action_dim + 2)
+  /// values). Without it the file is small, but a resumed run starts from an empty buffer and
+  /// no longer continues the saved one bit for bit.
+  bool replay_buffer = true;
+};
 
 /// Component objects handed to an `OffPolicyTrainer`; each one left empty is built by default
 /// from the algorithm config (the actor and two critics from its network descriptions, drawn
@@ -157,7 +172,13 @@ class OffPolicyTrainer {
     target_ = *new_target;
     const std::int64_t target = target_;
     if (horizon_ == 0) horizon_ = target;
-    if (!started_) reset_envs();
+    if (!started_) {
+      reset_envs();
+    } else if (envs_.needs_restart()) {
+      // An environment threw during the last call: every copy starts a fresh episode.
+      detail::require_representable<T>(envs_.restart(), "OffPolicyTrainer", "an observation", steps_);
+      obs_ = envs_.observations().template cast<T>();
+    }
     // Saturated: a log interval past the end means no record before the last one.
     std::int64_t next_log = saturating_add(steps_, config_.log_interval);
     TrainingResult result;
@@ -258,7 +279,149 @@ class OffPolicyTrainer {
   [[nodiscard]] VectorEnv<Env>& envs() noexcept { return envs_; }
   [[nodiscard]] const OffPolicyConfig& config() const noexcept { return config_; }
 
+  /// Writes the whole training state to `path` atomically (docs/checkpoints.md): the
+  /// settings, the rule's state (actor, critics, targets, optimizers, temperature, noise
+  /// stream), the replay buffer (unless `options.replay_buffer` is false), every random stream,
+  /// the exploration noise, the counters, the episode statistics and the environments (their
+  /// episodes too when `Env` is a `SavableEnvironment`). Call it between `learn` calls (or
+  /// from `on_update_end`). Loading it into a trainer built with the same settings and calling
+  /// `learn(n)` continues the run bit for bit.
+  void save(const std::filesystem::path& path, const OffPolicySaveOptions& options = {}) const {
+    checkpoint(options).save(path);
+  }
+
+  /// The checkpoint `save` writes, in memory.
+  [[nodiscard]] io::CheckpointWriter checkpoint(const OffPolicySaveOptions& options = {}) const {
+    static_assert(requires(const Algo& r, Algo& m, io::CheckpointWriter& w, io::CheckpointReader& in) {
+      r.save(w);
+      m.load(in);
+    }, "OffPolicyTrainer::save/load: the update rule must provide save(io::CheckpointWriter&) const and "
+       "load(io::CheckpointReader&) (docs/checkpoints.md)");
+    io::CheckpointWriter out(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
+    settings().save(out.section("trainer/config"));
+    auto& counters = out.section("trainer/state");
+    detail::TrainerCounters{.steps = steps_, .updates = updates_, .target = target_, .horizon = horizon_,
+                            .evaluations = evaluations_, .started = started_}.save(counters);
+    io::save_rng(counters, init_rng_);
+    io::save_rng(counters, replay_rng_);
+    io::save_rng(counters, act_rng_);
+    counters.matrix(noise_);
+    algo_.save(out);
+    auto& replay = out.section("replay_buffer");
+    replay.boolean(options.replay_buffer);
+    if (options.replay_buffer) buffer_.save(replay);
+    stats_.save(out.section("episode_stats"));
+    auto& envs = out.section("environments");
+    envs.matrix(obs_);
+    envs_.save(envs);
+    return out;
+  }
+
+  /// Restores the state `save` wrote. The checkpoint must come from a trainer of the same
+  /// algorithm, scalar type, shapes and settings (`env.threads` and `log_interval` may
+  /// differ); anything else, and any damage to the file, raises `CheckpointError` saying what
+  /// and where, and leaves this trainer exactly as it was. The result says when the
+  /// environments started fresh episodes (a type that cannot be saved) or when the checkpoint
+  /// held no replay buffer (the buffer is then empty).
+  LoadResult load(const std::filesystem::path& path) {
+    io::CheckpointReader reader = io::CheckpointReader::open(path);
+    return load(reader);
+  }
+  /// The same from a checkpoint in memory (`checkpoint().bytes()`).
+  LoadResult load(std::span<const std::uint8_t> bytes) {
+    io::CheckpointReader reader = io::CheckpointReader::parse(bytes);
+    return load(reader);
+  }
+  LoadResult load(io::CheckpointReader& reader) {
+    return detail::load_or_restore(reader, checkpoint().bytes(),
+                                   [this](io::CheckpointReader& in, bool restoring) { return read_checkpoint(in, restoring); });
+  }
+
  private:
+  std::string checkpoint_kind() const { return fmt::format("OffPolicyTrainer/{}", Algo::name); }
+
+  std::string checkpoint_shape() const {
+    return fmt::format("observations {}, actions Box({}), n_envs {}, actor {} parameters", envs_.observation_size(),
+                       envs_.action_space().size(), config_.n_envs,
+                       const_cast<Algo&>(algo_).actor().parameters().size());
+  }
+
+  // What a checkpoint records of the trainer's config (all but env.threads and log_interval,
+  // which change no result) and compares at load.
+  io::Settings settings() const {
+    const OffPolicyConfig& c = config_;
+    io::Settings s("OffPolicyConfig");
+    s.add("n_envs", c.n_envs).add("learning_starts", c.learning_starts).add("train_freq", c.train_freq);
+    s.add("gradient_steps", c.gradient_steps).add("exploration_correlation", c.exploration_correlation);
+    s.add("buffer_size", c.buffer_size).add("batch_size", c.batch_size).add("gamma", c.gamma);
+    s.add("total_steps", c.total_steps).add("stats_window", c.stats_window).add("seed", c.seed);
+    return s;
+  }
+
+  // Reads a checkpoint section by section, assigning as it goes (load() restores on errors).
+  // When restoring its own state, the environments of a type that cannot be saved are left
+  // alone: loading them would start fresh episodes, and they were never changed.
+  LoadResult read_checkpoint(io::CheckpointReader& in, bool restoring) {
+    in.expect(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
+    {
+      auto config = in.section("trainer/config");
+      settings().check(config);
+      config.finish();
+    }
+    {
+      auto s = in.section("trainer/state");
+      const detail::TrainerCounters counters = detail::TrainerCounters::load(s);
+      const Rng init = io::load_rng(s, "init"), replay = io::load_rng(s, "replay"), act = io::load_rng(s, "act");
+      Matrix<T> noise = s.matrix<T>("exploration noise", noise_.rows(), noise_.cols());
+      require<CheckpointError>(noise.allFinite(), "checkpoint section '{}': the exploration noise is not finite",
+                               s.name());
+      s.finish();
+      steps_ = counters.steps;
+      updates_ = counters.updates;
+      target_ = counters.target;
+      horizon_ = counters.horizon;
+      evaluations_ = counters.evaluations;
+      started_ = counters.started;
+      init_rng_ = init;
+      replay_rng_ = replay;
+      act_rng_ = act;
+      noise_ = std::move(noise);
+    }
+    algo_.load(in);
+    LoadResult result;
+    {
+      auto s = in.section("replay_buffer");
+      result.replay_buffer_restored = s.boolean();
+      if (result.replay_buffer_restored) {
+        buffer_.load(s);
+      } else {
+        buffer_.clear();
+        result.message = "the checkpoint holds no replay buffer: it starts empty";
+      }
+      s.finish();
+    }
+    {
+      auto s = in.section("episode_stats");
+      stats_.load(s);
+      s.finish();
+    }
+    if (restoring && !VectorEnv<Env>::saves_episodes) return result;
+    auto s = in.section("environments");
+    Matrix<T> obs = s.matrix<T>("observations", obs_.rows(), obs_.cols());
+    const bool continued = envs_.load(s);
+    s.finish();
+    in.finish();
+    obs_ = std::move(obs);
+    if (!continued) {
+      detail::require_representable<T>(envs_.observations(), "OffPolicyTrainer", "an observation", steps_);
+      obs_ = envs_.observations().template cast<T>();
+      result.episodes_continued = false;
+      if (!result.message.empty()) result.message += "; ";
+      result.message += detail::fresh_episodes_message(config_.n_envs, VectorEnv<Env>::saves_episodes);
+    }
+    return result;
+  }
+
   // The actor, then Q_1 and Q_2 (each from init_rng_ unless handed in), then the rule.
   Algo make_algorithm(const AlgorithmConfig& algorithm, Components& components) {
     const Index obs_dim = envs_.observation_size();

@@ -13,6 +13,8 @@
 #include <theta/core/scalar.hpp>
 #include <theta/env/concepts.hpp>
 #include <theta/env/vector_env.hpp>
+#include <theta/io/checkpoint.hpp>
+#include <theta/io/state.hpp>
 #include <theta/log/logger.hpp>
 #include <theta/normalize/observation_normalizer.hpp>
 #include <theta/normalize/reward_scaler.hpp>
@@ -24,15 +26,20 @@
 #include <theta/policy/value_function.hpp>
 #include <theta/train/callbacks.hpp>
 #include <theta/train/detail/callbacks.hpp>
+#include <theta/train/detail/checkpoint.hpp>
 #include <theta/train/detail/representable.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
 #include <theta/train/on_policy_config.hpp>
+#include <theta/train/load_result.hpp>
 #include <theta/train/training_result.hpp>
 
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
 #include <functional>
 #include <optional>
 #include <type_traits>
@@ -193,7 +200,13 @@ class OnPolicyTrainer {
     target_ = *new_target;
     const std::int64_t target = target_;
     if (horizon_ == 0) horizon_ = target;
-    if (!started_) reset_envs();
+    if (!started_) {
+      reset_envs();
+    } else if (envs_.needs_restart()) {
+      // An environment threw during the last call: every copy starts a fresh episode.
+      envs_.restart();
+      observe(envs_.observations());
+    }
     TrainingResult result;
     LogRecord& record = record_;
     while (steps_ < target) {
@@ -284,6 +297,58 @@ class OnPolicyTrainer {
     return normalizer_;
   }
 
+  /// Writes the whole training state to `path` atomically (docs/checkpoints.md): the
+  /// settings, the actor, the critic and their optimizers, the rule's own state, the
+  /// normalisers, every random stream, the counters (steps, updates, the steps asked so far,
+  /// the schedule horizon, evaluations), the episode statistics and the environments (their
+  /// episodes too when `Env` is a `SavableEnvironment`). Call it between `learn` calls (or
+  /// from `on_update_end`). Loading it into a trainer built with the same settings and
+  /// calling `learn(n)` continues the run bit for bit.
+  void save(const std::filesystem::path& path) const { checkpoint().save(path); }
+
+  /// The checkpoint `save` writes, in memory.
+  [[nodiscard]] io::CheckpointWriter checkpoint() const {
+    static_assert(requires(const Rule& r, Rule& m, io::CheckpointWriter& w, io::CheckpointReader& in) {
+      r.save(w);
+      m.load(in);
+    }, "OnPolicyTrainer::save/load: the update rule must provide save(io::CheckpointWriter&) const and "
+       "load(io::CheckpointReader&) (docs/checkpoints.md)");
+    io::CheckpointWriter out(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
+    settings().save(out.section("trainer/config"));
+    auto& counters = out.section("trainer/state");
+    trainer_counters().save(counters);
+    io::save_rng(counters, init_rng_);
+    io::save_rng(counters, act_rng_);
+    rule_.save(out);
+    if constexpr (io::SectionState<Estimator>) io::save_component(out, "estimator", estimator_);
+    if (normalizer_) normalizer_->save(out.section("observation_normalizer"));
+    if (scaler_) scaler_->save(out.section("reward_scaler"));
+    stats_.save(out.section("episode_stats"));
+    auto& envs = out.section("environments");
+    envs.matrix(obs_);
+    envs_.save(envs);
+    return out;
+  }
+
+  /// Restores the state `save` wrote. The checkpoint must come from a trainer of the same
+  /// algorithm, scalar type, shapes and settings (`OnPolicyConfig::env.threads` may differ);
+  /// anything else, and any damage to the file, raises `CheckpointError` saying what and where,
+  /// and leaves this trainer exactly as it was. For an environment that cannot be saved, every
+  /// copy starts a fresh episode and the result says so.
+  LoadResult load(const std::filesystem::path& path) {
+    io::CheckpointReader reader = io::CheckpointReader::open(path);
+    return load(reader);
+  }
+  /// The same from a checkpoint in memory (`checkpoint().bytes()`).
+  LoadResult load(std::span<const std::uint8_t> bytes) {
+    io::CheckpointReader reader = io::CheckpointReader::parse(bytes);
+    return load(reader);
+  }
+  LoadResult load(io::CheckpointReader& reader) {
+    return detail::load_or_restore(reader, checkpoint().bytes(),
+                                   [this](io::CheckpointReader& in, bool restoring) { return read_checkpoint(in, restoring); });
+  }
+
  private:
   static OnPolicyConfig validated(const OnPolicyConfig& config, const AlgorithmConfig& algorithm,
                                   const Components& components) {
@@ -298,6 +363,97 @@ class OnPolicyTrainer {
                            Rule::name);
     }
     return config;
+  }
+
+  std::string checkpoint_kind() const { return fmt::format("OnPolicyTrainer/{}", Rule::name); }
+
+  std::string checkpoint_shape() const {
+    const std::string actions = space_.n_actions > 0 ? fmt::format("Discrete({})", space_.n_actions)
+                                                     : fmt::format("Box({})", space_.action_dim);
+    return fmt::format("observations {}, actions {}, n_envs {}, n_steps {}, actor {} parameters, critic {} parameters",
+                       space_.obs_dim, actions, config_.n_envs, n_steps_,
+                       const_cast<Rule&>(rule_).actor().parameters().size(),
+                       const_cast<Rule&>(rule_).critic().parameters().size());
+  }
+
+  // What a checkpoint records of the trainer's config (all but env.threads, which changes no
+  // result) and compares at load.
+  io::Settings settings() const {
+    const OnPolicyConfig& c = config_;
+    io::Settings s("OnPolicyConfig");
+    s.add("n_envs", c.n_envs).add("n_steps", n_steps_).add("gamma", c.gamma).add("gae_lambda", c.gae_lambda);
+    s.add("total_steps", c.total_steps).add("normalize_observations", c.normalize_observations);
+    s.add("observation_normalizer.clip", c.observation_normalizer.clip);
+    s.add("observation_normalizer.epsilon", c.observation_normalizer.epsilon);
+    s.add("observation_statistics_steps", c.observation_statistics_steps);
+    s.add("normalize_rewards", c.normalize_rewards).add("reward_clip", c.reward_clip);
+    s.add("stats_window", c.stats_window).add("seed", c.seed);
+    return s;
+  }
+
+  // Reads a checkpoint section by section, assigning as it goes (load() restores on errors).
+  // When restoring its own state, the environments of a type that cannot be saved are left
+  // alone: loading them would start fresh episodes, and they were never changed.
+  LoadResult read_checkpoint(io::CheckpointReader& in, bool restoring) {
+    in.expect(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
+    {
+      auto config = in.section("trainer/config");
+      settings().check(config);
+      config.finish();
+    }
+    {
+      auto s = in.section("trainer/state");
+      const detail::TrainerCounters counters = detail::TrainerCounters::load(s);
+      const Rng init = io::load_rng(s, "init"), act = io::load_rng(s, "act");
+      s.finish();
+      set_counters(counters);
+      init_rng_ = init;
+      act_rng_ = act;
+    }
+    rule_.load(in);
+    if constexpr (io::SectionState<Estimator>) io::load_component(in, "estimator", estimator_);
+    if (normalizer_) {
+      auto s = in.section("observation_normalizer");
+      normalizer_->load(s);
+      s.finish();
+    }
+    if (scaler_) {
+      auto s = in.section("reward_scaler");
+      scaler_->load(s);
+      s.finish();
+    }
+    {
+      auto s = in.section("episode_stats");
+      stats_.load(s);
+      s.finish();
+    }
+    LoadResult result;
+    if (restoring && !VectorEnv<Env>::saves_episodes) return result;
+    auto s = in.section("environments");
+    Matrix<T> obs = s.matrix<T>("observations", obs_.rows(), obs_.cols());
+    const bool continued = envs_.load(s);
+    s.finish();
+    in.finish();
+    obs_ = std::move(obs);
+    if (!continued) {
+      observe(envs_.observations());
+      result.episodes_continued = false;
+      result.message = detail::fresh_episodes_message(config_.n_envs, VectorEnv<Env>::saves_episodes);
+    }
+    return result;
+  }
+
+  detail::TrainerCounters trainer_counters() const {
+    return {.steps = steps_, .updates = updates_, .target = target_, .horizon = horizon_, .evaluations = evaluations_,
+            .started = started_};
+  }
+  void set_counters(const detail::TrainerCounters& c) {
+    steps_ = c.steps;
+    updates_ = c.updates;
+    target_ = c.target;
+    horizon_ = c.horizon;
+    evaluations_ = c.evaluations;
+    started_ = c.started;
   }
 
   static SpaceInfo space_info(const VectorEnv<Env>& envs) {
