@@ -41,6 +41,10 @@ struct OffPolicyConfig {
   std::size_t stats_window = 100;    ///< episodes averaged in rollout/ep_rew_mean, >= 1
   std::int64_t log_interval = 1000;  ///< environment steps between two logger writes, >= 1
   VectorEnvOptions env;              ///< threads stepping the environment copies
+  /// After every gradient step, require its losses and every gradient and parameter of the
+  /// actor and the critics to be finite, else raise NumericalError naming the algorithm, the
+  /// tensor and the update.
+  bool check_numerics = true;
   // ---- reproducibility
   std::uint64_t seed = 0;            ///< every random stream of a run derives from it
 };

@@ -19,6 +19,7 @@
 #include <theta/train/callbacks.hpp>
 #include <theta/train/detail/callbacks.hpp>
 #include <theta/train/detail/checkpoint.hpp>
+#include <theta/train/detail/numerics.hpp>
 #include <theta/train/detail/representable.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
@@ -221,7 +222,9 @@ class OffPolicyTrainer {
         const double progress_remaining = 1.0 - static_cast<double>(steps_) / static_cast<double>(horizon_);
         for (Index g = 0; g < config_.gradient_steps; ++g) {
           buffer_.sample(config_.batch_size, replay_rng_, batch_);
-          const typename Algo::Stats stats = algo_.update(batch_, progress_remaining);
+          const typename Algo::Stats stats = detail::naming_numerical_errors(
+              Algo::name, updates_ + 1, [&] { return algo_.update(batch_, progress_remaining); });
+          if (config_.check_numerics) check_numerics(stats);
           if (train_stats_) {
             train_stats_->merge(stats);
           } else {
@@ -338,6 +341,16 @@ class OffPolicyTrainer {
   }
 
  private:
+  void check_numerics(const typename Algo::Stats& stats) {
+    const std::int64_t update = updates_ + 1;
+    detail::require_finite_statistics(Algo::name, stats, update);
+    detail::require_finite_component(Algo::name, "actor", algo_.actor(), update);
+    if constexpr (requires { algo_.critic(std::size_t{0}); }) {
+      detail::require_finite_component(Algo::name, "critic 1", algo_.critic(0), update);
+      detail::require_finite_component(Algo::name, "critic 2", algo_.critic(1), update);
+    }
+  }
+
   std::string checkpoint_kind() const { return fmt::format("OffPolicyTrainer/{}", Algo::name); }
 
   std::string checkpoint_shape() const {

@@ -45,6 +45,10 @@ struct OnPolicyConfig {
   // ---- bookkeeping
   std::size_t stats_window = 100;       ///< episodes averaged in rollout/ep_rew_mean, >= 1
   VectorEnvOptions env;                 ///< threads stepping the environment copies
+  /// After every update, require its losses and gradient norm and every gradient and parameter
+  /// of the actor and the critic to be finite, else raise NumericalError naming the algorithm,
+  /// the tensor and the update (a diverged run stops there instead of training NaN).
+  bool check_numerics = true;
   // ---- reproducibility
   std::uint64_t seed = 0;               ///< every random stream of a run derives from it
 };

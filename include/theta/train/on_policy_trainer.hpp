@@ -27,6 +27,7 @@
 #include <theta/train/callbacks.hpp>
 #include <theta/train/detail/callbacks.hpp>
 #include <theta/train/detail/checkpoint.hpp>
+#include <theta/train/detail/numerics.hpp>
 #include <theta/train/detail/representable.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
@@ -218,9 +219,11 @@ class OnPolicyTrainer {
       bool go_on = true;
       ((go_on = go_on && detail::call_rollout_end(callbacks, *this)), ...);
       record.clear();
-      const typename Rule::Stats stats = rule_.update(buffer_.batch(), progress_remaining());
-      stats.for_each([&record](const char* key, double value) { record.set(key, value); });
+      const typename Rule::Stats stats = detail::naming_numerical_errors(
+          Rule::name, updates_ + 1, [&] { return rule_.update(buffer_.batch(), progress_remaining()); });
       ++updates_;
+      if (config_.check_numerics) check_numerics(stats);
+      stats.for_each([&record](const char* key, double value) { record.set(key, value); });
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       record.set("rollout/ep_rew_mean", stats_.mean_return(stats_.capacity()));
       record.set("rollout/ep_len_mean", stats_.mean_length(stats_.capacity()));
@@ -441,6 +444,12 @@ class OnPolicyTrainer {
       result.message = detail::fresh_episodes_message(config_.n_envs, VectorEnv<Env>::saves_episodes);
     }
     return result;
+  }
+
+  void check_numerics(const typename Rule::Stats& stats) {
+    detail::require_finite_statistics(Rule::name, stats, updates_);
+    detail::require_finite_component(Rule::name, "actor", rule_.actor(), updates_);
+    if (rule_.uses_critic()) detail::require_finite_component(Rule::name, "critic", rule_.critic(), updates_);
   }
 
   detail::TrainerCounters trainer_counters() const {
