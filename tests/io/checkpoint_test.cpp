@@ -3,6 +3,7 @@
 #include <theta/io/crc32.hpp>
 
 #include "fuzz/checkpoint_schema.hpp"
+#include "fuzz/component_schema.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -420,4 +421,31 @@ TEST_CASE("The fuzz corpus's valid seed is what the writer writes today", "[unit
   if (std::getenv("THETA_WRITE_FUZZ_SEED") != nullptr) write_file(seed, bytes);
   REQUIRE(read_file(seed) == bytes);
   REQUIRE_NOTHROW(theta::fuzz::read_fuzz_checkpoint(bytes));
+}
+
+TEST_CASE("The fuzz corpus's component seed is what the component savers write today", "[unit]") {
+  // Regenerate after a deliberate change: THETA_WRITE_FUZZ_SEED=1 build/release/tests/test_io_checkpoint
+  const fs::path seed = fs::path(THETA_TEST_DATA_DIR) / ".." / "fuzz" / "corpus" / "checkpoint" / "components.ckpt";
+  const auto bytes = theta::fuzz::write_component_checkpoint();
+  if (std::getenv("THETA_WRITE_FUZZ_SEED") != nullptr) write_file(seed, bytes);
+  REQUIRE(read_file(seed) == bytes);
+  REQUIRE_NOTHROW(theta::fuzz::read_component_checkpoint(bytes));
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    REQUIRE_THROWS_AS(theta::fuzz::read_component_checkpoint(std::span(bytes.data(), n)), theta::CheckpointError);
+  }
+  // Every single-bit flip with the checksums made right again reaches the component loaders:
+  // each load succeeds or raises CheckpointError, and a failed one leaves its component as it
+  // was (read_component_checkpoint aborts otherwise).
+  std::size_t refused = 0;
+  for (std::size_t bit = 0; bit < 8 * bytes.size(); ++bit) {
+    auto bad = bytes;
+    bad[bit / 8] ^= static_cast<std::uint8_t>(1U << (bit % 8));
+    theta::fuzz::repair_checksums(bad);
+    try {
+      theta::fuzz::read_component_checkpoint(bad);
+    } catch (const theta::CheckpointError&) {
+      ++refused;
+    }
+  }
+  CHECK(refused > 8 * bytes.size() / 4);  // most flips hit a length, a flag, a count or a name
 }
