@@ -18,9 +18,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <concepts>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <string>
@@ -148,6 +148,8 @@ inline constexpr ModelSize checkpoint_model_sizes[] = {
 ///   are those of the last substep's evaluation, as in Gymnasium.
 /// - A diverging simulation (NaN or |x| > 1e10 in qpos, qvel, qacc or ctrl, which MuJoCo
 ///   answers by silently resetting the data) raises `DivergenceError`.
+/// - `save`/`load` (`theta::SavableEnvironment`): the episode continues bit for bit in a
+///   newly built environment; what is saved and why is in docs/mujoco.md, "Checkpoints".
 ///
 /// The model is shared (`ModelPtr`) and each environment owns its `mjData`, so copies are
 /// independent simulations that `VectorEnv` can step on several threads. A copy continues
