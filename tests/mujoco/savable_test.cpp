@@ -1,8 +1,7 @@
-// SavableEnvironment for MuJoCo: MujocoEnv and the five locomotion environments (inside
-// TimeLimit) continue bit for bit after save and load into a freshly constructed environment,
-// hold the same mjData (derived quantities included) right after the load, and refuse what
-// they cannot load without changing. The locomotion part needs Gymnasium's model files
-// (THETA_MUJOCO_ASSETS); without them it prints THETA_TEST_SKIPPED and CTest reports "Skipped".
+// SavableEnvironment for MuJoCo without model files: MujocoEnv over the rail model (with and
+// without a task hook) continues bit for bit after save and load into a freshly made
+// environment, holds the same mjData right after the load, and refuses what it cannot load
+// without changing. The locomotion environments: savable_locomotion_test.cpp.
 #include <theta/core/rng.hpp>
 #include <theta/env/savable.hpp>
 #include <theta/env/time_limit.hpp>
@@ -10,6 +9,7 @@
 #include <theta/io/checkpoint_writer.hpp>
 #include <theta/mujoco.hpp>
 
+#include "savable_checks.hpp"
 #include "support/env_checkpoint.hpp"
 #include "test_models.hpp"
 
@@ -17,16 +17,18 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
 #include <functional>
 #include <limits>
-#include <optional>
-#include <span>
+#include <string>
 #include <vector>
 
 namespace tmj = theta::mujoco;
+using theta::test::check_resume;
+using theta::test::check_truncation;
+using theta::test::load_env;
 using theta::test::RailTask;
+using theta::test::run;
+using theta::test::save_env;
 
 namespace {
 
@@ -53,132 +55,7 @@ using AccumulatingRailEnv = tmj::MujocoEnv<AccumulatingRailTask>;
 
 static_assert(theta::SavableEnvironment<RailEnv>);
 static_assert(theta::SavableEnvironment<AccumulatingRailEnv>);
-static_assert(theta::SavableEnvironment<tmj::HalfCheetah>);
-static_assert(theta::SavableEnvironment<tmj::Hopper>);
-static_assert(theta::SavableEnvironment<tmj::Walker2d>);
-static_assert(theta::SavableEnvironment<tmj::Ant>);
-static_assert(theta::SavableEnvironment<tmj::Humanoid>);
-static_assert(theta::SavableEnvironment<theta::TimeLimit<tmj::HalfCheetah>>);
-static_assert(theta::SavableEnvironment<theta::TimeLimit<tmj::Humanoid>>);
 static_assert(theta::SavableEnvironment<theta::TimeLimit<RailEnv>>);
-
-std::optional<std::filesystem::path> assets() {
-  const char* dir = std::getenv("THETA_MUJOCO_ASSETS");
-  if (dir == nullptr || !std::filesystem::is_directory(dir)) {
-    WARN("THETA_TEST_SKIPPED: set THETA_MUJOCO_ASSETS to Gymnasium's MuJoCo assets folder "
-         "(../shared/reference/mujoco-assets) to run the locomotion checkpoint tests");
-    return std::nullopt;
-  }
-  return std::filesystem::path(dir);
-}
-
-struct Step {
-  Eigen::VectorXd obs;
-  double reward;
-  bool terminated, truncated;
-  bool operator==(const Step&) const = default;  // bit for bit (no NaN in a running episode)
-};
-
-// Steps `n` times with uniform actions from `rng` (0.1 of them outside the bounds, which
-// MuJoCo clamps), resetting finished episodes with seeds from `rng`.
-template <class Env>
-std::vector<Step> run(Env& env, theta::Rng& rng, int n) {
-  const theta::Box space = env.action_space();
-  std::vector<Step> steps;
-  for (int i = 0; i < n; ++i) {
-    const tmj::Action action = (space.sample<float>(rng).array() * 1.1f).matrix();
-    auto r = env.step(action);
-    steps.push_back({r.observation, r.reward, r.terminated, r.truncated});
-    if (r.terminated || r.truncated) env.reset(rng.next());
-  }
-  return steps;
-}
-
-using theta::test::load_env;
-using theta::test::save_env;
-
-std::vector<double> values(const mjtNum* x, int n) { return std::vector<double>(x, x + n); }
-
-// The parts of mjData that the last evaluation computed and tasks read (positions, the mass
-// centres' inputs, velocities, forces, the solver's result, sensors), bit for bit.
-void require_same_derived(const mjModel& m, const mjData& a, const mjData& b) {
-  REQUIRE(a.nefc == b.nefc);
-  REQUIRE(a.ncon == b.ncon);
-  REQUIRE(values(a.xpos, 3 * m.nbody) == values(b.xpos, 3 * m.nbody));
-  REQUIRE(values(a.xipos, 3 * m.nbody) == values(b.xipos, 3 * m.nbody));
-  REQUIRE(values(a.cinert, 10 * m.nbody) == values(b.cinert, 10 * m.nbody));
-  REQUIRE(values(a.cvel, 6 * m.nbody) == values(b.cvel, 6 * m.nbody));
-  REQUIRE(values(a.cfrc_ext, 6 * m.nbody) == values(b.cfrc_ext, 6 * m.nbody));
-  REQUIRE(values(a.qfrc_actuator, m.nv) == values(b.qfrc_actuator, m.nv));
-  REQUIRE(values(a.qacc, m.nv) == values(b.qacc, m.nv));
-  REQUIRE(values(a.efc_force, a.nefc) == values(b.efc_force, b.nefc));
-  REQUIRE(values(a.sensordata, m.nsensordata) == values(b.sensordata, m.nsensordata));
-}
-
-// Runs `a` for `before` steps from a reset, saves, loads into `b` (freshly made by `make`, in
-// another episode), and requires the next 300 steps, mjData and the bytes of a later save to
-// match. `before` = 0 saves right after a reset (the derived quantities then come from
-// mj_forward, not from a step).
-template <class Env>
-void check_resume(const std::function<Env()>& make, std::int64_t limit, int before) {
-  INFO("limit " << limit << ", saved after " << before << " steps");
-  theta::TimeLimit<Env> a(make(), limit);
-  theta::Rng rng(7);
-  a.reset(11);
-  run(a, rng, before);
-  const auto bytes = save_env(a);
-  theta::Rng rng_b = rng;
-
-  theta::TimeLimit<Env> b(make(), limit);
-  b.reset(999);  // another episode, overwritten by the load
-  run(b, rng_b, 3);
-  rng_b = rng;
-  load_env(b, bytes);
-  REQUIRE(b.elapsed_steps() == a.elapsed_steps());
-  REQUIRE(b.env().steps() == a.env().steps());
-  REQUIRE(b.env().observation() == a.env().observation());
-  require_same_derived(a.env().model(), a.env().data(), b.env().data());
-  REQUIRE(save_env(b) == bytes);
-
-  const std::vector<Step> straight = run(a, rng, 300);
-  const std::vector<Step> resumed = run(b, rng_b, 300);
-  REQUIRE(resumed.size() == straight.size());
-  for (std::size_t i = 0; i < straight.size(); ++i) {
-    INFO("step " << i << " after the load");
-    REQUIRE(resumed[i] == straight[i]);
-  }
-  REQUIRE(save_env(a) == save_env(b));  // equal states give equal bytes
-}
-
-template <class Env>
-void check_locomotion(const std::filesystem::path& dir) {
-  INFO(Env::id);
-  const std::function<Env()> make = [&] { return Env(dir); };  // a new model each time
-  check_resume<Env>(make, Env::max_episode_steps, 0);
-  check_resume<Env>(make, Env::max_episode_steps, 37);
-  check_resume<Env>(make, 25, 61);  // across time-limit truncations
-}
-
-// Cuts the section that `source` saved at every length; each cut raises CheckpointError and
-// leaves a running `make()` unchanged.
-template <class Env>
-void check_truncation(const Env& source, const std::function<Env()>& make) {
-  theta::io::CheckpointWriter writer("env-test", "float64", "none");
-  auto& section = writer.section("env");
-  source.save(section);
-  const std::vector<std::uint8_t> payload = section.payload();
-  Env target = make();
-  target.reset(6);
-  theta::Rng rng(3);
-  run(target, rng, 2);
-  const auto before = save_env(target);
-  for (std::size_t n = 0; n < payload.size(); ++n) {
-    INFO("payload cut to " << n << " of " << payload.size() << " bytes");
-    theta::io::CheckpointSectionReader cut("test", "env", std::span<const std::uint8_t>(payload.data(), n));
-    REQUIRE_THROWS_AS(target.load(cut), theta::CheckpointError);
-    REQUIRE(save_env(target) == before);
-  }
-}
 
 }  // namespace
 
@@ -270,43 +147,3 @@ TEST_CASE("MujocoEnv: a truncated section raises CheckpointError at every length
   check_truncation(source, make);
 }
 
-TEST_CASE("Locomotion environments continue exactly after save and load into a new environment", "[unit][mujoco]") {
-  const auto dir = assets();
-  if (!dir) return;
-  check_locomotion<tmj::HalfCheetah>(*dir);
-  check_locomotion<tmj::Hopper>(*dir);
-  check_locomotion<tmj::Walker2d>(*dir);
-  check_locomotion<tmj::Ant>(*dir);
-  check_locomotion<tmj::Humanoid>(*dir);
-}
-
-TEST_CASE("Locomotion environments refuse other environments and options, and truncation", "[unit][mujoco]") {
-  const auto dir = assets();
-  if (!dir) return;
-  tmj::Hopper hopper(*dir);
-  hopper.reset(2);
-  hopper.step(tmj::Action::Constant(3, 0.3f));
-  const auto bytes = save_env(hopper);
-  const auto refuses = [&](auto target, const std::string& message) {
-    target.reset(8);
-    const auto before = save_env(target);
-    REQUIRE_THROWS_WITH(load_env(target, bytes), Catch::Contains(message));
-    REQUIRE(save_env(target) == before);
-  };
-  refuses(tmj::Walker2d(*dir), "the state of Hopper-v5, this environment is Walker2d-v5");
-  refuses(tmj::Hopper(*dir, {.frame_skip = 2}), "Hopper-v5 was saved with frame_skip = 4, this one has 2");
-  refuses(tmj::Hopper(*dir, {.healthy_z_min = 0.5}), "Hopper-v5 was saved with healthy_z_min = 0.7, this one has 0.5");
-  refuses(tmj::Hopper(*dir, {.terminate_when_unhealthy = false}),
-          "Hopper-v5 was saved with terminate_when_unhealthy = 1, this one has 0");
-  // Hopper's task on Walker2d's model: same task id, another model.
-  refuses(tmj::Hopper(*dir / tmj::Walker2d::model_file), "Hopper-v5 was saved with nq = 6, this one has 9");
-
-  // Ant: two positions before the step and eight info terms in the task's part.
-  const auto model = tmj::load_model(*dir / tmj::Ant::model_file);
-  const std::function<tmj::Ant()> make = [&] { return tmj::Ant(model); };
-  tmj::Ant ant(model);
-  ant.reset(3);
-  theta::Rng rng(2);
-  run(ant, rng, 5);
-  check_truncation(ant, make);
-}
