@@ -8,6 +8,8 @@
 #include <theta/io/checkpoint_reader.hpp>
 #include <theta/io/checkpoint_writer.hpp>
 
+#include "support/env_checkpoint.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -66,20 +68,8 @@ std::vector<Step> run(Env& env, theta::Rng& rng, int n) {
   return steps;
 }
 
-template <class Env>
-std::vector<std::uint8_t> save(const Env& env) {
-  theta::io::CheckpointWriter writer("env-test", "float64", "none");
-  env.save(writer.section("env"));
-  return writer.bytes();
-}
-
-template <class Env>
-void load(Env& env, const std::vector<std::uint8_t>& bytes) {
-  auto reader = theta::io::CheckpointReader::parse(bytes);
-  auto section = reader.section("env");
-  env.load(section);
-  section.finish();
-}
+using theta::test::load_env;
+using theta::test::save_env;
 
 template <class Env>
 void check_resume(Env prototype, std::int64_t limit) {
@@ -87,18 +77,18 @@ void check_resume(Env prototype, std::int64_t limit) {
   theta::Rng rng(7);
   a.reset(11);
   run(a, rng, 37);  // mid-episode (and across resets for the short limits)
-  const auto bytes = save(a);
+  const auto bytes = save_env(a);
   const std::int64_t a_elapsed = a.elapsed_steps();
   theta::Rng rng_b = rng;
   const std::vector<Step> straight = run(a, rng, 300);
 
   theta::TimeLimit<Env> b(prototype, limit);
   b.reset(999);  // another episode, overwritten by the load
-  load(b, bytes);
+  load_env(b, bytes);
   REQUIRE(b.elapsed_steps() == a_elapsed);
   const std::vector<Step> resumed = run(b, rng_b, 300);
   REQUIRE(resumed == straight);
-  REQUIRE(save(a) == save(b));  // equal states give equal bytes
+  REQUIRE(save_env(a) == save_env(b));  // equal states give equal bytes
 }
 
 }  // namespace
@@ -119,18 +109,18 @@ TEST_CASE("An environment refuses another environment's or other parameters' sta
   theta::TimeLimit<theta::CartPole> cartpole(theta::CartPole{}, 200);
   cartpole.reset(4);
   cartpole.step(1);
-  const auto cart_bytes = save(cartpole);
-  const auto before = save(pendulum);
-  REQUIRE_THROWS_WITH(load(pendulum, cart_bytes),
+  const auto cart_bytes = save_env(cartpole);
+  const auto before = save_env(pendulum);
+  REQUIRE_THROWS_WITH(load_env(pendulum, cart_bytes),
                       Catch::Contains("the state of CartPole-v1, this environment is Pendulum-v1"));
-  REQUIRE(save(pendulum) == before);
+  REQUIRE(save_env(pendulum) == before);
 
   theta::TimeLimit<theta::CartPole> other_limit(theta::CartPole{}, 100);
-  REQUIRE_THROWS_WITH(load(other_limit, cart_bytes),
+  REQUIRE_THROWS_WITH(load_env(other_limit, cart_bytes),
                       Catch::Contains("TimeLimit was saved with max_episode_steps = 200, this one has 100"));
 
   theta::TimeLimit<theta::Pendulum> heavy(theta::Pendulum({.g = 9.81}), 200);
-  REQUIRE_THROWS_WITH(load(heavy, before), Catch::Contains("Pendulum-v1 was saved with g = 10, this one has 9.81"));
+  REQUIRE_THROWS_WITH(load_env(heavy, before), Catch::Contains("Pendulum-v1 was saved with g = 10, this one has 9.81"));
 }
 
 TEST_CASE("A truncated environment section raises CheckpointError at every length and changes nothing", "[unit]") {
@@ -146,8 +136,8 @@ TEST_CASE("A truncated environment section raises CheckpointError at every lengt
     theta::io::CheckpointSectionReader cut("test", "env", std::span<const std::uint8_t>(payload.data(), n));
     theta::TimeLimit<theta::CartPole> target(theta::CartPole{}, 500);
     target.reset(6);
-    const auto before = save(target);
+    const auto before = save_env(target);
     REQUIRE_THROWS_AS(target.load(cut), theta::CheckpointError);
-    REQUIRE(save(target) == before);
+    REQUIRE(save_env(target) == before);
   }
 }

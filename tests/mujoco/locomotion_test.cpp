@@ -6,6 +6,8 @@
 #include <theta/env/vector_env.hpp>
 #include <theta/mujoco.hpp>
 
+#include "assets.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -16,15 +18,7 @@ namespace tmj = theta::mujoco;
 
 namespace {
 
-std::optional<std::filesystem::path> assets() {
-  const char* dir = std::getenv("THETA_MUJOCO_ASSETS");
-  if (dir == nullptr || !std::filesystem::is_directory(dir)) {
-    WARN("THETA_TEST_SKIPPED: set THETA_MUJOCO_ASSETS to Gymnasium's MuJoCo assets folder "
-         "(../shared/reference/mujoco-assets) to run the locomotion tests");
-    return std::nullopt;
-  }
-  return std::filesystem::path(dir);
-}
+std::optional<std::filesystem::path> assets() { return theta::test::gymnasium_assets("the locomotion tests"); }
 
 template <class Env>
 void check_spaces(const std::filesystem::path& dir, theta::Index obs_size, theta::Index act_size, double bound) {

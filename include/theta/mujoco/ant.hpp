@@ -3,15 +3,18 @@
 
 #include <theta/core/rng.hpp>
 #include <theta/mujoco/detail/locomotion.hpp>
+#include <theta/mujoco/detail/task_state.hpp>
 #include <theta/mujoco/model.hpp>
 #include <theta/mujoco/mujoco_env.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -68,6 +71,32 @@ struct AntTask {
     require<ConfigError>(options.contact_force_min <= options.contact_force_max,
                          "{}: contact_force_min ({}) is above contact_force_max ({})", id, options.contact_force_min,
                          options.contact_force_max);
+  }
+  /// For checkpoints (`MujocoEnv::save`): the options (construction parameters; `load` refuses
+  /// other ones, `frame_skip` is checked by the environment), the position read before the step
+  /// and `info`.
+  void save(io::CheckpointSectionWriter& out) const {
+    detail::save_task_state(out, named_options(), std::span<const double>(xy_before), info);
+  }
+  void load(io::CheckpointSectionReader& in) {
+    detail::load_task_state(in, id, named_options(), std::span<double>(xy_before), info);
+  }
+  /// The options `save` writes, by name.
+  [[nodiscard]] std::array<detail::NamedOption, 13> named_options() const {
+    return {{{"forward_reward_weight", options.forward_reward_weight},
+             {"ctrl_cost_weight", options.ctrl_cost_weight},
+             {"contact_cost_weight", options.contact_cost_weight},
+             {"healthy_reward", options.healthy_reward},
+             {"main_body", static_cast<double>(options.main_body)},
+             {"terminate_when_unhealthy", static_cast<double>(options.terminate_when_unhealthy)},
+             {"healthy_z_min", options.healthy_z_min},
+             {"healthy_z_max", options.healthy_z_max},
+             {"contact_force_min", options.contact_force_min},
+             {"contact_force_max", options.contact_force_max},
+             {"reset_noise_scale", options.reset_noise_scale},
+             {"exclude_current_positions_from_observation",
+              static_cast<double>(options.exclude_current_positions_from_observation)},
+             {"include_cfrc_ext_in_observation", static_cast<double>(options.include_cfrc_ext_in_observation)}}};
   }
   [[nodiscard]] Index observation_size(const mjModel& m) const {
     return m.nq + m.nv - (options.exclude_current_positions_from_observation ? 2 : 0) +

@@ -3,12 +3,15 @@
 
 #include <theta/core/rng.hpp>
 #include <theta/mujoco/detail/locomotion.hpp>
+#include <theta/mujoco/detail/task_state.hpp>
 #include <theta/mujoco/model.hpp>
 #include <theta/mujoco/mujoco_env.hpp>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -52,6 +55,29 @@ struct Walker2dTask {
   double x_before = 0;
 
   void validate(const mjModel& m) const { detail::require_model_sizes(id, m, 3, 0, 1); }
+  /// For checkpoints (`MujocoEnv::save`): the options (construction parameters; `load` refuses
+  /// other ones, `frame_skip` is checked by the environment), the position read before the step
+  /// and `info`.
+  void save(io::CheckpointSectionWriter& out) const {
+    detail::save_task_state(out, named_options(), std::span<const double>(&x_before, 1), info);
+  }
+  void load(io::CheckpointSectionReader& in) {
+    detail::load_task_state(in, id, named_options(), std::span<double>(&x_before, 1), info);
+  }
+  /// The options `save` writes, by name.
+  [[nodiscard]] std::array<detail::NamedOption, 10> named_options() const {
+    return {{{"forward_reward_weight", options.forward_reward_weight},
+             {"ctrl_cost_weight", options.ctrl_cost_weight},
+             {"healthy_reward", options.healthy_reward},
+             {"terminate_when_unhealthy", static_cast<double>(options.terminate_when_unhealthy)},
+             {"healthy_z_min", options.healthy_z_min},
+             {"healthy_z_max", options.healthy_z_max},
+             {"healthy_angle_min", options.healthy_angle_min},
+             {"healthy_angle_max", options.healthy_angle_max},
+             {"reset_noise_scale", options.reset_noise_scale},
+             {"exclude_current_positions_from_observation",
+              static_cast<double>(options.exclude_current_positions_from_observation)}}};
+  }
   [[nodiscard]] Index observation_size(const mjModel& m) const {
     return m.nq + m.nv - (options.exclude_current_positions_from_observation ? 1 : 0);
   }
