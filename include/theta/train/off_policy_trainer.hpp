@@ -269,18 +269,23 @@ class OffPolicyTrainer {
   /// "Export and deployment".
   ///
   ///     trainer.export_policy("pendulum.policy");
-  void export_policy(const std::filesystem::path& path) {
+  void export_policy(const std::filesystem::path& path) { io::export_policy(path, policy_description()); }
+
+  /// What `export_policy` writes: the actor's network and the transform, for other exporters
+  /// (`io::export_onnx`). Valid while the trainer lives.
+  [[nodiscard]] io::PolicyDescription<T> policy_description() {
     static_assert(io::ExportableActor<Actor>,
                   "OffPolicyTrainer::export_policy: the actor must expose the network its deterministic action reads, "
                   "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor)");
     const Box& box = envs_.action_space();
-    io::export_policy(path, io::PolicyDescription<T>{.network = &std::as_const(algo_.actor()).network(),
-                                                     .normalizer = nullptr,
-                                                     .transform = io::ActionTransform::tanh_rescale,
-                                                     .action_size = box.size(),
-                                                     .low = box.low,
-                                                     .high = box.high});
+    return io::PolicyDescription<T>{.network = &std::as_const(algo_.actor()).network(),
+                                    .normalizer = nullptr,
+                                    .transform = io::ActionTransform::tanh_rescale,
+                                    .action_size = box.size(),
+                                    .low = box.low,
+                                    .high = box.high};
   }
+
 
   [[nodiscard]] std::int64_t steps() const noexcept { return steps_; }
   /// Gradient steps so far.

@@ -286,7 +286,11 @@ class OnPolicyTrainer {
   /// actor must satisfy `io::ExportableActor`. docs/checkpoints.md, "Export and deployment".
   ///
   ///     trainer.export_policy("cartpole.policy");
-  void export_policy(const std::filesystem::path& path) {
+  void export_policy(const std::filesystem::path& path) { io::export_policy(path, policy_description()); }
+
+  /// What `export_policy` writes: the actor's network, the normaliser and the transform, for
+  /// other exporters (`io::export_onnx`). Valid while the trainer lives.
+  [[nodiscard]] io::PolicyDescription<T> policy_description() {
     static_assert(io::ExportableActor<Actor>,
                   "OnPolicyTrainer::export_policy: the actor must expose the network its deterministic action reads, "
                   "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor)");
@@ -302,8 +306,9 @@ class OnPolicyTrainer {
       policy.low = box.low;
       policy.high = box.high;
     }
-    io::export_policy(path, policy);
+    return policy;
   }
+
 
   /// Collects one rollout into the buffer and estimates its advantages and returns (what
   /// `learn` does before each update). Exposed for tests and custom loops.
