@@ -309,7 +309,6 @@ class OnPolicyTrainer {
     return policy;
   }
 
-
   /// Collects one rollout into the buffer and estimates its advantages and returns (what
   /// `learn` does before each update). Exposed for tests and custom loops.
   void collect() {
