@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -51,6 +52,34 @@ template <std::size_t N>
   std::uint64_t value = 0;
   for (std::size_t i = 0; i < N; ++i) value |= static_cast<std::uint64_t>(p[i]) << (8 * i);
   return value;
+}
+
+/// Appends `value` to a message: text as it is, integers in decimal (a `std::uint8_t` too).
+inline void append_text(std::string& out, std::string_view value) { out.append(value); }
+template <class I>
+  requires std::is_integral_v<I>
+void append_text(std::string& out, I value) {
+  if constexpr (std::is_signed_v<I>) {
+    out.append(std::to_string(static_cast<long long>(value)));
+  } else {
+    out.append(std::to_string(static_cast<unsigned long long>(value)));
+  }
+}
+
+/// Concatenates the pieces of an error message without fmt (the reader is fmt-free so that
+/// theta/inference.hpp can use it): `text("byte ", 12, " of ", 40)` is "byte 12 of 40".
+template <class... Pieces>
+[[nodiscard]] std::string text(const Pieces&... pieces) {
+  std::string out;
+  (append_text(out, pieces), ...);
+  return out;
+}
+
+/// `0x` and eight lower-case hex digits, as fmt's `{:#010x}`: "0xcbf43926".
+[[nodiscard]] inline std::string hex32(std::uint32_t value) {
+  std::string out = "0x";
+  for (int shift = 28; shift >= 0; shift -= 4) out.push_back("0123456789abcdef"[(value >> shift) & 0xFU]);
+  return out;
 }
 
 }  // namespace detail

@@ -2,8 +2,11 @@
 /// \file CheckpointReader: opens a checkpoint, checks its magic number, format version and
 /// every checksum before anything is read, then hands out bounds-checked cursors over its
 /// sections. Every problem raises `CheckpointError` saying what is wrong and where.
+///
+/// This header uses Eigen and the standard library only (no fmt): theta/inference.hpp reads
+/// exported policies with it, so the library and a deployed program share one parser.
 
-#include <theta/core/error.hpp>
+#include <theta/core/exceptions.hpp>
 #include <theta/core/scalar.hpp>
 #include <theta/io/checkpoint_format.hpp>
 #include <theta/io/crc32.hpp>
@@ -40,7 +43,7 @@ class CheckpointSectionReader {
   bool boolean() {
     const std::size_t at = pos_;
     const std::uint8_t v = u8();
-    if (v > 1) fail(at, fmt::format("a bool is {}, expected 0 or 1", v));
+    if (v > 1) fail(at, detail::text("a bool is ", v, ", expected 0 or 1"));
     return v == 1;
   }
   std::uint32_t u32() { return static_cast<std::uint32_t>(detail::get_le<4>(take(4))); }
@@ -51,7 +54,7 @@ class CheckpointSectionReader {
   std::string string() {
     const std::size_t at = pos_;
     const std::uint64_t size = u64();
-    if (size > remaining()) fail(at, fmt::format("truncated, a string of {} bytes needs {} more", size, remaining()));
+    if (size > remaining()) fail(at, detail::text("truncated, a string of ", size, " bytes needs ", remaining(), " more"));
     const std::uint8_t* p = take(static_cast<std::size_t>(size));
     return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(size));
   }
@@ -62,16 +65,16 @@ class CheckpointSectionReader {
   template <class T>
     requires std::is_same_v<T, float> || std::is_same_v<T, double>
   Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> matrix(std::string_view what, Index rows, Index cols) {
-    require<Error>(rows >= 0 && cols >= 0, "CheckpointSectionReader::matrix: negative shape {} x {}", rows, cols);
+    if (rows < 0 || cols < 0) throw Error(detail::text("CheckpointSectionReader::matrix: negative shape ", rows, " x ", cols));
     const std::size_t at = pos_;
     const std::uint8_t element = u8();
-    if (element != 4 && element != 8) fail(at, fmt::format("{} has element size {}, expected 4 or 8", what, element));
+    if (element != 4 && element != 8) fail(at, detail::text(what, " has element size ", element, ", expected 4 or 8"));
     if (element != sizeof(T))
-      fail(at, fmt::format("{} holds {}, expected {}", what, element == 4 ? "float32" : "float64", scalar_name<T>()));
+      fail(at, detail::text(what, " holds ", element == 4 ? "float32" : "float64", ", expected ", scalar_name<T>()));
     const std::uint64_t r = u64();
     const std::uint64_t c = u64();
     if (r != static_cast<std::uint64_t>(rows) || c != static_cast<std::uint64_t>(cols))
-      fail(at, fmt::format("{} is {} x {}, expected {} x {}", what, r, c, rows, cols));
+      fail(at, detail::text(what, " is ", r, " x ", c, ", expected ", rows, " x ", cols));
     const std::size_t count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
     const std::uint8_t* p = take(count * sizeof(T));  // rows, cols come from the caller: no overflow from the file
     Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> m(rows, cols);
@@ -86,7 +89,7 @@ class CheckpointSectionReader {
 
   /// Checks that every byte of the section was read.
   void finish() const {
-    if (pos_ != payload_.size()) fail(pos_, fmt::format("{} bytes left over", payload_.size() - pos_));
+    if (pos_ != payload_.size()) fail(pos_, detail::text(payload_.size() - pos_, " bytes left over"));
   }
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -94,14 +97,14 @@ class CheckpointSectionReader {
 
  private:
   const std::uint8_t* take(std::size_t n) {
-    if (n > remaining()) fail(pos_, fmt::format("truncated, needs {} bytes", n));
+    if (n > remaining()) fail(pos_, detail::text("truncated, needs ", n, " bytes"));
     const std::uint8_t* p = payload_.data() + pos_;
     pos_ += n;
     return p;
   }
   [[noreturn]] void fail(std::size_t at, const std::string& what) const {
-    throw CheckpointError(fmt::format("checkpoint '{}': section '{}', byte {} of {}: {}", source_, name_, at,
-                                      payload_.size(), what));
+    throw CheckpointError(
+        detail::text("checkpoint '", source_, "': section '", name_, "', byte ", at, " of ", payload_.size(), ": ", what));
   }
 
   std::string source_;
@@ -131,11 +134,11 @@ class CheckpointReader {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
     if (status.type() == std::filesystem::file_type::not_found)
-      throw CheckpointError(fmt::format("checkpoint '{}': no such file", source));
+      throw CheckpointError(detail::text("checkpoint '", source, "': no such file"));
     if (status.type() == std::filesystem::file_type::directory)
-      throw CheckpointError(fmt::format("checkpoint '{}': is a directory, not a file", source));
+      throw CheckpointError(detail::text("checkpoint '", source, "': is a directory, not a file"));
     const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!file) throw CheckpointError(fmt::format("checkpoint '{}': cannot open: {}", source, std::strerror(errno)));
+    if (!file) throw CheckpointError(detail::text("checkpoint '", source, "': cannot open: ", std::strerror(errno)));
     std::vector<std::uint8_t> bytes;
     std::uint8_t buffer[65536];
     for (;;) {
@@ -144,7 +147,7 @@ class CheckpointReader {
       if (n < sizeof buffer) break;
     }
     if (std::ferror(file.get()) != 0)
-      throw CheckpointError(fmt::format("checkpoint '{}': read failed: {}", source, std::strerror(errno)));
+      throw CheckpointError(detail::text("checkpoint '", source, "': read failed: ", std::strerror(errno)));
     return CheckpointReader(source, std::move(bytes));
   }
 
@@ -160,17 +163,17 @@ class CheckpointReader {
   /// Refuses a checkpoint of another algorithm, scalar type or shape:
   /// "checkpoint of OnPolicyTrainer/a2c, expected OnPolicyTrainer/ppo".
   void expect(std::string_view kind, std::string_view scalar, std::string_view shape) const {
-    if (kind_ != kind) fail(fmt::format("checkpoint of {}, expected {}", kind_, kind));
-    if (scalar_ != scalar) fail(fmt::format("scalar type {}, expected {}", scalar_, scalar));
-    if (shape_ != shape) fail(fmt::format("shape '{}', expected '{}'", shape_, shape));
+    if (kind_ != kind) fail(detail::text("checkpoint of ", kind_, ", expected ", kind));
+    if (scalar_ != scalar) fail(detail::text("scalar type ", scalar_, ", expected ", scalar));
+    if (shape_ != shape) fail(detail::text("shape '", shape_, "', expected '", shape, "'"));
   }
 
   /// The next section, which must be called `name` (sections are read in the order written).
   CheckpointSectionReader section(std::string_view name) {
-    if (next_ == sections_.size()) fail(fmt::format("no section '{}': the file ends after {} sections", name, next_));
+    if (next_ == sections_.size()) fail(detail::text("no section '", name, "': the file ends after ", next_, " sections"));
     const Record& r = sections_[next_];
     if (r.name != name)
-      fail(fmt::format("section {} at byte {} is '{}', expected '{}'", next_, r.start, r.name, name));
+      fail(detail::text("section ", next_, " at byte ", r.start, " is '", r.name, "', expected '", name, "'"));
     ++next_;
     return CheckpointSectionReader(source_, r.name, std::span(bytes_).subspan(r.payload, r.size));
   }
@@ -178,8 +181,8 @@ class CheckpointReader {
   /// Checks that every section was read.
   void finish() const {
     if (next_ != sections_.size())
-      fail(fmt::format("section '{}' at byte {} was not read ({} of {} sections read)", sections_[next_].name,
-                       sections_[next_].start, next_, sections_.size()));
+      fail(detail::text("section '", sections_[next_].name, "' at byte ", sections_[next_].start, " was not read (",
+                        next_, " of ", sections_.size(), " sections read)"));
   }
 
   [[nodiscard]] std::size_t section_count() const noexcept { return sections_.size(); }
@@ -204,7 +207,7 @@ class CheckpointReader {
     need(p, 4, "the format version");
     const auto version = static_cast<std::uint32_t>(detail::get_le<4>(bytes_.data() + p));
     if (version != checkpoint_format_version)
-      fail(fmt::format("format version {}, this build reads {}", version, checkpoint_format_version));
+      fail(detail::text("format version ", version, ", this build reads ", checkpoint_format_version));
     p += 4;
 
     const Record header = record(p, false);
@@ -224,8 +227,8 @@ class CheckpointReader {
       need(p, 8, what);
       const std::uint64_t name_size = detail::get_le<8>(bytes_.data() + p);
       if (name_size > checkpoint_max_name_size)
-        fail(fmt::format("byte {}: a section name of {} bytes, at most {} allowed", p, name_size,
-                         checkpoint_max_name_size));
+        fail(detail::text("byte ", p, ": a section name of ", name_size, " bytes, at most ", checkpoint_max_name_size,
+                          " allowed"));
       p += 8;
       need(p, static_cast<std::size_t>(name_size), what);
       p += static_cast<std::size_t>(name_size);
@@ -234,8 +237,8 @@ class CheckpointReader {
     const std::uint64_t size = detail::get_le<8>(bytes_.data() + p);
     p += 8;
     if (size > bytes_.size() - p)
-      fail(fmt::format("{} at byte {}: truncated, its payload of {} bytes needs {} more", what, r.start, size,
-                       size - (bytes_.size() - p)));
+      fail(detail::text(what, " at byte ", r.start, ": truncated, its payload of ", size, " bytes needs ",
+                        size - (bytes_.size() - p), " more"));
     r.payload = p;
     r.size = static_cast<std::size_t>(size);
     p += r.size;
@@ -243,8 +246,8 @@ class CheckpointReader {
     const auto stored = static_cast<std::uint32_t>(detail::get_le<4>(bytes_.data() + p));
     const std::uint32_t computed = crc32(std::span(bytes_).subspan(r.start, p - r.start));
     if (stored != computed)
-      fail(fmt::format("{} at byte {}: checksum mismatch (stored {:#010x}, computed {:#010x})", what, r.start, stored,
-                       computed));
+      fail(detail::text(what, " at byte ", r.start, ": checksum mismatch (stored ", detail::hex32(stored), ", computed ",
+                        detail::hex32(computed), ")"));
     p += 4;
     if (named) r.name.assign(reinterpret_cast<const char*>(bytes_.data() + r.start + 8), r.payload - 8 - r.start - 8);
     return r;
@@ -252,11 +255,11 @@ class CheckpointReader {
 
   void need(std::size_t p, std::size_t n, const char* what) const {
     if (n > bytes_.size() - p)
-      fail(fmt::format("byte {} of {}: truncated in {}, needs {} bytes", p, bytes_.size(), what, n));
+      fail(detail::text("byte ", p, " of ", bytes_.size(), ": truncated in ", what, ", needs ", n, " bytes"));
   }
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw CheckpointError(fmt::format("checkpoint '{}': {}", source_, what));
+    throw CheckpointError(detail::text("checkpoint '", source_, "': ", what));
   }
 
   std::string source_;

@@ -5,6 +5,7 @@
 #include <theta/core/scalar.hpp>
 #include <theta/io/checkpoint_reader.hpp>
 #include <theta/io/checkpoint_writer.hpp>
+#include <theta/normalize/detail/standardize.hpp>
 #include <theta/normalize/running_mean_std.hpp>
 
 #include <Eigen/Core>
@@ -57,8 +58,7 @@ class ObservationNormalizer {
     const auto clip = static_cast<T>(config_.clip);
     for (Index j = 0; j < batch.cols(); ++j) {
       for (Index i = 0; i < batch.rows(); ++i) {
-        const T z = static_cast<T>((static_cast<double>(batch(i, j)) - stats_.mean()[i]) * inv_std_[i]);
-        target(i, j) = std::min(std::max(z, -clip), clip);
+        target(i, j) = detail::standardize<T>(static_cast<double>(batch(i, j)), stats_.mean()[i], inv_std_[i], clip);
       }
     }
   }
@@ -86,7 +86,7 @@ class ObservationNormalizer {
   }
 
  private:
-  void refresh() { inv_std_ = (stats_.var().array() + config_.epsilon).rsqrt().matrix(); }
+  void refresh() { detail::inverse_std(stats_.var(), config_.epsilon, inv_std_); }
 
   RunningMeanStd stats_;
   Config config_;

@@ -50,17 +50,26 @@ class CategoricalPolicy {
   /// masks of the network's hidden units, or 0 without dropout.
   [[nodiscard]] Index context_rows() const noexcept { return net_.mask_rows(); }
 
-  /// Samples (or, if `deterministic`, takes the most probable) actions for a batch of
-  /// observations (obs_dim x B), writing their indices (1 x B) and log-probabilities (B).
+  /// Samples (or, if `deterministic`, takes the most probable: the first largest logit)
+  /// actions for a batch of observations (obs_dim x B), writing their indices (1 x B) and
+  /// log-probabilities (B).
   /// With dropout, a sampled action comes from a training-mode pass whose masks are drawn
   /// from `rng` first; a deterministic one from the evaluation-mode pass.
   void act(const Eigen::Ref<const Matrix<T>>& obs, Rng& rng, bool deterministic, Eigen::Ref<Matrix<T>> actions,
            Eigen::Ref<Vector<T>> log_probs) {
     const Index batch = obs.cols();
-    act_dist_.set_logits(deterministic ? net_.forward(obs, act_ws_) : net_.forward(obs, act_ws_, rng));
+    const auto logits = deterministic ? net_.forward(obs, act_ws_) : net_.forward(obs, act_ws_, rng);
+    act_dist_.set_logits(logits);
     std::span<std::int64_t> index(act_index_.data(), static_cast<std::size_t>(batch));
     if (deterministic) {
-      act_dist_.mode(index);
+      // The first largest logit: the mode of softmax(logits), read from the logits rather
+      // than from the normalised log-probabilities, whose rounding can tie two nearly equal
+      // logits. An exported policy (theta/inference.hpp) takes the same argmax.
+      for (Index b = 0; b < batch; ++b) {
+        Index k = 0;
+        logits.col(b).maxCoeff(&k);
+        index[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(k);
+      }
     } else {
       act_dist_.sample(rng, index);
     }

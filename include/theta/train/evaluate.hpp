@@ -6,7 +6,10 @@
 #include <theta/env/concepts.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <vector>
 
 namespace theta {
@@ -20,20 +23,17 @@ struct EvaluationResult {
   double mean_length = 0;
 };
 
-/// Runs `episodes` whole episodes of `env` (a copy; its time limit ends them) and returns the
-/// undiscounted returns. Episode k starts from `reset(derive_seed(seed, k))`. `act(obs)`
-/// returns the environment action for one observation: for a deterministic evaluation it
-/// takes the mode of the policy and folds in observation normalisation and action clipping.
-/// `max_steps` guards against environments that never end (it throws EnvironmentError).
-template <Environment Env, class Act>
-EvaluationResult evaluate_policy(Env env, int episodes, std::uint64_t seed, Act&& act,
-                                 std::int64_t max_steps = 1'000'000) {
-  require<ConfigError>(episodes >= 1, "evaluate_policy: episodes must be >= 1, got {}", episodes);
+namespace detail {
+
+// One episode per k = 0 .. episodes - 1, from `reset(seed_of(k))`; the rest as evaluate_policy.
+template <Environment Env, class SeedOf, class Act>
+EvaluationResult run_evaluation(Env& env, std::size_t episodes, SeedOf&& seed_of, Act&& act, std::int64_t max_steps) {
+  require<ConfigError>(episodes >= 1, "evaluate_policy: at least one episode is needed, got {}", episodes);
   EvaluationResult result;
-  result.returns.reserve(static_cast<std::size_t>(episodes));
-  result.lengths.reserve(static_cast<std::size_t>(episodes));
-  for (int k = 0; k < episodes; ++k) {
-    typename Env::Observation obs = env.reset(derive_seed(seed, static_cast<std::uint64_t>(k)));
+  result.returns.reserve(episodes);
+  result.lengths.reserve(episodes);
+  for (std::size_t k = 0; k < episodes; ++k) {
+    typename Env::Observation obs = env.reset(seed_of(k));
     double total = 0;
     std::int64_t length = 0;
     for (;;) {
@@ -50,17 +50,50 @@ EvaluationResult evaluate_policy(Env env, int episodes, std::uint64_t seed, Act&
     result.returns.push_back(total);
     result.lengths.push_back(length);
   }
+  const auto n = static_cast<double>(episodes);
   double sum = 0, sum_length = 0;
   for (std::size_t k = 0; k < result.returns.size(); ++k) {
     sum += result.returns[k];
     sum_length += static_cast<double>(result.lengths[k]);
   }
-  result.mean_return = sum / episodes;
-  result.mean_length = sum_length / episodes;
+  result.mean_return = sum / n;
+  result.mean_length = sum_length / n;
   double var = 0;
   for (const double r : result.returns) var += (r - result.mean_return) * (r - result.mean_return);
-  result.std_return = std::sqrt(var / episodes);
+  result.std_return = std::sqrt(var / n);
   return result;
+}
+
+}  // namespace detail
+
+/// Runs `episodes` whole episodes of `env` (a copy; its time limit ends them) and returns the
+/// undiscounted returns. Episode k starts from `reset(derive_seed(seed, k))`. `act(obs)`
+/// returns the environment action for one observation: for a deterministic evaluation it
+/// takes the mode of the policy and folds in observation normalisation and action clipping
+/// (a trainer's `predict`). `max_steps` guards against environments that never end (it throws
+/// EnvironmentError).
+///
+///     auto r = theta::evaluate_policy(env, 10, 7, [&](const auto& obs) { return trainer.predict(obs); });
+template <Environment Env, class Act>
+EvaluationResult evaluate_policy(Env env, int episodes, std::uint64_t seed, Act&& act,
+                                 std::int64_t max_steps = 1'000'000) {
+  require<ConfigError>(episodes >= 1, "evaluate_policy: episodes must be >= 1, got {}", episodes);
+  return detail::run_evaluation(
+      env, static_cast<std::size_t>(episodes),
+      [seed](std::size_t k) { return derive_seed(seed, static_cast<std::uint64_t>(k)); }, act, max_steps);
+}
+
+/// The same with an explicit seed per episode: episode k starts from `reset(episode_seeds[k])`,
+/// one episode per seed, in order (to compare two policies on the very same starts).
+///
+///     const std::vector<std::uint64_t> seeds{1, 2, 3};
+///     auto r = theta::evaluate_policy(env, seeds, [&](const auto& obs) { return trainer.predict(obs); });
+template <Environment Env, class Act>
+EvaluationResult evaluate_policy(Env env, std::span<const std::uint64_t> episode_seeds, Act&& act,
+                                 std::int64_t max_steps = 1'000'000) {
+  require<ConfigError>(!episode_seeds.empty(), "evaluate_policy: episode_seeds must not be empty");
+  return detail::run_evaluation(
+      env, episode_seeds.size(), [episode_seeds](std::size_t k) { return episode_seeds[k]; }, act, max_steps);
 }
 
 }  // namespace theta

@@ -14,6 +14,7 @@
 #include <theta/env/spaces.hpp>
 #include <theta/env/vector_env.hpp>
 #include <theta/io/checkpoint.hpp>
+#include <theta/io/policy_export.hpp>
 #include <theta/io/state.hpp>
 #include <theta/log/logger.hpp>
 #include <theta/train/callbacks.hpp>
@@ -38,6 +39,7 @@
 #include <span>
 #include <string>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -253,19 +255,60 @@ class OffPolicyTrainer {
     return result;
   }
 
-  /// Deterministic evaluation (tanh of the mean, rescaled) over `episodes` episodes of a
-  /// separate environment copy. Each call uses fresh episode seeds derived from the config's
-  /// seed, unless `seed` is given.
+  /// Deterministic evaluation (`predict`: tanh of the mean, rescaled) over `episodes`
+  /// episodes of a separate environment copy. Each call uses fresh episode seeds derived from
+  /// the config's seed, unless `seed` is given.
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
-    const Index obs_dim = envs_.observation_size();
-    Matrix<T> obs(obs_dim, 1), action(actions_.rows(), 1);
-    return evaluate_policy(make_eval_env_(), episodes, eval_seed, [&](const typename Env::Observation& o) {
-      obs.col(0) = o.template cast<T>();
-      algo_.actor().act(obs, act_rng_, /*deterministic=*/true, action);
-      return to_env_action(action.col(0));
-    });
+    return evaluate_policy(make_eval_env_(), episodes, eval_seed,
+                           [&](const typename Env::Observation& o) { return predict(o); });
   }
+
+  /// The same over one episode per seed in `episode_seeds`, in order.
+  ///
+  ///     const std::vector<std::uint64_t> seeds{11, 12, 13};
+  ///     auto eval = trainer.evaluate(seeds);
+  EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
+    return evaluate_policy(make_eval_env_(), episode_seeds,
+                           [&](const typename Env::Observation& o) { return predict(o); });
+  }
+
+  /// The deterministic action for one observation, as `evaluate` takes it: the actor's
+  /// deterministic act (tanh of the mean), rescaled to the bounds. The same action an exported
+  /// policy (`export_policy`) returns, bit for bit.
+  ///
+  ///     auto action = trainer.predict(env.reset(7));
+  Action predict(const typename Env::Observation& observation) {
+    predict_obs_.resize(envs_.observation_size(), 1);  // no-ops after the first call
+    predict_action_.resize(actions_.rows(), 1);
+    predict_obs_.col(0) = observation.template cast<T>();
+    algo_.actor().act(predict_obs_, act_rng_, /*deterministic=*/true, predict_action_);
+    return to_env_action(predict_action_.col(0));
+  }
+
+  /// Writes the policy for theta/inference.hpp (atomically): the actor's network and the
+  /// action transform (tanh of the mean, rescaled to the bounds). The actor must satisfy
+  /// `io::ExportableActor`, with the mean in its network's first outputs. docs/checkpoints.md,
+  /// "Export and deployment".
+  ///
+  ///     trainer.export_policy("pendulum.policy");
+  void export_policy(const std::filesystem::path& path) { io::export_policy(path, policy_description()); }
+
+  /// What `export_policy` writes: the actor's network and the transform, for other exporters
+  /// (`io::export_onnx`). Valid while the trainer lives.
+  [[nodiscard]] io::PolicyDescription<T> policy_description() {
+    static_assert(io::ExportableActor<Actor>,
+                  "OffPolicyTrainer::export_policy: the actor must expose the network its deterministic action reads, "
+                  "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor)");
+    const Box& box = envs_.action_space();
+    return io::PolicyDescription<T>{.network = &std::as_const(algo_.actor()).network(),
+                                    .normalizer = nullptr,
+                                    .transform = io::ActionTransform::tanh_rescale,
+                                    .action_size = box.size(),
+                                    .low = box.low,
+                                    .high = box.high};
+  }
+
 
   [[nodiscard]] std::int64_t steps() const noexcept { return steps_; }
   /// Gradient steps so far.
@@ -553,6 +596,7 @@ class OffPolicyTrainer {
   Matrix<T> obs_;
   Matrix<T> actions_;      // (-1, 1) actions of the last step, as stored
   Matrix<T> env_actions_;  // rescaled to the bounds
+  Matrix<T> predict_obs_, predict_action_;  // predict's one observation and action
   Matrix<T> noise_;        // correlated exploration noise (exploration_correlation > 0)
   Vector<T> scale_, offset_, low_, high_;
   EpisodeStats stats_;

@@ -14,6 +14,7 @@
 #include <theta/env/concepts.hpp>
 #include <theta/env/vector_env.hpp>
 #include <theta/io/checkpoint.hpp>
+#include <theta/io/policy_export.hpp>
 #include <theta/io/state.hpp>
 #include <theta/log/logger.hpp>
 #include <theta/normalize/observation_normalizer.hpp>
@@ -43,6 +44,7 @@
 #include <string>
 #include <functional>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -260,19 +262,66 @@ class OnPolicyTrainer {
     return horizon_ > 0 ? 1.0 - static_cast<double>(steps_) / static_cast<double>(horizon_) : 1.0;
   }
 
-  /// Deterministic evaluation (the policy's mode, frozen normalisation) over `episodes`
-  /// episodes of a separate environment copy. Each call uses fresh episode seeds derived from
-  /// the config's seed, unless `seed` is given.
+  /// Deterministic evaluation (`predict`: the policy's mode, frozen normalisation) over
+  /// `episodes` episodes of a separate environment copy. Each call uses fresh episode seeds
+  /// derived from the config's seed, unless `seed` is given.
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
-    Matrix<T> obs(space_.obs_dim, 1), actions(rule_.actor().action_rows(), 1);
-    Vector<T> log_prob(1);
-    return evaluate_policy(make_eval_env_(), episodes, eval_seed, [&](const typename Env::Observation& o) {
-      obs.col(0) = o.template cast<T>();
-      if (normalizer_) normalizer_->normalize(obs, obs);
-      rule_.actor().act(obs, act_rng_, /*deterministic=*/true, actions, log_prob);
-      return to_env_action(actions);
-    });
+    return evaluate_policy(make_eval_env_(), episodes, eval_seed,
+                           [&](const typename Env::Observation& o) { return predict(o); });
+  }
+
+  /// The same over one episode per seed in `episode_seeds`, in order.
+  ///
+  ///     const std::vector<std::uint64_t> seeds{11, 12, 13};
+  ///     auto eval = trainer.evaluate(seeds);
+  EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
+    return evaluate_policy(make_eval_env_(), episode_seeds,
+                           [&](const typename Env::Observation& o) { return predict(o); });
+  }
+
+  /// The deterministic action for one observation, as `evaluate` takes it: the observation
+  /// normaliser applied (its statistics unchanged), the policy's deterministic act (the first
+  /// largest logit; the Gaussian mean), continuous actions clipped to the bounds. The same
+  /// action an exported policy (`export_policy`) returns, bit for bit.
+  ///
+  ///     auto action = trainer.predict(env.reset(7));
+  Action predict(const typename Env::Observation& observation) {
+    predict_obs_.resize(space_.obs_dim, 1);  // no-ops after the first call
+    predict_actions_.resize(rule_.actor().action_rows(), 1);
+    predict_log_prob_.resize(1);
+    predict_obs_.col(0) = observation.template cast<T>();
+    if (normalizer_) normalizer_->normalize(predict_obs_, predict_obs_);
+    rule_.actor().act(predict_obs_, act_rng_, /*deterministic=*/true, predict_actions_, predict_log_prob_);
+    return to_env_action(predict_actions_);
+  }
+
+  /// Writes the policy for theta/inference.hpp (atomically): the actor's network, the
+  /// observation normaliser, and the action transform (argmax, or clip to the bounds). The
+  /// actor must satisfy `io::ExportableActor`. docs/checkpoints.md, "Export and deployment".
+  ///
+  ///     trainer.export_policy("cartpole.policy");
+  void export_policy(const std::filesystem::path& path) { io::export_policy(path, policy_description()); }
+
+  /// What `export_policy` writes: the actor's network, the normaliser and the transform, for
+  /// other exporters (`io::export_onnx`). Valid while the trainer lives.
+  [[nodiscard]] io::PolicyDescription<T> policy_description() {
+    static_assert(io::ExportableActor<Actor>,
+                  "OnPolicyTrainer::export_policy: the actor must expose the network its deterministic action reads, "
+                  "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor)");
+    io::PolicyDescription<T> policy{.network = &std::as_const(rule_.actor()).network(),
+                                    .normalizer = normalizer_ ? &*normalizer_ : nullptr};
+    if constexpr (DiscreteEnvironment<Env>) {
+      policy.transform = io::ActionTransform::argmax;
+      policy.action_size = policy.network->outputs();
+    } else {
+      const Box& box = envs_.action_space();
+      policy.transform = io::ActionTransform::clip;
+      policy.action_size = box.size();
+      policy.low = box.low;
+      policy.high = box.high;
+    }
+    return policy;
   }
 
   /// Collects one rollout into the buffer and estimates its advantages and returns (what
@@ -639,6 +688,8 @@ class OnPolicyTrainer {
   std::vector<Action> env_actions_;
   Vector<T> low_, high_;
   Matrix<T> clipped_;
+  Matrix<T> predict_obs_, predict_actions_;  // predict's one observation and action
+  Vector<T> predict_log_prob_;
   EpisodeStats stats_;
   LogRecord record_;  // reused: logging allocates nothing after the first update
   std::int64_t horizon_;

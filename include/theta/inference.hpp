@@ -1,0 +1,278 @@
+#pragma once
+/// \file theta/inference.hpp: runs an exported policy without the trainer (issue 13,
+/// "Deployment"). `theta::inference::Policy::load(path)` reads a file written by a trainer's
+/// `export_policy(path)`; `predict(obs)` returns the deterministic action, with the observation
+/// normaliser and the action transform (argmax, clip, or tanh squash and rescale) folded in.
+///
+/// Dependencies: Eigen and the standard library only, no fmt, no trainer, optimizer or logging
+/// header. The theta headers it includes use nothing else either: the checkpoint reader (one
+/// parser for checkpoints and policy files), the exception classes, the network kernels
+/// (nn/detail/gemm.hpp), `activate` (nn/detail/activate.hpp) and the normaliser's arithmetic
+/// (normalize/detail/standardize.hpp). Sharing the kernels is what makes `predict` equal to the
+/// trainer's `predict` bit for bit: the same float operations in the same order.
+/// tests/inference_include_set.cpp checks the include set.
+
+#include <theta/core/exceptions.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/io/checkpoint_format.hpp>
+#include <theta/io/checkpoint_reader.hpp>
+#include <theta/io/policy_format.hpp>
+#include <theta/nn/detail/activate.hpp>
+#include <theta/nn/detail/gemm.hpp>
+#include <theta/normalize/detail/standardize.hpp>
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace theta::inference {
+
+/// A deterministic policy loaded from a policy file. `T` is the scalar type the policy was
+/// trained in (float32 files load as `Policy`, float64 ones as `BasicPolicy<double>`).
+///
+/// `predict` allocates nothing: every buffer is sized when the file is loaded. It is not
+/// thread-safe (it writes those buffers); give each thread its own copy.
+///
+///     auto policy = theta::inference::Policy::load("cartpole.policy");
+///     std::int64_t action = policy.predict_index(observation);       // discrete
+///     const Eigen::VectorXf& u = policy.predict(observation);          // continuous (or the index)
+template <Real T>
+class BasicPolicy {
+ public:
+  using Scalar = T;
+
+  /// Reads and checks a policy file. A missing, unreadable, truncated or corrupt file, a file
+  /// of another kind or scalar type, or values out of their range raise `CheckpointError`
+  /// naming the path and what is wrong.
+  static BasicPolicy load(const std::filesystem::path& path) {
+    io::CheckpointReader reader = io::CheckpointReader::open(path);
+    return BasicPolicy(reader, path.string());
+  }
+
+  /// The same from bytes in memory; `source` names them in errors.
+  static BasicPolicy parse(std::span<const std::uint8_t> bytes, std::string source = "<memory>") {
+    io::CheckpointReader reader = io::CheckpointReader::parse(bytes, source);
+    return BasicPolicy(reader, source);
+  }
+
+  /// Entries of the observation `predict` takes.
+  [[nodiscard]] Index observation_size() const noexcept { return widths_.front(); }
+  /// Entries of the action `predict` returns (1 for a discrete policy: the index).
+  [[nodiscard]] Index action_size() const noexcept { return action_.size(); }
+  /// The number of discrete actions, or 0 for a continuous policy.
+  [[nodiscard]] Index n_actions() const noexcept {
+    return transform_ == io::ActionTransform::argmax ? widths_.back() : 0;
+  }
+  [[nodiscard]] bool is_discrete() const noexcept { return transform_ == io::ActionTransform::argmax; }
+  [[nodiscard]] io::ActionTransform transform() const noexcept { return transform_; }
+  /// Whether the observations are normalised before the network sees them.
+  [[nodiscard]] bool normalizes_observations() const noexcept { return normalize_; }
+
+  /// The deterministic action for one observation (`observation_size()` entries of any
+  /// arithmetic type; each is rounded to `T` first, as the trainer does). For a discrete policy
+  /// the result holds the action's index. The reference is valid until the next call.
+  /// Throws `theta::Error` for an observation of another size.
+  template <class Derived>
+  const Vector<T>& predict(const Eigen::MatrixBase<Derived>& observation) {
+    if (observation.size() != observation_size()) {
+      throw Error(io::detail::text("inference::Policy::predict: the observation has ", observation.size(),
+                                   " entries, the policy takes ", observation_size()));
+    }
+    T* x = activations_.front().data();
+    for (Index i = 0; i < observation_size(); ++i) {
+      const auto v = static_cast<T>(observation.derived().coeff(i));
+      x[i] = normalize_ ? detail::standardize<T>(static_cast<double>(v), mean_[i], inv_std_[i], clip_) : v;
+    }
+    // The network's evaluation-mode forward pass, as nn::Mlp::forward computes it: Z = b + W X
+    // by the same kernel, then the activation in place.
+    for (std::size_t l = 0; l + 1 < widths_.size(); ++l) {
+      const Index in = widths_[l], out = widths_[l + 1];
+      const T* w = parameters_.data() + offsets_[l];
+      T* z = activations_[l + 1].data();
+      nn::detail::affine(out, 1, in, w, activations_[l].data(), w + out * in, z, gemm_);
+      nn::activate(activations_fn_[l], std::span<T>(z, static_cast<std::size_t>(out)));
+    }
+    const Eigen::Map<const Vector<T>> output(activations_.back().data(), widths_.back());
+    switch (transform_) {
+      case io::ActionTransform::argmax: {
+        Index k = 0;
+        output.maxCoeff(&k);  // the first largest logit, as CategoricalPolicy's deterministic act
+        action_[0] = static_cast<T>(k);
+        break;
+      }
+      case io::ActionTransform::clip:
+        action_ = output.head(action_.size()).cwiseMax(low_).cwiseMin(high_);
+        break;
+      case io::ActionTransform::tanh_rescale:
+        // SquashedGaussian::mode, then OffPolicyTrainer's rescale to the bounds.
+        squashed_.array() = output.head(action_.size()).array().tanh();
+        action_ = (offset_.array() + scale_.array() * squashed_.array()).matrix().cwiseMax(low_).cwiseMin(high_);
+        break;
+    }
+    return action_;
+  }
+
+  /// The index of the action a discrete policy takes; throws `theta::Error` for a continuous one.
+  template <class Derived>
+  std::int64_t predict_index(const Eigen::MatrixBase<Derived>& observation) {
+    if (!is_discrete()) {
+      throw Error("inference::Policy::predict_index: the policy is continuous (" +
+                  std::string(io::to_string(transform_)) + "); use predict");
+    }
+    return static_cast<std::int64_t>(predict(observation)[0]);
+  }
+
+ private:
+  // Bounds that keep a crafted file from asking for absurd buffers (a CRC does not stop a forged file).
+  static constexpr std::uint64_t max_width = std::uint64_t{1} << 24;
+  static constexpr std::uint64_t max_layers = 1024;
+
+  BasicPolicy(io::CheckpointReader& reader, std::string source) : source_(std::move(source)) {
+    if (reader.kind() != io::policy_kind) {
+      fail(io::detail::text("a checkpoint of ", reader.kind(), ", not an exported policy (expected kind ",
+                            io::policy_kind, ")"));
+    }
+    if (reader.scalar() != io::scalar_name<T>()) {
+      fail(io::detail::text("scalar type ", reader.scalar(), ", this policy type reads ", io::scalar_name<T>()));
+    }
+    read_observation(reader);
+    read_network(reader);
+    read_action(reader);
+    reader.finish();
+    // Buffers for one observation: nothing is allocated by predict.
+    for (const Index w : widths_) activations_.emplace_back(Vector<T>::Zero(w));
+    for (std::size_t l = 0; l + 1 < widths_.size(); ++l) gemm_.reserve(widths_[l + 1], 1, widths_[l]);
+  }
+
+  void read_observation(io::CheckpointReader& reader) {
+    io::CheckpointSectionReader s = reader.section("observation");
+    const std::uint64_t obs = s.u64();
+    if (obs < 1 || obs > max_width) fail(io::detail::text("observation size ", obs, ", expected 1 to ", max_width));
+    normalize_ = s.boolean();
+    const auto n = static_cast<Index>(obs);
+    if (normalize_) {
+      const double clip = s.f64();
+      const double epsilon = s.f64();
+      if (!(clip > 0)) fail("the observation normaliser's clip must be > 0");
+      if (!(epsilon > 0) || !std::isfinite(epsilon)) fail("the observation normaliser's epsilon must be finite and > 0");
+      mean_ = s.matrix<double>("the observation mean", n, 1);
+      const Eigen::VectorXd var = s.matrix<double>("the observation variance", n, 1);
+      if (!mean_.allFinite()) fail("the observation mean is not finite");
+      if (!var.allFinite() || (var.array() < 0).any()) fail("the observation variance must be finite and >= 0");
+      clip_ = static_cast<T>(clip);
+      inv_std_.resize(n);
+      detail::inverse_std(var, epsilon, inv_std_);
+    }
+    s.finish();
+    widths_.push_back(n);
+  }
+
+  void read_network(io::CheckpointReader& reader) {
+    io::CheckpointSectionReader s = reader.section("network");
+    const std::uint64_t layers = s.u64();
+    if (layers < 1 || layers > max_layers) fail(io::detail::text("the network has ", layers, " layers, expected 1 to ", max_layers));
+    const std::uint64_t inputs = s.u64();
+    if (inputs != static_cast<std::uint64_t>(widths_.front())) {
+      fail(io::detail::text("the network takes ", inputs, " inputs, the observation has ", widths_.front()));
+    }
+    for (std::uint64_t l = 0; l < layers; ++l) {
+      const std::uint64_t width = s.u64();
+      if (width < 1 || width > max_width) fail(io::detail::text("layer ", l, " has ", width, " outputs, expected 1 to ", max_width));
+      widths_.push_back(static_cast<Index>(width));
+      const std::string name = s.string();
+      activations_fn_.push_back(activation_named(name, l));
+    }
+    // Read every layer before allocating the flat buffer: the reads are bounded by the file.
+    std::vector<Matrix<T>> weights, biases;
+    Index total = 0;
+    for (std::size_t l = 0; l + 1 < widths_.size(); ++l) {
+      const Index in = widths_[l], out = widths_[l + 1];
+      weights.push_back(s.template matrix<T>(io::detail::text("layer ", l, "'s weight"), out, in));
+      biases.push_back(s.template matrix<T>(io::detail::text("layer ", l, "'s bias"), out, 1));
+      if (!weights.back().allFinite() || !biases.back().allFinite()) {
+        fail(io::detail::text("layer ", l, " holds a non-finite parameter"));
+      }
+      offsets_.push_back(total);
+      total += out * in + out;
+    }
+    s.finish();
+    // nn::Mlp's flat layout (W column-major, then b, layer after layer), so every weight sits
+    // where the trainer's does relative to an aligned start.
+    parameters_.resize(total);
+    for (std::size_t l = 0; l < weights.size(); ++l) {
+      const Index n = weights[l].size();
+      Eigen::Map<Matrix<T>>(parameters_.data() + offsets_[l], weights[l].rows(), weights[l].cols()) = weights[l];
+      Eigen::Map<Vector<T>>(parameters_.data() + offsets_[l] + n, biases[l].rows()) = biases[l];
+    }
+  }
+
+  void read_action(io::CheckpointReader& reader) {
+    io::CheckpointSectionReader s = reader.section("action");
+    const std::string name = s.string();
+    const auto transform = io::action_transform_from(name);
+    if (!transform) fail(io::detail::text("unknown action transform '", name, "'"));
+    transform_ = *transform;
+    const std::uint64_t size = s.u64();
+    const auto outputs = static_cast<std::uint64_t>(widths_.back());
+    if (transform_ == io::ActionTransform::argmax) {
+      if (size != outputs) fail(io::detail::text("argmax over ", size, " actions, but the network has ", outputs, " outputs"));
+      action_.setZero(1);
+    } else {
+      if (size < 1 || size > outputs) {
+        fail(io::detail::text("an action of ", size, " entries from a network of ", outputs, " outputs"));
+      }
+      const auto n = static_cast<Index>(size);
+      const Eigen::VectorXd low = s.matrix<double>("the action's lower bound", n, 1);
+      const Eigen::VectorXd high = s.matrix<double>("the action's upper bound", n, 1);
+      if (!low.allFinite() || !high.allFinite() || (low.array() > high.array()).any()) {
+        fail("the action bounds must be finite with low <= high");
+      }
+      // As the trainers compute them from the environment's Box.
+      low_ = low.cast<T>();
+      high_ = high.cast<T>();
+      scale_ = ((high - low) / 2.0).cast<T>();
+      offset_ = ((high + low) / 2.0).cast<T>();
+      action_.setZero(n);
+      squashed_.setZero(n);
+    }
+    s.finish();
+  }
+
+  nn::Activation activation_named(std::string_view name, std::uint64_t layer) const {
+    for (const nn::Activation f : {nn::Activation::identity, nn::Activation::tanh, nn::Activation::relu,
+                                   nn::Activation::sigmoid, nn::Activation::elu}) {
+      if (nn::to_string(f) == name) return f;
+    }
+    fail(io::detail::text("layer ", layer, " has the unknown activation '", name, "'"));
+  }
+
+  [[noreturn]] void fail(std::string_view what) const {
+    throw CheckpointError(io::detail::text("policy file '", source_, "': ", what));
+  }
+
+  std::string source_;
+  std::vector<Index> widths_;  // observation, then every layer's outputs
+  std::vector<nn::Activation> activations_fn_;
+  std::vector<Index> offsets_;
+  Vector<T> parameters_;
+  bool normalize_ = false;
+  T clip_ = 0;
+  Eigen::VectorXd mean_, inv_std_;
+  io::ActionTransform transform_ = io::ActionTransform::argmax;
+  Vector<T> low_, high_, scale_, offset_, squashed_, action_;
+  std::vector<Vector<T>> activations_;  // the input, then every layer's output
+  nn::detail::GemmBuffers<T> gemm_;
+};
+
+/// A policy trained in float, theta's default scalar.
+using Policy = BasicPolicy<float>;
+
+}  // namespace theta::inference

@@ -1,0 +1,108 @@
+#pragma once
+/// \file Policy export: writes an actor's network, the observation normaliser and the action
+/// transform to a policy file that theta/inference.hpp loads without the trainer (issue 13,
+/// "Deployment"). Trainers call it from `export_policy(path)`; docs/checkpoints.md has the layout.
+
+#include <theta/core/error.hpp>
+#include <theta/core/scalar.hpp>
+#include <theta/io/checkpoint_writer.hpp>
+#include <theta/io/policy_format.hpp>
+#include <theta/nn/activation.hpp>
+#include <theta/nn/mlp.hpp>
+#include <theta/normalize/observation_normalizer.hpp>
+
+#include <Eigen/Core>
+
+#include <concepts>
+#include <filesystem>
+#include <string>
+
+namespace theta::io {
+
+/// An actor whose deterministic action can be exported: it exposes the network whose output
+/// the action is read from, `const nn::Mlp<Scalar>& network() const`. The trainer adds the
+/// transform its algorithm uses: argmax over the outputs (discrete on-policy actors), the
+/// first action-size outputs clipped to the bounds (Gaussian actors) or their tanh rescaled to
+/// the bounds (SAC's squashed actors). An actor whose deterministic `act` computes anything
+/// else must not satisfy this concept, or its exported policy will act differently.
+///
+///     static_assert(theta::io::ExportableActor<theta::CategoricalPolicy<float>>);
+template <class A>
+concept ExportableActor = requires(const A& actor) {
+  typename A::Scalar;
+  { actor.network() } -> std::same_as<const nn::Mlp<typename A::Scalar>&>;
+};
+
+/// What a policy file holds. `normalizer` may be null (no observation normalisation); `low`
+/// and `high` (the environment's action bounds, in double) are needed by `clip` and
+/// `tanh_rescale` only.
+///
+///     theta::io::PolicyDescription<float> d{.network = &actor.network(), .normalizer = nullptr,
+///                                           .transform = theta::io::ActionTransform::argmax,
+///                                           .action_size = 2};
+template <Real T>
+struct PolicyDescription {
+  const nn::Mlp<T>* network = nullptr;
+  const ObservationNormalizer* normalizer = nullptr;
+  ActionTransform transform = ActionTransform::argmax;
+  Index action_size = 0;  ///< the number of actions (argmax) or the action's size
+  Eigen::VectorXd low;    ///< action bounds (clip, tanh_rescale)
+  Eigen::VectorXd high;
+};
+
+/// The policy file's bytes in a writer: header kind "Policy", then the sections
+/// "observation", "network" and "action". The network is written as it evaluates (a network
+/// with dropout exports its evaluation-mode function: the weights, no masks). No time stamp or
+/// path: equal policies give equal bytes. Throws `ConfigError` for an inconsistent description.
+template <Real T>
+[[nodiscard]] CheckpointWriter policy_writer(const PolicyDescription<T>& policy) {
+  require<ConfigError>(policy.network != nullptr, "export_policy: no network");
+  const nn::Mlp<T>& net = *policy.network;
+  const Index obs = net.inputs();
+  const bool argmax = policy.transform == ActionTransform::argmax;
+  require<ConfigError>(policy.action_size >= 1, "export_policy: action_size must be >= 1, got {}", policy.action_size);
+  require<ConfigError>(argmax ? net.outputs() == policy.action_size : net.outputs() >= policy.action_size,
+                       "export_policy: the network has {} outputs, the {} transform needs {} {}", net.outputs(),
+                       to_string(policy.transform), argmax ? "exactly" : "at least", policy.action_size);
+  if (!argmax) {
+    require<ConfigError>(policy.low.size() == policy.action_size && policy.high.size() == policy.action_size,
+                         "export_policy: the action bounds must have {} entries, got {} and {}", policy.action_size,
+                         policy.low.size(), policy.high.size());
+  }
+  if (policy.normalizer != nullptr) {
+    require<ConfigError>(policy.normalizer->statistics().dim() == obs,
+                         "export_policy: the observation normaliser has {} components, the network {} inputs",
+                         policy.normalizer->statistics().dim(), obs);
+  }
+
+  CheckpointWriter writer(std::string(policy_kind), scalar_name<T>(),
+                          fmt::format("obs {}, {} {}", obs, to_string(policy.transform), policy.action_size));
+  auto& o = writer.section("observation");
+  o.u64(static_cast<std::uint64_t>(obs)).boolean(policy.normalizer != nullptr);
+  if (policy.normalizer != nullptr) {
+    const ObservationNormalizer& norm = *policy.normalizer;
+    o.f64(norm.config().clip).f64(norm.config().epsilon).matrix(norm.statistics().mean()).matrix(norm.statistics().var());
+  }
+  auto& n = writer.section("network");
+  n.u64(static_cast<std::uint64_t>(net.num_layers()));
+  n.u64(static_cast<std::uint64_t>(net.inputs()));
+  for (Index l = 0; l < net.num_layers(); ++l) {
+    n.u64(static_cast<std::uint64_t>(net.layer(l).outputs())).string(nn::to_string(net.activation(l)));
+  }
+  for (Index l = 0; l < net.num_layers(); ++l) n.matrix(net.layer(l).weight()).matrix(net.layer(l).bias());
+  auto& a = writer.section("action");
+  a.string(to_string(policy.transform)).u64(static_cast<std::uint64_t>(policy.action_size));
+  if (!argmax) a.matrix(policy.low).matrix(policy.high);
+  return writer;
+}
+
+/// Writes the policy file atomically (`write_file_atomically`): a failed export leaves an
+/// existing file as it was.
+///
+///     theta::io::export_policy("cartpole.policy", description);
+template <Real T>
+void export_policy(const std::filesystem::path& path, const PolicyDescription<T>& policy) {
+  policy_writer(policy).save(path);
+}
+
+}  // namespace theta::io

@@ -1,0 +1,46 @@
+#pragma once
+/// \file The names shared by the policy file's writer (theta/io/policy_export.hpp) and its
+/// reader (theta/inference.hpp), with the standard library only. docs/checkpoints.md,
+/// "Export and deployment", has the layout.
+
+#include <optional>
+#include <string_view>
+
+namespace theta::io {
+
+/// The checkpoint kind of an exported policy file.
+inline constexpr std::string_view policy_kind = "Policy";
+
+/// How an exported policy turns its network's output into the action it takes.
+///
+///     theta::io::to_string(theta::io::ActionTransform::tanh_rescale) == "tanh_rescale"
+enum class ActionTransform {
+  /// The index of the first largest of the network's n outputs (a categorical policy's mode).
+  argmax,
+  /// The first `action_size` outputs (a Gaussian's mean) clipped to [low, high].
+  clip,
+  /// offset + scale * tanh(mean), mean the first `action_size` outputs, with scale = (high -
+  /// low) / 2 and offset = (high + low) / 2 computed in double and rounded to the network's
+  /// scalar, then clipped to [low, high] against rounding (SAC's deterministic action).
+  tanh_rescale,
+};
+
+/// The transform's name in a policy file: "argmax", "clip" or "tanh_rescale".
+[[nodiscard]] constexpr std::string_view to_string(ActionTransform t) noexcept {
+  switch (t) {
+    case ActionTransform::argmax: return "argmax";
+    case ActionTransform::clip: return "clip";
+    case ActionTransform::tanh_rescale: return "tanh_rescale";
+  }
+  return "unknown";
+}
+
+/// The transform named `name`, or nothing for an unknown name.
+[[nodiscard]] constexpr std::optional<ActionTransform> action_transform_from(std::string_view name) noexcept {
+  for (const ActionTransform t : {ActionTransform::argmax, ActionTransform::clip, ActionTransform::tanh_rescale}) {
+    if (to_string(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
+}  // namespace theta::io
