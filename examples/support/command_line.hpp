@@ -12,12 +12,13 @@
 //     cli.parse(argc, argv);  // bad input: message and usage on stderr, exit 2; --help: exit 0
 //
 // The kind of a flag's value follows the variable's type: std::int64_t, std::uint64_t,
-// double (finite), std::string, std::filesystem::path, std::vector of one of these (a list:
-// comma-separated, and the flag may be repeated to append), or bool (a switch that takes no
-// value). An unknown flag, a missing value, a value that does not parse completely (trailing
-// characters, a sign on an unsigned value, a number outside its type or outside the flag's
-// bounds) and a repeated non-list flag are errors. `--name=value` is the same as
-// `--name value`; a value that starts with `--` is taken for a forgotten value.
+// double (finite), std::string, std::filesystem::path, std::optional of one of these (empty
+// when the flag is absent), std::vector of one of these (a list: comma-separated, and the flag
+// may be repeated to append), or bool (a switch that takes no value). An unknown flag, a
+// missing value, a value that does not parse completely (trailing characters, a sign on an
+// unsigned value, a number outside its type or outside the flag's bounds) and a repeated
+// non-list flag are errors. `--name=value` is the same as `--name value`; a value that starts
+// with `--` is taken for a forgotten value. Adding a flag to a program is one `add` line.
 #include <fmt/core.h>
 
 #include <charconv>
@@ -53,6 +54,26 @@ template <class T>
 inline constexpr bool is_vector = false;
 template <class T>
 inline constexpr bool is_vector<std::vector<T>> = true;
+template <class T>
+inline constexpr bool is_optional = false;
+template <class T>
+inline constexpr bool is_optional<std::optional<T>> = true;
+
+// The type of one value: T itself, or the element of a list or an optional.
+template <class T>
+struct element {
+  using type = T;
+};
+template <class T>
+struct element<std::vector<T>> {
+  using type = T;
+};
+template <class T>
+struct element<std::optional<T>> {
+  using type = T;
+};
+template <class T>
+using element_t = typename element<T>::type;
 
 template <class T>
 concept ScalarValue = std::same_as<T, std::int64_t> || std::same_as<T, std::uint64_t> || std::same_as<T, double> ||
@@ -101,6 +122,8 @@ std::string default_text(const T& value) {
     return value.string();
   } else if constexpr (std::same_as<T, std::string>) {
     return value;
+  } else if constexpr (is_optional<T>) {
+    return value ? default_text(*value) : std::string();
   } else if constexpr (is_vector<T>) {
     std::string text;
     for (const auto& v : value) {
@@ -131,10 +154,9 @@ class CommandLine {
   /// Declares `--name VALUE` writing into `value` (kept as the default when the flag is absent).
   /// `meta` names the value in the usage line (N, FILE, ...).
   template <class T>
-    requires detail::ScalarValue<T> || (detail::is_vector<T> && detail::ScalarValue<typename T::value_type>)
+    requires detail::ScalarValue<detail::element_t<T>>
   void add(std::string name, T& value, std::string meta, std::string help,
-           std::type_identity_t<Bounds<typename std::conditional_t<detail::is_vector<T>, T, std::vector<T>>::value_type>>
-               bounds = {}) {
+           std::type_identity_t<Bounds<detail::element_t<T>>> bounds = {}) {
     Option option{.name = std::move(name), .meta = std::move(meta), .help = std::move(help),
                   .default_text = detail::default_text(value)};
     if constexpr (detail::is_vector<T>) {
@@ -153,8 +175,17 @@ class CommandLine {
           start = comma + 1;
         }
       };
+    } else if constexpr (detail::is_optional<T>) {
+      option.assign = [&value, bounds](std::string_view text, bool) -> std::optional<std::string> {
+        typename T::value_type parsed{};
+        if (auto error = detail::parse_value(text, parsed, bounds)) return error;
+        value = std::move(parsed);
+        return std::nullopt;
+      };
     } else {
-      option.assign = [&value, bounds](std::string_view text, bool) { return detail::parse_value(text, value, bounds); };
+      option.assign = [&value, bounds](std::string_view text, bool) {
+        return detail::parse_value(text, value, bounds);
+      };
     }
     declare(std::move(option));
   }
@@ -177,6 +208,16 @@ class CommandLine {
                                   }});
   }
 
+  /// Collects every argument that starts with `prefix` (`--benchmark_filter=nn`) into `into`,
+  /// unparsed, for another library's own parser (theta-micro hands them to Google Benchmark).
+  void add_pass_through(std::string prefix, std::vector<std::string>& into, std::string help) {
+    pass_through_.push_back(Option{.name = std::move(prefix), .help = std::move(help),
+                                   .assign = [&into](std::string_view text, bool) -> std::optional<std::string> {
+                                     into.emplace_back(text);
+                                     return std::nullopt;
+                                   }});
+  }
+
   /// Parses without printing or exiting: the outcome says what `parse` would do.
   [[nodiscard]] ParseOutcome try_parse(int argc, const char* const* argv) {
     std::size_t next_positional = 0;
@@ -187,6 +228,10 @@ class CommandLine {
         if (next_positional == positionals_.size()) return error(fmt::format("unexpected argument '{}'", arg));
         Option& p = positionals_[next_positional++];
         if (auto e = p.assign(arg, true)) return error(fmt::format("{}: {}", p.name, *e));
+        continue;
+      }
+      if (Option* p = find_pass_through(arg)) {
+        static_cast<void>(p->assign(arg, true));
         continue;
       }
       const std::size_t equals = arg.find('=');
@@ -235,7 +280,9 @@ class CommandLine {
   [[nodiscard]] std::string usage() const {
     std::string line = "usage: " + program_;
     for (const Option& p : positionals_) line += " " + p.meta;
-    for (const Option& o : options_) line += " [" + o.name + (o.takes_value ? " " + o.meta : "") + (o.list ? " ..." : "") + "]";
+    for (const Option& o : options_)
+      line += " [" + o.name + (o.takes_value ? " " + o.meta : "") + (o.list ? " ..." : "") + "]";
+    for (const Option& o : pass_through_) line += " [" + o.name + "...]";
     return line + "\n";
   }
 
@@ -248,6 +295,7 @@ class CommandLine {
       const bool show_default = o.takes_value && !o.default_text.empty();
       text += fmt::format("  {:<20} {}{}\n", left, o.help, show_default ? " (default " + o.default_text + ")" : "");
     }
+    for (const Option& o : pass_through_) text += fmt::format("  {:<20} {}\n", o.name + "...", o.help);
     return text + fmt::format("  {:<20} {}\n", "--help", "print this and exit");
   }
 
@@ -276,12 +324,46 @@ class CommandLine {
       if (o.name == name) return &o;
     return nullptr;
   }
+  Option* find_pass_through(std::string_view arg) {
+    for (Option& o : pass_through_)
+      if (arg.starts_with(o.name)) return &o;
+    return nullptr;
+  }
   static ParseOutcome error(std::string message) { return {ParseOutcome::Status::error, std::move(message)}; }
 
   std::string program_;
   std::string summary_;
   std::vector<Option> options_;
   std::vector<Option> positionals_;
+  std::vector<Option> pass_through_;
+};
+
+/// The flags every training example takes (the examples' contract, issue 13): `--steps N`
+/// trains N more steps in this invocation while the schedules' horizon stays the example's
+/// budget (its `OnPolicyConfig`/`OffPolicyConfig::total_steps`), `--seed S`, and `--csv FILE`
+/// for the learning curve. The file named by --csv is this run's curve: an existing one is
+/// replaced (`theta::CsvMode::overwrite`), so running an example twice with the same --csv
+/// works and keeps the second run.
+///
+///     theta::examples::TrainingFlags flags;
+///     flags.declare(cli);
+///     cli.parse(argc, argv);
+///     const std::int64_t steps = flags.steps.value_or(total_steps);
+struct TrainingFlags {
+  std::optional<std::int64_t> steps;  ///< empty: the example's whole budget
+  std::uint64_t seed = 0;
+  std::filesystem::path csv;  ///< empty: no CSV
+
+  /// Declares the three flags; `budget` (when known before parsing) is named in --help.
+  void declare(CommandLine& cli, std::optional<std::int64_t> budget = {}) {
+    const std::string whole = budget ? fmt::format("the budget, {}", *budget) : std::string("the budget");
+    cli.add("--steps", steps, "N",
+            fmt::format("train N more steps in this invocation (default: {}; the schedules' horizon stays the budget)",
+                        whole),
+            {.min = 1});
+    cli.add("--seed", seed, "S", "the seed every random stream is derived from");
+    cli.add("--csv", csv, "FILE", "write the learning curve to FILE (replaced if it exists)");
+  }
 };
 
 }  // namespace theta::examples

@@ -146,3 +146,18 @@ TEST_CASE("CommandLine: positional arguments are required and parsed in order", 
   const char* extra[] = {"prog", "/a", "/b"};
   require_error(cli2.try_parse(3, extra), "unexpected argument '/b'");
 }
+
+TEST_CASE("CommandLine: pass-through arguments are collected for another parser", "[unit]") {
+  std::vector<std::string> forwarded;
+  std::int64_t steps = 10;
+  CommandLine cli("prog", "with pass-through");
+  cli.add("--steps", steps, "N", "steps", {.min = 1});
+  cli.add_pass_through("--benchmark_", forwarded, "Google Benchmark's flags");
+  const char* args[] = {"prog", "--benchmark_filter=nn", "--steps", "4", "--benchmark_min_time=0.1"};
+  REQUIRE(cli.try_parse(5, args).status == Status::ok);
+  CHECK(forwarded == std::vector<std::string>{"--benchmark_filter=nn", "--benchmark_min_time=0.1"});
+  CHECK(steps == 4);
+  CHECK(cli.usage() == "usage: prog [--steps N] [--benchmark_...]\n");
+  const char* unknown[] = {"prog", "--bench"};
+  require_error(cli.try_parse(2, unknown), "unknown option '--bench'");
+}
