@@ -103,8 +103,8 @@ int main(int argc, char** argv) {
   if (flags.csv.empty()) {
     trainer.learn(steps, theta::ProgressBar(steps));
   } else {
-    trainer.learn(steps,
-                  theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
+    trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
   }
 
   // The learned policy (deterministic) and the runbook, on the same 500 incidents.

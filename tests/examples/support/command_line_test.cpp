@@ -112,7 +112,8 @@ TEST_CASE("CommandLine: bad numbers are errors naming the flag and the text", "[
   require_error(Program().parse({"--steps", ""}), "--steps: expected an integer, got ''");
   require_error(Program().parse({"--steps=0"}), "--steps: must be >= 1, got 0");
   require_error(Program().parse({"--steps", "-5"}), "--steps: must be >= 1, got -5");
-  require_error(Program().parse({"--steps", "99999999999999999999"}), "--steps: '99999999999999999999' is out of range");
+  require_error(Program().parse({"--steps", "99999999999999999999"}),
+                "--steps: '99999999999999999999' is out of range");
   require_error(Program().parse({"--seed", "-1"}), "--seed: expected a non-negative integer, got '-1'");
   require_error(Program().parse({"--seed", "18446744073709551616"}), "out of range");
   require_error(Program().parse({"--seed", " 1"}), "expected a non-negative integer");
