@@ -8,27 +8,23 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <string>
+#include "command_line.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration (rl-baselines3-zoo a2c.yml, CartPole-v1: n_envs 8, ent_coef 0)
-  std::int64_t total_steps = 500'000;
-  std::uint64_t seed = 0;
-  std::string csv_path;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
+  const std::int64_t total_steps = 500'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 0};
+  theta::examples::CommandLine cli("a2c_cartpole", "A2C on CartPole-v1 (Stable-Baselines3 defaults, 8 environments)");
+  flags.declare(cli, total_steps);
+  cli.parse(argc, argv);
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
   const theta::OnPolicyConfig trainer_config{
       .n_envs = 8,
       .n_steps = 5,
       .gamma = 0.99,
       .gae_lambda = 1.0,
       .total_steps = total_steps,
-      .seed = seed,
+      .seed = flags.seed,
   };
   const theta::a2c::Config config{
       .learning_rate = 7e-4,
@@ -44,11 +40,12 @@ int main(int argc, char** argv) {
   // ---- 3. Train (stop early once a deterministic evaluation reaches the 500 cap)
   theta::EvalCallback eval{.every_steps = 25'000, .episodes = 20, .stop_at_reward = 500.0};
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, theta::ProgressBar(total_steps), eval);
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, theta::ProgressBar(steps), eval);
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)),
-                           eval);
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)),
+        eval);
   }
 
   // ---- 4. Final deterministic evaluation

@@ -24,10 +24,10 @@
 
 #include <fmt/core.h>
 
+#include "command_line.hpp"
+
 #include <array>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -400,9 +400,9 @@ bool train_and_report(const char* name, Trainer& trainer, std::int64_t steps, do
 int main(int argc, char** argv) {
   // ---- 1. Configuration
   std::uint64_t seed = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-  }
+  theta::examples::CommandLine cli("custom_components", "every algorithm with user-written components");
+  cli.add("--seed", seed, "S", "the seed of every trainer and of the networks' initialisation");
+  cli.parse(argc, argv);
   constexpr Index hidden = 64;  // H of the policies and values (the Q functions: 96, see SAC)
   const AmsGrad::Config amsgrad{.eps = 1e-5};  // each rule sets the learning rate from its own config
   theta::Rng init_rng(seed);                   // draws every network below

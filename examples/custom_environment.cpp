@@ -10,6 +10,8 @@
 
 #include <fmt/core.h>
 
+#include "command_line.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -49,7 +51,10 @@ struct Thermostat {
 };
 
 // ---- 2. Check it, then step it --------------------------------------------------------------
-int main() {
+int main(int argc, char** argv) {
+  theta::examples::CommandLine cli("custom_environment", "a thermostat environment, checked and stepped by hand");
+  cli.parse(argc, argv);  // no options: --help, and anything else is an error
+
   using Env = theta::TimeLimit<Thermostat>;  // truncates after Thermostat::max_episode_steps
 
   Env probe;

@@ -8,27 +8,23 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <string>
+#include "command_line.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration (rl-baselines3-zoo, ppo.yml, CartPole-v1)
-  std::int64_t total_steps = 100'000;
-  std::uint64_t seed = 0;
-  std::string csv_path;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
+  const std::int64_t total_steps = 100'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 0};
+  theta::examples::CommandLine cli("ppo_cartpole", "PPO on CartPole-v1 (rl-baselines3-zoo settings)");
+  flags.declare(cli, total_steps);
+  cli.parse(argc, argv);
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
   const theta::OnPolicyConfig trainer_config{
       .n_envs = 8,
       .n_steps = 32,
       .gamma = 0.98,
       .gae_lambda = 0.8,
       .total_steps = total_steps,
-      .seed = seed,
+      .seed = flags.seed,
   };
   const theta::ppo::Config config{
       .batch_size = 256,
@@ -45,12 +41,13 @@ int main(int argc, char** argv) {
   theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
 
   // ---- 3. Train, with a progress bar (and a CSV for plotting if asked)
-  theta::ProgressBar bar(total_steps);
+  theta::ProgressBar bar(steps);
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, bar);
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, bar);
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)));
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
   }
 
   // ---- 4. Evaluate the deterministic policy

@@ -15,26 +15,21 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <cstring>
+#include "command_line.hpp"
+
 #include <filesystem>
-#include <string>
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
-  if (argc < 2 || !std::filesystem::is_directory(argv[1])) {
-    fmt::print(stderr, "usage: {} <gymnasium mujoco assets folder> [--steps N] [--seed S] [--csv file]\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path assets = argv[1];
-  std::int64_t total_steps = 1'000'000;
-  std::uint64_t seed = 1;
-  std::string csv_path;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
+  const std::int64_t total_steps = 1'000'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 1};
+  theta::examples::CommandLine cli("ppo_halfcheetah", "PPO on HalfCheetah-v5 (CleanRL's MuJoCo settings)");
+  std::filesystem::path assets;
+  cli.add_positional("ASSETS", assets, "Gymnasium's MuJoCo assets folder (gymnasium/envs/mujoco/assets)");
+  flags.declare(cli, total_steps);
+  cli.parse(argc, argv);
+  if (!std::filesystem::is_directory(assets)) cli.fail(fmt::format("ASSETS: '{}' is not a folder", assets.string()));
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
   const theta::NetworkConfig tanh_64_64{.hidden = {64, 64}, .activation = theta::nn::Activation::tanh};
   const theta::OnPolicyConfig trainer_config{
       .n_envs = 1,
@@ -45,7 +40,7 @@ int main(int argc, char** argv) {
       .normalize_observations = true,  // clipped at 10
       .normalize_rewards = true,
       .reward_clip = 10.0,
-      .seed = seed,
+      .seed = flags.seed,
   };
   const theta::ppo::Config config{
       .batch_size = 64,  // 2048 / 32 minibatches
@@ -74,10 +69,11 @@ int main(int argc, char** argv) {
 
   // ---- 3. Train
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, theta::ProgressBar(total_steps));
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, theta::ProgressBar(steps));
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)));
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
   }
 
   // ---- 4. Result: the training return CleanRL reports, and a deterministic evaluation

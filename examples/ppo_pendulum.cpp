@@ -12,21 +12,18 @@
 
 #include <fmt/core.h>
 
+#include "command_line.hpp"
+
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
-#include <string>
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
-  std::int64_t total_steps = 300'000;
-  std::uint64_t seed = 0;
-  std::string csv_path;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
+  const std::int64_t total_steps = 300'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 0};
+  theta::examples::CommandLine cli("ppo_pendulum", "PPO on Pendulum-v1");
+  flags.declare(cli, total_steps);
+  cli.parse(argc, argv);
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
   const theta::NetworkConfig relu_64_64{
       .hidden = {64, 64}, .activation = theta::nn::Activation::relu, .init = theta::Init::torch_default};
   const theta::OnPolicyConfig trainer_config{
@@ -36,7 +33,7 @@ int main(int argc, char** argv) {
       .gae_lambda = 0.95,
       .total_steps = total_steps,
       .normalize_observations = true,
-      .seed = seed,
+      .seed = flags.seed,
   };
   const theta::ppo::Config config{
       .batch_size = 256,
@@ -58,10 +55,11 @@ int main(int argc, char** argv) {
 
   // ---- 3. Train
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, theta::ProgressBar(total_steps));
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, theta::ProgressBar(steps));
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)));
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
   }
 
   // ---- 4. Final deterministic evaluation (solved: mean >= -200)

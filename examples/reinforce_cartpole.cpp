@@ -11,25 +11,21 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <string>
+#include "command_line.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
-  std::int64_t total_steps = 200'000;
-  std::uint64_t seed = 0;
-  std::string csv_path;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
+  const std::int64_t total_steps = 200'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 0};
+  theta::examples::CommandLine cli("reinforce_cartpole", "REINFORCE on CartPole-v1 (PyTorch's example)");
+  flags.declare(cli, total_steps);
+  cli.parse(argc, argv);
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
   const theta::OnPolicyConfig trainer_config{
       .n_steps = 9'999,  // the longest training episode
       .gamma = 0.99,
       .total_steps = total_steps,
-      .seed = seed,
+      .seed = flags.seed,
   };
   const theta::reinforce::Config config{
       .learning_rate = 1e-2,
@@ -50,11 +46,12 @@ int main(int argc, char** argv) {
   // ---- 3. Train; stop once a deterministic evaluation reaches the 500-step cap
   theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 500.0};
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, theta::ProgressBar(total_steps), eval);
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, theta::ProgressBar(steps), eval);
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)),
-                           eval);
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)),
+        eval);
   }
 
   // ---- 4. Final deterministic evaluation

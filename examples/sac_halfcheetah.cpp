@@ -14,33 +14,28 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <cstring>
+#include "command_line.hpp"
+
 #include <filesystem>
-#include <string>
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
-  if (argc < 2 || !std::filesystem::is_directory(argv[1])) {
-    fmt::print(stderr, "usage: {} <gymnasium mujoco assets folder> [--steps N] [--seed S] [--csv file]\n", argv[0]);
-    return 2;
-  }
-  const std::filesystem::path assets = argv[1];
-  std::int64_t total_steps = 200'000;
-  std::uint64_t seed = 0;
-  std::string csv_path;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
+  const std::int64_t total_steps = 200'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 0};
+  theta::examples::CommandLine cli("sac_halfcheetah", "SAC on HalfCheetah-v5");
+  std::filesystem::path assets;
+  cli.add_positional("ASSETS", assets, "Gymnasium's MuJoCo assets folder (gymnasium/envs/mujoco/assets)");
+  flags.declare(cli, total_steps);
+  cli.parse(argc, argv);
+  if (!std::filesystem::is_directory(assets)) cli.fail(fmt::format("ASSETS: '{}' is not a folder", assets.string()));
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
   const theta::OffPolicyConfig trainer_config{
       .learning_starts = 10'000,  // rl-baselines3-zoo sac.yml, HalfCheetah
       .buffer_size = 1'000'000,
       .batch_size = 256,
       .gamma = 0.99,
       .total_steps = total_steps,
-      .seed = seed,
+      .seed = flags.seed,
   };
   const theta::sac::Config config{
       .tau = 0.005,
@@ -58,10 +53,11 @@ int main(int argc, char** argv) {
 
   // ---- 3. Train
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, theta::ProgressBar(total_steps));
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, theta::ProgressBar(steps));
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)));
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
   }
 
   // ---- 4. Result

@@ -17,23 +17,19 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <string>
+#include "command_line.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
-  std::int64_t total_steps = 30'000;
-  std::uint64_t seed = 0;
+  const std::int64_t total_steps = 30'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 0};
   bool white = false;
-  std::string csv_path;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--white")) white = true;
-    if (i + 1 >= argc) continue;
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
+  theta::examples::CommandLine cli("sac_mountain_car_continuous",
+                                   "SAC on MountainCarContinuous-v0 with correlated exploration noise");
+  flags.declare(cli, total_steps);
+  cli.add("--white", white, "white exploration noise (exploration_correlation = 0), to see it fail");
+  cli.parse(argc, argv);
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
   const theta::NetworkConfig relu_64_64{
       .hidden = {64, 64}, .activation = theta::nn::Activation::relu, .init = theta::Init::torch_default};
   const theta::OffPolicyConfig trainer_config{
@@ -45,7 +41,7 @@ int main(int argc, char** argv) {
       .batch_size = 256,
       .gamma = 0.9999,
       .total_steps = total_steps,
-      .seed = seed,
+      .seed = flags.seed,
   };
   const theta::sac::Config config{
       .tau = 0.01,
@@ -61,10 +57,11 @@ int main(int argc, char** argv) {
 
   // ---- 3. Train
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, theta::ProgressBar(total_steps));
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, theta::ProgressBar(steps));
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)));
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
   }
 
   // ---- 4. Final deterministic evaluation (Gymnasium's threshold: 90)

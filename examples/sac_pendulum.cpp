@@ -18,23 +18,22 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <cstring>
+#include "command_line.hpp"
+
 #include <string>
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
   std::string preset = "rltools";
-  std::int64_t total_steps = 0;  // 0: the preset's
-  std::uint64_t seed = 0;
-  std::string csv_path;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--preset")) preset = argv[i + 1];
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
-  theta::OffPolicyConfig trainer_config{.learning_starts = 100, .seed = seed};
+  theta::examples::TrainingFlags flags{.seed = 0};
+  theta::examples::CommandLine cli("sac_pendulum", "SAC on Pendulum-v1, in RLtools' or the zoo's settings");
+  cli.add("--preset", preset, "NAME", "rltools (10k steps) or zoo (20k steps)");
+  flags.declare(cli);
+  cli.parse(argc, argv);
+  if (preset != "rltools" && preset != "zoo")
+    cli.fail(fmt::format("--preset: expected rltools or zoo, got '{}'", preset));
+  std::int64_t total_steps = 0;  // the budget: the schedules' horizon (the preset's)
+  theta::OffPolicyConfig trainer_config{.learning_starts = 100, .seed = flags.seed};
   theta::sac::Config config;
   if (preset == "rltools") {
     const theta::NetworkConfig relu_64_64{
@@ -53,8 +52,8 @@ int main(int argc, char** argv) {
         .critic = relu_64_64,
         .log_std = {.bound = theta::LogStdBound::clamp, .min = -20.0, .max = 2.0},
     };
-    if (total_steps == 0) total_steps = 10'000;
-  } else if (preset == "zoo") {
+    total_steps = 10'000;
+  } else {  // zoo
     config = theta::sac::Config{
         // every other field, here and in trainer_config: SB3's default (256-256 ReLU, batch
         // 256, buffer 1M, tau 0.005, gamma 0.99, learning starts 100, alpha "auto" from 1.0,
@@ -63,12 +62,10 @@ int main(int argc, char** argv) {
         .critic_learning_rate = 1e-3,
         .alpha_learning_rate = 1e-3,
     };
-    if (total_steps == 0) total_steps = 20'000;
-  } else {
-    fmt::print(stderr, "unknown preset '{}' (rltools or zoo)\n", preset);
-    return 2;
+    total_steps = 20'000;
   }
   trainer_config.total_steps = total_steps;
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
 
   // ---- 2. Environment and trainer
   using Env = theta::TimeLimit<theta::Pendulum>;  // Pendulum-v1: 200-step limit, never terminates
@@ -76,10 +73,11 @@ int main(int argc, char** argv) {
 
   // ---- 3. Train
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, theta::ProgressBar(total_steps));
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, theta::ProgressBar(steps));
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)));
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
   }
 
   // ---- 4. Final deterministic evaluation (solved: mean >= -200)

@@ -2,7 +2,7 @@
 // agent learns which corrective action to take from the signals an on-call engineer sees.
 // The learned policy is compared with a fixed runbook that always retries.
 //
-//   ./build/release/examples/self_healing_service
+//   ./build/release/examples/self_healing_service [--steps N] [--seed S] [--csv run.csv]
 // ctest-expect: PPO beats the retry rule: yes
 //
 // The environment is an ordinary struct (see docs/writing-an-environment.md); nothing in it is
@@ -10,6 +10,8 @@
 #include <theta/theta.hpp>
 
 #include <fmt/core.h>
+
+#include "command_line.hpp"
 
 #include <array>
 #include <cstdint>
@@ -72,18 +74,24 @@ struct ServiceIncident {
 };
 
 // ---- 2. Train PPO on it, then compare with the runbook -----------------------------------------
-int main() {
+int main(int argc, char** argv) {
+  const std::int64_t total_steps = 150'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 7};
+  theta::examples::CommandLine cli("self_healing_service", "PPO picks the corrective action for a failing service");
+  flags.declare(cli, total_steps);
+  cli.parse(argc, argv);
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
+
   using Env = theta::TimeLimit<ServiceIncident>;
   Env probe;
   theta::check_environment(probe, 0);
 
-  const std::int64_t steps = 150'000;
   const theta::OnPolicyConfig trainer_config{
       .n_envs = 8,
       .n_steps = 64,
       .gamma = 0.95,
-      .total_steps = steps,
-      .seed = 7,
+      .total_steps = total_steps,
+      .seed = flags.seed,
   };
   const theta::ppo::Config config{
       .batch_size = 128,
@@ -92,7 +100,12 @@ int main() {
       .ent_coef = 0.01,
   };
   theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
-  trainer.learn(steps, theta::ProgressBar(steps));
+  if (flags.csv.empty()) {
+    trainer.learn(steps, theta::ProgressBar(steps));
+  } else {
+    trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
+  }
 
   // The learned policy (deterministic) and the runbook, on the same 500 incidents.
   const auto learned = trainer.evaluate(500, /*seed=*/2026);

@@ -9,27 +9,23 @@
 
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <string>
+#include "command_line.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration (rl-baselines3-zoo trpo.yml, CartPole-v1)
-  std::int64_t total_steps = 100'000;
-  std::uint64_t seed = 0;
-  std::string csv_path;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--steps")) total_steps = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--csv")) csv_path = argv[i + 1];
-  }
+  const std::int64_t total_steps = 100'000;  // the budget: the schedules' horizon
+  theta::examples::TrainingFlags flags{.seed = 0};
+  theta::examples::CommandLine cli("trpo_cartpole", "TRPO on CartPole-v1");
+  flags.declare(cli, total_steps);
+  cli.parse(argc, argv);
+  const std::int64_t steps = flags.steps.value_or(total_steps);  // trained in this invocation
   const theta::OnPolicyConfig trainer_config{
       .n_envs = 2,
       .n_steps = 512,
       .gamma = 0.99,
       .gae_lambda = 0.98,
       .total_steps = total_steps,
-      .seed = seed,
+      .seed = flags.seed,
   };
   const theta::trpo::Config config{
       .target_kl = 0.01,
@@ -48,10 +44,11 @@ int main(int argc, char** argv) {
 
   // ---- 3. Train
   theta::TrainingResult result;
-  if (csv_path.empty()) {
-    result = trainer.learn(total_steps, theta::ProgressBar(total_steps));
+  if (flags.csv.empty()) {
+    result = trainer.learn(steps, theta::ProgressBar(steps));
   } else {
-    result = trainer.learn(total_steps, theta::MultiLogger(theta::ProgressBar(total_steps), theta::CsvLogger(csv_path)));
+    result = trainer.learn(
+        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
   }
 
   // ---- 4. Final deterministic evaluation

@@ -5,10 +5,13 @@
 //   theta-bench --list
 //   theta-bench --scenario all --seeds 0,1,2,3,4 --json results.json --csv-dir curves/
 //   theta-bench --scenario ppo-cartpole-zoo --scenario a2c-cartpole-zoo --seeds 0
+//   theta-bench --help
 //
 // Micro-benchmarks (environments, networks, optimizers) are in the separate program
 // theta-micro (Google Benchmark), built next to this one.
 #include "scenario.hpp"
+
+#include "command_line.hpp"
 
 #include <fmt/core.h>
 
@@ -19,7 +22,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -108,28 +110,6 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
-std::vector<std::uint64_t> parse_seeds(const std::string& text) {
-  std::vector<std::uint64_t> seeds;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
-    require<ConfigError>(!item.empty() && end != nullptr && *end == '\0', "theta-bench: bad seed '{}' in --seeds", item);
-    seeds.push_back(v);
-  }
-  require<ConfigError>(!seeds.empty(), "theta-bench: --seeds needs at least one seed");
-  return seeds;
-}
-
-int usage() {
-  fmt::print(stderr,
-             "usage: theta-bench --list\n"
-             "       theta-bench --scenario ID|all [--scenario ID ...] [--seeds 0,1,2,3,4] [--json FILE] "
-             "[--csv-dir DIR]\n");
-  return 2;
-}
-
 }  // namespace
 }  // namespace theta::bench
 
@@ -149,35 +129,21 @@ int main(int argc, char** argv) {
                    [&](const Scenario& a, const Scenario& b) { return rank(a) < rank(b); });
   std::vector<std::string> wanted;
   std::vector<std::uint64_t> seeds{0, 1, 2, 3, 4};
-  std::optional<std::string> json_path;
+  std::optional<std::filesystem::path> json_path;
   RunOptions options;
-  try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      const auto value = [&]() -> std::string {
-        theta::require<theta::ConfigError>(i + 1 < argc, "theta-bench: {} needs a value", arg);
-        return argv[++i];
-      };
-      if (arg == "--list") {
-        for (const auto& s : registry()) fmt::print("{:<24} {}\n", s.id, s.description);
-        return 0;
-      } else if (arg == "--scenario") {
-        wanted.push_back(value());
-      } else if (arg == "--seeds") {
-        seeds = parse_seeds(value());
-      } else if (arg == "--json") {
-        json_path = value();
-      } else if (arg == "--csv-dir") {
-        options.csv_dir = value();
-      } else {
-        return usage();
-      }
-    }
-  } catch (const theta::Error& e) {
-    fmt::print(stderr, "{}\n", e.what());
-    return 2;
+  bool list = false;
+  theta::examples::CommandLine cli("theta-bench", "theta's benchmark suite: each scenario and seed in its own process");
+  cli.add("--list", list, "print the scenarios and exit");
+  cli.add("--scenario", wanted, "ID", "scenarios to run, or all (comma-separated or repeated)");
+  cli.add("--seeds", seeds, "S,S,...", "seeds of every scenario");
+  cli.add("--json", json_path, "FILE", "write every run's result to FILE");
+  cli.add("--csv-dir", options.csv_dir, "DIR", "write learning curves to DIR (one CSV per run, replaced if present)");
+  cli.parse(argc, argv);
+  if (list) {
+    for (const auto& s : registry()) fmt::print("{:<24} {}\n", s.id, s.description);
+    return 0;
   }
-  if (wanted.empty()) return usage();
+  if (wanted.empty()) cli.fail("--scenario is required (--list names them)");
   std::vector<const Scenario*> selected;
   for (const auto& id : wanted) {
     if (id == "all") {
@@ -185,10 +151,7 @@ int main(int argc, char** argv) {
       continue;
     }
     const auto it = std::find_if(registry().begin(), registry().end(), [&](const Scenario& s) { return s.id == id; });
-    if (it == registry().end()) {
-      fmt::print(stderr, "theta-bench: unknown scenario '{}' (see --list)\n", id);
-      return 2;
-    }
+    if (it == registry().end()) cli.fail(fmt::format("--scenario: unknown scenario '{}' (see --list)", id));
     selected.push_back(&*it);
   }
   if (options.csv_dir) std::filesystem::create_directories(*options.csv_dir);
@@ -242,7 +205,7 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < results.size(); ++i) out << "  " << to_json(results[i]) << (i + 1 < results.size() ? ",\n" : "\n");
     out << "]\n";
     if (!out) {
-      fmt::print(stderr, "theta-bench: could not write {}\n", *json_path);
+      fmt::print(stderr, "theta-bench: could not write {}\n", json_path->string());
       return 1;
     }
   }

@@ -53,9 +53,11 @@ struct OptionalCsv {
 inline OptionalCsv make_csv(const Scenario& s, std::uint64_t seed, const RunOptions& options) {
   OptionalCsv sink;
   if (options.csv_dir) {
+    // A rerun of the suite into the same --csv-dir replaces its curves (one file per scenario and seed).
     sink.csv.emplace(*options.csv_dir / (s.id + "_seed" + std::to_string(seed) + ".csv"),
                      std::vector<std::string>{"rollout/ep_rew_mean", "rollout/ep_len_mean", "eval/mean_reward",
-                                              "eval/std_reward", "time/fps"});
+                                              "eval/std_reward", "time/fps"},
+                     CsvMode::overwrite);
   }
   return sink;
 }

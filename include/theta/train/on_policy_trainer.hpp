@@ -100,8 +100,10 @@ struct OnPolicyComponents {
 /// Continuous actions are stored raw and clipped to the action bounds only when the
 /// environment is stepped.
 // `Algorithm` is a pack so that update rules with defaulted extra parameters bind without
-// relying on P0522 (clang 14 does not apply it by default).
-template <Environment Env, template <class...> class Algorithm, class ActorArg = DefaultComponent,
+// relying on P0522 (clang 14 does not apply it by default). `Env` is checked by the requires
+// clause alone: diagnose_environment names the missing member, where a `theta::Environment Env`
+// parameter would fail first with the compiler's bare "constraints not satisfied" (issue 13).
+template <class Env, template <class...> class Algorithm, class ActorArg = DefaultComponent,
           class CriticArg = DefaultComponent, class OptArg = DefaultComponent, class EstimatorArg = DefaultComponent>
   requires(diagnose_environment<Env>())
 class OnPolicyTrainer {
