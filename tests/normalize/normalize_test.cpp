@@ -146,8 +146,16 @@ TEST_CASE("Normalizers save and load their whole state; bad checkpoints change n
   Eigen::Vector2f r(1.0f, -2.0f);
   scaler.scale(r, [](std::size_t) { return false; });
   const auto s2 = save_to_bytes(scaler);
-  RewardScaler scaler2(2, {.gamma = 0.1});
+  RewardScaler scaler2(2, {.gamma = 0.9});
   load_from_bytes(scaler2, s2);
   REQUIRE(scaler2.statistics() == scaler.statistics());
   REQUIRE(scaler2.returns() == scaler.returns());
+
+  // The configuration is the loader's own: another gamma or clip is refused by name, unchanged.
+  RewardScaler other_gamma(2, {.gamma = 0.1});
+  REQUIRE_THROWS_WITH(load_from_bytes(other_gamma, s2), Catch::Contains("gamma 0.9") && Catch::Contains("0.1"));
+  REQUIRE(other_gamma.returns().isZero());
+  ObservationNormalizer other_clip(3, {.clip = 5.0});
+  REQUIRE_THROWS_WITH(load_from_bytes(other_clip, stream), Catch::Contains("clip 10"));
+  REQUIRE(other_clip.statistics() == ObservationNormalizer(3).statistics());
 }

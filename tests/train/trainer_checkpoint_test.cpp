@@ -66,6 +66,17 @@ auto on_policy(theta::OnPolicyConfig trainer, const Config& config, const Env& e
   };
 }
 
+// A callback that takes a checkpoint in on_update_end once the trainer reached `at` steps.
+struct SaveAt {
+  std::int64_t at;
+  Bytes* out;
+  template <class Trainer>
+  bool on_update_end(Trainer& trainer, theta::LogRecord&) {
+    if (trainer.steps() == at) *out = trainer.checkpoint().bytes();
+    return true;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("PPO resumes bit for bit from a checkpoint (discrete, normalised observations and rewards)", "[unit]") {
@@ -269,16 +280,21 @@ TEST_CASE("save writes the checkpoint atomically; a failed save keeps the previo
 }
 
 TEST_CASE("After an environment throws, the trainer can be saved and continues with fresh episodes", "[unit]") {
-  // Corridor copies of which the first to reach its 40th step throws, once.
+  // Corridor copies whose every step ends the episode (so a copy that steps beside the failing
+  // one counts an episode and draws its next seed), and of which the first to reach its 40th
+  // step throws, once.
   struct Flaky : theta::test::Corridor {
     std::shared_ptr<std::atomic<bool>> fired = std::make_shared<std::atomic<bool>>(false);
     int calls = 0;
     theta::StepResult<Observation> step(int action) {
       if (++calls == 40 && !fired->exchange(true)) throw std::runtime_error("flaky environment");
-      return Corridor::step(action);
+      theta::StepResult<Observation> result = Corridor::step(action);
+      result.terminated = true;
+      return result;
     }
   };
   using Env = theta::TimeLimit<Flaky>;
+  std::vector<Bytes> after_restart;
   for (const std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
     INFO(threads << " environment threads");
     theta::OnPolicyConfig trainer{.n_envs = 2, .n_steps = 8, .seed = 15};
@@ -291,8 +307,84 @@ TEST_CASE("After an environment throws, the trainer can be saved and continues w
     const std::int64_t steps = a.steps();
     a.learn(64);  // every copy restarted
     CHECK(a.steps() >= steps + 64);
+    after_restart.push_back(a.checkpoint().bytes());
     theta::OnPolicyTrainer<Env, theta::a2c::A2c> b(trainer, {.actor = tiny, .critic = tiny}, {}, flaky);
     const theta::LoadResult result = b.load(saved);
     CHECK_FALSE(result.episodes_continued);
   }
+  // The restarted episodes' seeds do not depend on which copies stepped before the throw.
+  CHECK(after_restart[0] == after_restart[1]);
+}
+
+TEST_CASE("A checkpoint saved from on_update_end resumes to the same end as the straight run", "[unit]") {
+  const theta::OnPolicyConfig trainer{.n_envs = 2, .n_steps = 8, .total_steps = 256, .seed = 16};
+  const theta::a2c::Config config{.actor = tiny, .critic = tiny};
+  theta::OnPolicyTrainer<CartPoleEnv, theta::a2c::A2c> straight(trainer, config, {}, cartpole());
+  straight.learn_to_budget();
+
+  Bytes saved;
+  theta::OnPolicyTrainer<CartPoleEnv, theta::a2c::A2c> first(trainer, config, {}, cartpole());
+  SaveAt save_at_128{128, &saved};
+  first.learn_to_budget(theta::NullLogger{}, save_at_128);
+  REQUIRE_FALSE(saved.empty());
+  theta::OnPolicyTrainer<CartPoleEnv, theta::a2c::A2c> resumed(trainer, config, {}, cartpole());
+  (void)resumed.load(saved);
+  resumed.learn_to_budget();
+  CHECK(resumed.checkpoint().bytes() == straight.checkpoint().bytes());
+}
+
+TEST_CASE("Loading restores whether the observation statistics are frozen", "[unit]") {
+  const theta::OnPolicyConfig trainer{.n_envs = 2, .n_steps = 16, .total_steps = 256, .normalize_observations = true,
+                                      .observation_statistics_steps = 96, .seed = 17};
+  const theta::ppo::Config config{.batch_size = 16, .n_epochs = 2, .actor = tiny, .critic = tiny};
+  theta::OnPolicyTrainer<CartPoleEnv, theta::ppo::Ppo> straight(trainer, config, {}, cartpole());
+  straight.learn(256);
+  theta::OnPolicyTrainer<CartPoleEnv, theta::ppo::Ppo> early(trainer, config, {}, cartpole());
+  early.learn(32);  // statistics still running
+  // A trainer whose statistics froze loads the early checkpoint: they must run again.
+  theta::OnPolicyTrainer<CartPoleEnv, theta::ppo::Ppo> frozen(trainer, config, {}, cartpole());
+  frozen.learn(128);
+  REQUIRE(frozen.observation_normalizer()->frozen());
+  (void)frozen.load(early.checkpoint().bytes());
+  CHECK_FALSE(frozen.observation_normalizer()->frozen());
+  frozen.learn(224);
+  CHECK(frozen.checkpoint().bytes() == straight.checkpoint().bytes());
+}
+
+TEST_CASE("A diverged trainer loads a good checkpoint, and a bad one is refused for its own reason", "[unit]") {
+  const theta::OnPolicyConfig trainer{.n_envs = 2, .n_steps = 16, .seed = 18};
+  const theta::ppo::Config config{.batch_size = 16, .actor = tiny, .critic = tiny, .log_std_init = 100.0};
+  theta::OnPolicyTrainer<PendulumEnv, theta::ppo::Ppo> good(trainer, config, {}, pendulum());
+  const Bytes good_bytes = good.checkpoint().bytes();  // before any update: finite
+  theta::OnPolicyTrainer<PendulumEnv, theta::ppo::Ppo> diverged(trainer, config, {}, pendulum());
+  REQUIRE_THROWS_AS(diverged.learn(64), theta::NumericalError);
+  REQUIRE_FALSE(diverged.actor().parameters().allFinite());
+  const Bytes diverged_bytes = diverged.checkpoint().bytes();
+
+  theta::OnPolicyConfig other_window = trainer;
+  other_window.stats_window = 10;
+  theta::OnPolicyTrainer<PendulumEnv, theta::ppo::Ppo> other(other_window, config, {}, pendulum());
+  // The refusal names the file's problem, and the NaN state is put back as it was.
+  CHECK_THROWS_WITH(diverged.load(other.checkpoint().bytes()), Catch::Contains("stats_window"));
+  CHECK(diverged.checkpoint().bytes() == diverged_bytes);
+  (void)diverged.load(good_bytes);
+  CHECK(diverged.checkpoint().bytes() == good_bytes);
+}
+
+TEST_CASE("An environment that cannot be saved is untouched by a load that fails at the end of the file", "[unit]") {
+  using Env = theta::TimeLimit<theta::test::Corridor>;
+  const Env corridor(theta::test::Corridor{}, 50);
+  const theta::OnPolicyConfig trainer{.n_envs = 2, .n_steps = 8, .seed = 19};
+  theta::OnPolicyTrainer<Env, theta::a2c::A2c> a(trainer, {.actor = tiny, .critic = tiny}, {}, corridor);
+  a.learn(64);
+  theta::io::CheckpointWriter extended = a.checkpoint();
+  extended.section("extra").u8(1);  // a valid file with a section no loader reads
+  theta::OnPolicyTrainer<Env, theta::a2c::A2c> b(trainer, {.actor = tiny, .critic = tiny}, {}, corridor);
+  b.learn(32);
+  theta::OnPolicyTrainer<Env, theta::a2c::A2c> twin(trainer, {.actor = tiny, .critic = tiny}, {}, corridor);
+  twin.learn(32);
+  CHECK_THROWS_WITH(b.load(extended.bytes()), Catch::Contains("'extra'"));
+  b.learn(32);
+  twin.learn(32);
+  CHECK(b.checkpoint().bytes() == twin.checkpoint().bytes());
 }

@@ -157,6 +157,7 @@ class ReplayBuffer {
     const std::int64_t size = in.i64(), next = in.i64(), added = in.i64();
     // Slots fill from 0; the next slot is size (mod capacity) until the buffer is full.
     const bool consistent = size >= 0 && size <= capacity && next >= 0 && next < capacity && added >= size &&
+                            added <= io::max_saved_count &&
                             (size == capacity ? (added % capacity) == next : (added == size && next == size));
     require<CheckpointError>(consistent, "checkpoint section '{}': replay buffer size {}, position {} and count {} are "
                              "impossible for capacity {}", in.name(), size, next, added, capacity);

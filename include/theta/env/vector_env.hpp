@@ -12,6 +12,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -92,6 +93,7 @@ class VectorEnv {
     episode_returns_.assign(n, 0.0);
     episode_lengths_.assign(n, 0);
     episode_counts_.assign(n, 0);
+    counts_before_step_.assign(n, 0);
     ended_returns_.assign(n, 0.0);
     ended_lengths_.assign(n, 0);
     finished_.resize(n);
@@ -137,24 +139,37 @@ class VectorEnv {
   static constexpr bool saves_episodes = SavableEnvironment<Env>;
 
   /// Writes the bookkeeping (episode counts, returns and lengths, current observations, flags)
-  /// and, for a `SavableEnvironment`, every copy's state into a checkpoint section.
+  /// and, for a `SavableEnvironment` whose copies need no restart, every copy's state into a
+  /// checkpoint section.
   void save(io::CheckpointSectionWriter& out) const {
     out.u64(size()).boolean(saves_episodes).boolean(started_).boolean(needs_restart_);
     for (std::size_t i = 0; i < size(); ++i) {
       out.u64(episode_counts_[i]).f64(episode_returns_[i]).i64(episode_lengths_[i]);
     }
     out.matrix(observations_);
+    // After a throw the copies' states are whatever the failure left (a diverged simulation's
+    // NaN): they restart anyway, so they are not saved.
     if constexpr (saves_episodes) {
-      for (const Env& env : envs_) env.save(out);
+      if (!needs_restart_)
+        for (const Env& env : envs_) env.save(out);
     }
   }
 
-  /// Reads what `save` wrote. With a `SavableEnvironment` every copy continues its episode
-  /// exactly; otherwise (and when the copies had to restart) every copy starts a fresh episode
-  /// from the next seed of its sequence, and the episode in progress is not counted. Returns
-  /// true when the episodes continue. Refuses another number of copies or impossible values;
-  /// an error can leave copies loaded (the trainers restore their state on a failed load).
-  bool load(io::CheckpointSectionReader& in) {
+  /// What `read` takes from a checkpoint section, for `commit` to install.
+  struct LoadedState {
+    std::vector<std::uint64_t> counts;
+    std::vector<double> returns;
+    std::vector<std::int64_t> lengths;
+    ObservationMatrix observations;
+    bool started = false;
+    bool needs_restart = false;
+    std::vector<Env> envs;  // copies loaded with the saved states (copyable savable types)
+  };
+
+  /// Reads and validates what `save` wrote, changing nothing here (a `SavableEnvironment` type
+  /// that is not copyable is the exception: its copies load in place, and an error can leave
+  /// some of them loaded). Refuses another number of copies or impossible values.
+  LoadedState read(io::CheckpointSectionReader& in) const {
     const std::uint64_t n = in.u64();
     require<CheckpointError>(n == size(), "checkpoint section '{}': {} environment copies, this trainer has {}",
                              in.name(), n, size());
@@ -163,30 +178,54 @@ class VectorEnv {
                              "checkpoint section '{}': the environments were saved {}, this type {}", in.name(),
                              saved_episodes ? "with their episodes" : "without their episodes",
                              saves_episodes ? "saves them" : "cannot save them");
-    const bool started = in.boolean();
-    const bool needs_restart = in.boolean();
-    std::vector<std::uint64_t> counts(size());
-    std::vector<double> returns(size());
-    std::vector<std::int64_t> lengths(size());
+    LoadedState state;
+    state.started = in.boolean();
+    state.needs_restart = in.boolean();
+    state.counts.resize(size());
+    state.returns.resize(size());
+    state.lengths.resize(size());
+    constexpr std::uint64_t limit = std::uint64_t{1} << 62;  // so that counting on cannot overflow
     for (std::size_t i = 0; i < size(); ++i) {
-      counts[i] = in.u64();
-      returns[i] = in.f64();
-      lengths[i] = in.i64();
-      require<CheckpointError>(std::isfinite(returns[i]) && lengths[i] >= 0 && (counts[i] > 0 || !started),
+      state.counts[i] = in.u64();
+      state.returns[i] = in.f64();
+      state.lengths[i] = in.i64();
+      require<CheckpointError>(std::isfinite(state.returns[i]) && state.lengths[i] >= 0 &&
+                                   static_cast<std::uint64_t>(state.lengths[i]) < limit && state.counts[i] < limit &&
+                                   (state.counts[i] > 0 || !state.started),
                                "checkpoint section '{}': copy {} has episode {}, return {}, length {}", in.name(), i,
-                               counts[i], returns[i], lengths[i]);
+                               state.counts[i], state.returns[i], state.lengths[i]);
     }
-    ObservationMatrix observations = in.template matrix<ObservationScalar>("observations", observations_.rows(),
-                                                                           observations_.cols());
+    state.observations = in.template matrix<ObservationScalar>("observations", observations_.rows(),
+                                                               observations_.cols());
+    require<CheckpointError>(state.observations.allFinite(), "checkpoint section '{}': the observations are not finite",
+                             in.name());
     if constexpr (saves_episodes) {
-      for (Env& env : envs_) env.load(in);  // each validates before it assigns
+      if (!state.needs_restart) {
+        if constexpr (std::is_copy_constructible_v<Env>) {
+          state.envs = envs_;
+          for (Env& env : state.envs) env.load(in);
+        } else {
+          for (Env& env : const_cast<std::vector<Env>&>(envs_)) env.load(in);  // each validates before it assigns
+        }
+      }
     }
-    episode_counts_ = std::move(counts);
-    episode_returns_ = std::move(returns);
-    episode_lengths_ = std::move(lengths);
-    observations_ = std::move(observations);
-    started_ = started;
-    needs_restart_ = needs_restart;
+    return state;
+  }
+
+  /// Installs what `read` returned. With a `SavableEnvironment` every copy continues its
+  /// episode exactly; otherwise (and when the copies had to restart) every copy starts a fresh
+  /// episode from the next seed of its sequence, and the episode in progress is not counted.
+  /// Returns true when the episodes continue.
+  bool commit(LoadedState&& state) {
+    if constexpr (saves_episodes && std::is_copy_constructible_v<Env>) {
+      if (!state.needs_restart) envs_ = std::move(state.envs);
+    }
+    episode_counts_ = std::move(state.counts);
+    episode_returns_ = std::move(state.returns);
+    episode_lengths_ = std::move(state.lengths);
+    observations_ = std::move(state.observations);
+    started_ = state.started;
+    needs_restart_ = state.needs_restart;
     finished_count_ = 0;
     if (started_ && (!saves_episodes || needs_restart_)) {
       restart();
@@ -194,6 +233,17 @@ class VectorEnv {
     }
     return true;
   }
+
+  /// `commit(read(in))`.
+  bool load(io::CheckpointSectionReader& in) { return commit(read(in)); }
+
+  /// Marks the copies as needing a restart (see `needs_restart()`): for a caller that stepped
+  /// them and then failed before it could use the step (the trainers, on a value they cannot
+  /// represent).
+  void mark_needs_restart() noexcept { needs_restart_ = true; }
+
+  /// Whether `reset()` or a loaded checkpoint started the copies.
+  [[nodiscard]] bool started() const noexcept { return started_; }
 
   /// Steps copy i with `actions[i]`; finished copies are reset (see the class comment).
   void step(std::span<const Action> actions) {
@@ -297,10 +347,14 @@ class VectorEnv {
     auto body = [&](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) step_copy(i, get_action(i));
     };
+    // A copy that finishes an episode counts it; after a failure the counts are put back, so
+    // the restarted episodes' seeds do not depend on which copies stepped.
+    std::copy(episode_counts_.begin(), episode_counts_.end(), counts_before_step_.begin());
     try {
       pool_->parallel_for(size(), body);
     } catch (...) {
       // Which other copies stepped depends on the thread count: none of them may go on.
+      std::copy(counts_before_step_.begin(), counts_before_step_.end(), episode_counts_.begin());
       needs_restart_ = true;
       finished_count_ = 0;
       throw;
@@ -350,6 +404,7 @@ class VectorEnv {
   std::vector<double> episode_returns_;
   std::vector<std::int64_t> episode_lengths_;
   std::vector<std::uint64_t> episode_counts_;
+  std::vector<std::uint64_t> counts_before_step_;  // episode_counts_ before the current step
   // Return and length of the episode that just ended, per copy, so that the threads never
   // write shared bookkeeping; gathered into finished_ after the parallel loop.
   std::vector<double> ended_returns_;

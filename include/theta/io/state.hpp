@@ -60,13 +60,18 @@ inline Rng load_rng(CheckpointSectionReader& in, std::string_view what) {
   return rng;
 }
 
+/// The largest count (of steps, updates, episodes) a loader accepts: far beyond any run, and
+/// small enough that counting on from it cannot overflow an int64.
+inline constexpr std::int64_t max_saved_count = std::int64_t{1} << 62;
+
 /// Reads a learning rate (finite, >= 0) and a step count (>= 0), as optimizers save them.
 inline std::pair<double, std::int64_t> load_learning_rate_and_steps(CheckpointSectionReader& in, std::string_view who) {
   const double lr = in.f64();
   require<CheckpointError>(std::isfinite(lr) && lr >= 0, "checkpoint section '{}': {} learning rate {} is not >= 0",
                            in.name(), who, lr);
   const std::int64_t steps = in.i64();
-  require<CheckpointError>(steps >= 0, "checkpoint section '{}': {} step count {} is negative", in.name(), who, steps);
+  require<CheckpointError>(steps >= 0 && steps <= max_saved_count, "checkpoint section '{}': {} step count {} is out "
+                           "of range", in.name(), who, steps);
   return {lr, steps};
 }
 
@@ -106,9 +111,9 @@ void load_component(CheckpointReader& in, std::string_view name, C& component) {
   } else {
     using T = typename C::Scalar;
     auto view = component.parameters();
-    const auto values = section.matrix<T>("parameters", view.size(), 1);
+    const Vector<T> values = load_finite_vector<T>(section, "parameters", view.size());
     section.finish();
-    view = values.col(0);
+    view = values;
   }
 }
 

@@ -74,13 +74,17 @@ class ObservationNormalizer {
     out.f64(config_.clip).f64(config_.epsilon);
     stats_.save(out);
   }
-  /// Restores them; nothing changes unless the whole read succeeds.
+  /// Restores the statistics; a checkpoint saved with another clip or epsilon raises
+  /// `CheckpointError` (they are this normaliser's configuration), and nothing changes unless
+  /// the whole read succeeds. The frozen flag is the owner's to set.
   void load(io::CheckpointSectionReader& in) {
     const double clip = in.f64();
     const double epsilon = in.f64();
+    require<CheckpointError>(clip == config_.clip && epsilon == config_.epsilon,
+                             "checkpoint section '{}': an observation normaliser with clip {} and epsilon {}, this one "
+                             "has {} and {}", in.name(), clip, epsilon, config_.clip, config_.epsilon);
     RunningMeanStd stats(stats_.dim());
     stats.load(in);
-    config_ = {clip, epsilon};
     stats_ = stats;
     refresh();
   }

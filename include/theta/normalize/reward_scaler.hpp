@@ -66,19 +66,27 @@ class RewardScaler {
     out.f64(config_.gamma).f64(config_.clip).f64(config_.epsilon).matrix(returns_);
     stats_.save(out);
   }
-  /// Restores them; nothing changes unless the whole read succeeds.
+  /// Restores them; a checkpoint saved with another gamma, clip or epsilon (this scaler's
+  /// configuration) or with non-finite returns raises `CheckpointError`, and nothing changes
+  /// unless the whole read succeeds.
   void load(io::CheckpointSectionReader& in) {
-    Config config;
-    config.gamma = in.f64();
-    config.clip = in.f64();
-    config.epsilon = in.f64();
+    const double gamma = in.f64(), clip = in.f64(), epsilon = in.f64();
+    require<CheckpointError>(gamma == config_.gamma && clip == config_.clip && epsilon == config_.epsilon,
+                             "checkpoint section '{}': a reward scaler with gamma {}, clip {} and epsilon {}, this one "
+                             "has {}, {} and {}", in.name(), gamma, clip, epsilon, config_.gamma, config_.clip,
+                             config_.epsilon);
     Eigen::VectorXd returns = in.matrix<double>("RewardScaler::returns", returns_.size(), 1);
+    require<CheckpointError>(returns.allFinite(), "checkpoint section '{}': the running returns are not finite",
+                             in.name());
     RunningMeanStd stats(1);
     stats.load(in);
-    config_ = config;
     returns_ = returns;
     stats_ = stats;
   }
+
+  /// Forgets the running discounted returns (every episode restarts), as SB3's
+  /// `VecNormalize.reset` does.
+  void reset_returns() noexcept { returns_.setZero(); }
 
  private:
   RunningMeanStd stats_;

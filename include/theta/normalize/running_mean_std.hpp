@@ -64,7 +64,7 @@ class RunningMeanStd {
     Eigen::VectorXd mean = in.matrix<double>("RunningMeanStd::mean", dim(), 1);
     Eigen::VectorXd var = in.matrix<double>("RunningMeanStd::var", dim(), 1);
     const double count = in.f64();
-    require<CheckpointError>(count > 0 && var.allFinite() && mean.allFinite() && (var.array() >= 0).all(),
+    require<CheckpointError>(count > 0 && std::isfinite(count) && var.allFinite() && mean.allFinite() && (var.array() >= 0).all(),
                              "checkpoint: section '{}': RunningMeanStd statistics are invalid (count {})", in.name(),
                              count);
     mean_ = mean;

@@ -4,6 +4,7 @@
 #include <theta/core/error.hpp>
 #include <theta/io/checkpoint_reader.hpp>
 #include <theta/io/checkpoint_writer.hpp>
+#include <theta/io/state.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -53,8 +54,11 @@ class EpisodeStats {
                              "(stats_window)", in.name(), capacity, returns_.size());
     const std::uint64_t next = in.u64();
     const std::int64_t total = in.i64();
-    require<CheckpointError>(next < capacity && total >= 0, "checkpoint section '{}': episode ring position {} and count "
-                             "{} are impossible for {} episodes", in.name(), next, total, capacity);
+    require<CheckpointError>(next < capacity && total >= 0 && total <= io::max_saved_count &&
+                                 (total >= static_cast<std::int64_t>(capacity) ||
+                                  next == static_cast<std::uint64_t>(total)),
+                             "checkpoint section '{}': episode ring position {} and count {} are impossible for {} "
+                             "episodes", in.name(), next, total, capacity);
     std::vector<double> returns(returns_.size());
     std::vector<std::int64_t> lengths(lengths_.size());
     for (double& r : returns) {
@@ -63,7 +67,8 @@ class EpisodeStats {
     }
     for (std::int64_t& l : lengths) {
       l = in.i64();
-      require<CheckpointError>(l >= 0, "checkpoint section '{}': an episode length is {}", in.name(), l);
+      require<CheckpointError>(l >= 0 && l <= io::max_saved_count, "checkpoint section '{}': an episode length is {}",
+                               in.name(), l);
     }
     returns_ = std::move(returns);
     lengths_ = std::move(lengths);

@@ -211,7 +211,14 @@ class OffPolicyTrainer {
       // Whole training phases: a call's budget is rounded up to train_freq vector steps, so the
       // phases fall on the same steps whatever the calls (learn(a); learn(b) as learn(a + b)).
       for (Index k = 0; k < config_.train_freq; ++k) {
-        collect_step();
+        try {
+          collect_step();
+        } catch (...) {
+          // Whatever failed (an environment, a value the trainer cannot represent), the copies
+          // restart before the next collection, whatever the thread count.
+          envs_.mark_needs_restart();
+          throw;
+        }
         ((go_on = go_on && detail::call_step(callbacks, *this)), ...);
         if (!go_on) break;
       }
@@ -346,8 +353,11 @@ class OffPolicyTrainer {
     io::CheckpointWriter out(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
     settings().save(out.section("trainer/config"));
     auto& counters = out.section("trainer/state");
-    detail::TrainerCounters{.steps = steps_, .updates = updates_, .target = target_, .horizon = horizon_,
-                            .evaluations = evaluations_, .started = started_}.save(counters);
+    // Saved from inside learn (on_update_end), the call's unfinished budget is dropped, as a
+    // callback's stop drops it: a resumed learn(n) then trains n more steps from here.
+    detail::TrainerCounters{.steps = steps_, .updates = updates_, .target = std::min(target_, steps_),
+                            .horizon = horizon_, .evaluations = evaluations_, .started = started_}
+        .save(counters);
     io::save_rng(counters, init_rng_);
     io::save_rng(counters, replay_rng_);
     io::save_rng(counters, act_rng_);
@@ -379,8 +389,20 @@ class OffPolicyTrainer {
     return load(reader);
   }
   LoadResult load(io::CheckpointReader& reader) {
-    return detail::load_or_restore(reader, checkpoint().bytes(),
-                                   [this](io::CheckpointReader& in, bool restoring) { return read_checkpoint(in, restoring); });
+    static_assert(std::is_copy_assignable_v<Algo>,
+                  "OffPolicyTrainer::load: the update rule (with its actor, critics and optimizers) must be copyable: "
+                  "a failed load restores a copy taken before it");
+    // As OnPolicyTrainer::load: a copy of everything a load assigns is put back on any error;
+    // the environments are read into copies and installed last.
+    auto backup = std::make_tuple(algo_, buffer_, stats_, steps_, updates_, target_, horizon_, evaluations_, started_,
+                                  init_rng_, replay_rng_, act_rng_, noise_, obs_);
+    try {
+      return read_checkpoint(reader);
+    } catch (...) {
+      std::tie(algo_, buffer_, stats_, steps_, updates_, target_, horizon_, evaluations_, started_, init_rng_,
+               replay_rng_, act_rng_, noise_, obs_) = std::move(backup);
+      throw;
+    }
   }
 
  private:
@@ -414,10 +436,10 @@ class OffPolicyTrainer {
     return s;
   }
 
-  // Reads a checkpoint section by section, assigning as it goes (load() restores on errors).
-  // When restoring its own state, the environments of a type that cannot be saved are left
-  // alone: loading them would start fresh episodes, and they were never changed.
-  LoadResult read_checkpoint(io::CheckpointReader& in, bool restoring) {
+  // Reads a checkpoint section by section, assigning as it goes (load() restores on errors);
+  // the environments are read into a staged state and installed only after the whole file was
+  // read.
+  LoadResult read_checkpoint(io::CheckpointReader& in) {
     in.expect(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
     {
       auto config = in.section("trainer/config");
@@ -461,14 +483,17 @@ class OffPolicyTrainer {
       stats_.load(s);
       s.finish();
     }
-    if (restoring && !VectorEnv<Env>::saves_episodes) return result;
     auto s = in.section("environments");
     Matrix<T> obs = s.matrix<T>("observations", obs_.rows(), obs_.cols());
-    const bool continued = envs_.load(s);
+    require<CheckpointError>(obs.allFinite(), "checkpoint section '{}': the observations are not finite", s.name());
+    typename VectorEnv<Env>::LoadedState envs = envs_.read(s);
     s.finish();
     in.finish();
+    require<CheckpointError>(envs.started == started_, "checkpoint section '{}': the environments are {}started, the "
+                             "trainer {}", s.name(), envs.started ? "" : "not ", started_ ? "was" : "was not");
+    // Nothing can fail from here on but an environment's own reset when its copies restart.
     obs_ = std::move(obs);
-    if (!continued) {
+    if (!envs_.commit(std::move(envs))) {
       detail::require_representable<T>(envs_.observations(), "OffPolicyTrainer", "an observation", steps_);
       obs_ = envs_.observations().template cast<T>();
       result.episodes_continued = false;

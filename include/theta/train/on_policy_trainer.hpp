@@ -208,14 +208,24 @@ class OnPolicyTrainer {
     if (!started_) {
       reset_envs();
     } else if (envs_.needs_restart()) {
-      // An environment threw during the last call: every copy starts a fresh episode.
+      // The last call failed while collecting: every copy starts a fresh episode.
       envs_.restart();
+      if (scaler_) scaler_->reset_returns();
       observe(envs_.observations());
     }
     TrainingResult result;
     LogRecord& record = record_;
     while (steps_ < target) {
-      if (!collect_rollout(callbacks...)) {
+      bool collected = false;
+      try {
+        collected = collect_rollout(callbacks...);
+      } catch (...) {
+        // Whatever failed (an environment, a value the trainer cannot represent, a callback),
+        // the copies restart before the next collection, whatever the thread count.
+        envs_.mark_needs_restart();
+        throw;
+      }
+      if (!collected) {
         result.stopped_by_callback = true;
         target_ = steps_;  // a stopped call's remaining budget is dropped
         break;
@@ -370,7 +380,11 @@ class OnPolicyTrainer {
     io::CheckpointWriter out(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
     settings().save(out.section("trainer/config"));
     auto& counters = out.section("trainer/state");
-    trainer_counters().save(counters);
+    // Saved from inside learn (on_update_end), the call's unfinished budget is dropped, as a
+    // callback's stop drops it: a resumed learn(n) then trains n more steps from here.
+    detail::TrainerCounters counters_now = trainer_counters();
+    counters_now.target = std::min(target_, steps_);
+    counters_now.save(counters);
     io::save_rng(counters, init_rng_);
     io::save_rng(counters, act_rng_);
     rule_.save(out);
@@ -399,8 +413,23 @@ class OnPolicyTrainer {
     return load(reader);
   }
   LoadResult load(io::CheckpointReader& reader) {
-    return detail::load_or_restore(reader, checkpoint().bytes(),
-                                   [this](io::CheckpointReader& in, bool restoring) { return read_checkpoint(in, restoring); });
+    static_assert(std::is_copy_assignable_v<Rule> && std::is_copy_assignable_v<Estimator>,
+                  "OnPolicyTrainer::load: the update rule (with its actor, critic and optimizers) and the estimator "
+                  "must be copyable: a failed load restores a copy taken before it");
+    // Every component validates before it assigns, but a later section can fail after an earlier
+    // one was assigned: a copy of everything a load assigns is put back on any error (copies,
+    // not the trainer's own bytes, so a state the loaders would refuse, such as NaN after a
+    // divergence, is restored too). The environments are read into copies and installed last.
+    auto backup = std::make_tuple(rule_, estimator_, normalizer_, scaler_, stats_, trainer_counters(), init_rng_,
+                                  act_rng_, obs_);
+    try {
+      return read_checkpoint(reader);
+    } catch (...) {
+      detail::TrainerCounters counters;
+      std::tie(rule_, estimator_, normalizer_, scaler_, stats_, counters, init_rng_, act_rng_, obs_) = std::move(backup);
+      set_counters(counters);
+      throw;
+    }
   }
 
  private:
@@ -445,10 +474,10 @@ class OnPolicyTrainer {
     return s;
   }
 
-  // Reads a checkpoint section by section, assigning as it goes (load() restores on errors).
-  // When restoring its own state, the environments of a type that cannot be saved are left
-  // alone: loading them would start fresh episodes, and they were never changed.
-  LoadResult read_checkpoint(io::CheckpointReader& in, bool restoring) {
+  // Reads a checkpoint section by section, assigning as it goes (load() restores on errors);
+  // the environments are read into a staged state and installed only after the whole file was
+  // read.
+  LoadResult read_checkpoint(io::CheckpointReader& in) {
     in.expect(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
     {
       auto config = in.section("trainer/config");
@@ -470,6 +499,8 @@ class OnPolicyTrainer {
       auto s = in.section("observation_normalizer");
       normalizer_->load(s);
       s.finish();
+      // Frozen once observation_statistics_steps were taken (observe() decides it from steps_).
+      normalizer_->freeze(config_.observation_statistics_steps > 0 && steps_ >= config_.observation_statistics_steps);
     }
     if (scaler_) {
       auto s = in.section("reward_scaler");
@@ -481,15 +512,19 @@ class OnPolicyTrainer {
       stats_.load(s);
       s.finish();
     }
-    LoadResult result;
-    if (restoring && !VectorEnv<Env>::saves_episodes) return result;
     auto s = in.section("environments");
     Matrix<T> obs = s.matrix<T>("observations", obs_.rows(), obs_.cols());
-    const bool continued = envs_.load(s);
+    require<CheckpointError>(obs.allFinite(), "checkpoint section '{}': the observations are not finite", s.name());
+    typename VectorEnv<Env>::LoadedState envs = envs_.read(s);
     s.finish();
     in.finish();
+    require<CheckpointError>(envs.started == started_, "checkpoint section '{}': the environments are {}started, the "
+                             "trainer {}", s.name(), envs.started ? "" : "not ", started_ ? "was" : "was not");
+    // Nothing can fail from here on but an environment's own reset when its copies restart.
     obs_ = std::move(obs);
-    if (!continued) {
+    LoadResult result;
+    if (!envs_.commit(std::move(envs))) {
+      if (scaler_) scaler_->reset_returns();
       observe(envs_.observations());
       result.episodes_continued = false;
       result.message = detail::fresh_episodes_message(config_.n_envs, VectorEnv<Env>::saves_episodes);

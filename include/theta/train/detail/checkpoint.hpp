@@ -1,17 +1,17 @@
 #pragma once
-/// \file What the on-policy and off-policy trainers' checkpoints share: their counters, the
-/// load that restores the trainer on an error, and the message for fresh episodes.
+/// \file What the on-policy and off-policy trainers' checkpoints share: their counters and the
+/// message for fresh episodes.
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
 #include <theta/io/checkpoint.hpp>
+#include <theta/io/state.hpp>
 #include <theta/train/load_result.hpp>
 
 #include <fmt/format.h>
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 namespace theta::detail {
 
@@ -36,27 +36,14 @@ struct TrainerCounters {
     c.horizon = in.i64();
     c.evaluations = in.u64();
     c.started = in.boolean();
-    require<CheckpointError>(c.steps >= 0 && c.updates >= 0 && c.target >= 0 && c.horizon >= 0,
-                             "checkpoint section '{}': negative counters (steps {}, updates {}, asked {}, horizon {})",
-                             in.name(), c.steps, c.updates, c.target, c.horizon);
+    const auto valid = [](std::int64_t v) { return v >= 0 && v <= io::max_saved_count; };
+    require<CheckpointError>(valid(c.steps) && valid(c.updates) && valid(c.target) && valid(c.horizon) &&
+                                 c.evaluations <= static_cast<std::uint64_t>(io::max_saved_count),
+                             "checkpoint section '{}': counters out of range (steps {}, updates {}, asked {}, horizon {}, "
+                             "evaluations {})", in.name(), c.steps, c.updates, c.target, c.horizon, c.evaluations);
     return c;
   }
 };
-
-/// Runs `read(reader, false)`; if it throws, restores the trainer from `before` (its own
-/// checkpoint taken just before) with `read(own, true)` and rethrows. Every component validates
-/// before it assigns, but a later section can fail after an earlier one was assigned: this is
-/// what leaves a trainer exactly as it was after any failed load.
-template <class Read>
-LoadResult load_or_restore(io::CheckpointReader& reader, const std::vector<std::uint8_t>& before, Read&& read) {
-  try {
-    return read(reader, /*restoring=*/false);
-  } catch (...) {
-    io::CheckpointReader own = io::CheckpointReader::parse(before, "the trainer's state before the load");
-    read(own, /*restoring=*/true);
-    throw;
-  }
-}
 
 /// What a load says when the environment copies started fresh episodes.
 inline std::string fresh_episodes_message(Index n_envs, bool saves_episodes) {
