@@ -2,13 +2,14 @@
 // 8 x 5 steps per update, RMSprop lr 7e-4 (alpha 0.99, eps 1e-5), gamma 0.99, n-step returns
 // (lambda 1), value coefficient 0.5, gradient norm 0.5, separate 64-64 tanh actor and critic.
 //
-//   ./build/release/examples/a2c_cartpole [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/a2c_cartpole [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // ctest-expect: solved: yes
 #include <theta/theta.hpp>
 
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration (rl-baselines3-zoo a2c.yml, CartPole-v1: n_envs 8, ent_coef 0)
@@ -39,14 +40,7 @@ int main(int argc, char** argv) {
 
   // ---- 3. Train (stop early once a deterministic evaluation reaches the 500 cap)
   theta::EvalCallback eval{.every_steps = 25'000, .episodes = 20, .stop_at_reward = 500.0};
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps), eval);
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)),
-        eval);
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps, eval);
 
   // ---- 4. Final deterministic evaluation
   const theta::EvaluationResult final_eval = trainer.evaluate(20);

@@ -19,8 +19,10 @@
 #include <theta/env/classic/pendulum.hpp>
 #include <theta/env/time_limit.hpp>
 
-#include <charconv>
+#include "command_line.hpp"
+
 #include <cstdint>
+#include <filesystem>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
@@ -28,10 +30,6 @@
 #include <string_view>
 
 namespace {
-
-constexpr const char* usage =
-    "usage: deploy_policy --policy FILE --env NAME [--episodes N] [--seed S]\n"
-    "  NAME: CartPole-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0, Pendulum-v1";
 
 // A policy that does not fit the environment: exit status 1, like a bad file.
 struct Mismatch : std::runtime_error {
@@ -82,52 +80,26 @@ double run(theta::inference::Policy& policy, std::int64_t episodes, std::uint64_
 }
 
 // The whole string as a number of type I, or false.
-template <class I>
-bool parse_number(std::string_view text, I& out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
-int bad_usage(const std::string& what) {
-  std::fprintf(stderr, "deploy_policy: %s\n%s\n", what.c_str(), usage);
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  // ---- 1. Command line (a small loop for now; the examples' shared parser will replace it)
-  std::string policy_path, env_name;
+  // ---- 1. Command line
+  std::filesystem::path policy_path;
+  std::string env_name;
   std::int64_t episodes = 10;
   std::uint64_t seed = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view flag = argv[i];
-    if (flag == "--help" || flag == "-h") {
-      std::puts(usage);
-      return 0;
-    }
-    if (flag != "--policy" && flag != "--env" && flag != "--episodes" && flag != "--seed") {
-      return bad_usage("unknown argument '" + std::string(flag) + "'");
-    }
-    if (i + 1 >= argc) return bad_usage(std::string(flag) + " needs a value");
-    const std::string_view value = argv[++i];
-    if (flag == "--policy") {
-      policy_path = value;
-    } else if (flag == "--env") {
-      env_name = value;
-    } else if (flag == "--episodes") {
-      if (!parse_number(value, episodes) || episodes < 1) {
-        return bad_usage("--episodes must be a whole number >= 1, got '" + std::string(value) + "'");
-      }
-    } else if (!parse_number(value, seed)) {
-      return bad_usage("--seed must be a whole number >= 0, got '" + std::string(value) + "'");
-    }
-  }
-  if (policy_path.empty()) return bad_usage("--policy is required");
-  if (env_name.empty()) return bad_usage("--env is required");
+  theta::examples::CommandLine cli("deploy_policy", "Runs an exported policy on a Gymnasium-named environment");
+  cli.add("--policy", policy_path, "FILE", "the policy file a trainer's export_policy wrote (required)");
+  cli.add("--env", env_name, "NAME",
+          "CartPole-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0 or Pendulum-v1 (required)");
+  cli.add("--episodes", episodes, "N", "episodes to run", {.min = 1});
+  cli.add("--seed", seed, "S", "episode k starts from reset(derive_seed(S, k))");
+  cli.parse(argc, argv);
+  if (policy_path.empty()) cli.fail("--policy is required");
+  if (env_name.empty()) cli.fail("--env is required");
   if (env_name != "CartPole-v1" && env_name != "Acrobot-v1" && env_name != "MountainCar-v0" &&
       env_name != "MountainCarContinuous-v0" && env_name != "Pendulum-v1") {
-    return bad_usage("unknown environment '" + env_name + "'");
+    cli.fail("unknown environment '" + env_name + "'");
   }
 
   // ---- 2. The policy, then the episodes
@@ -144,7 +116,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "deploy_policy: %s\n", e.what());
     return 1;
   } catch (const Mismatch& e) {
-    std::fprintf(stderr, "deploy_policy: '%s' does not fit %s: %s\n", policy_path.c_str(), env_name.c_str(), e.what());
+    std::fprintf(stderr, "deploy_policy: '%s' does not fit %s: %s\n", policy_path.string().c_str(), env_name.c_str(), e.what());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "deploy_policy: %s\n", e.what());

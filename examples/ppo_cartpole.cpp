@@ -2,13 +2,14 @@
 // one minibatch of 256, 20 epochs, lr 1e-3 and clip 0.2 annealed linearly to 0, gamma 0.98,
 // lambda 0.8. Trains to the 500-step cap in about 100k steps, then evaluates deterministically.
 //
-//   ./build/release/examples/ppo_cartpole [--csv run.csv] [--steps N] [--seed S]
+//   ./build/release/examples/ppo_cartpole [--csv run.csv] [--steps N] [--seed S] [--save F] [--resume F] [--export F]
 // ctest-expect: solved: yes
 #include <theta/theta.hpp>
 
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration (rl-baselines3-zoo, ppo.yml, CartPole-v1)
@@ -41,14 +42,7 @@ int main(int argc, char** argv) {
   theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
 
   // ---- 3. Train, with a progress bar (and a CSV for plotting if asked)
-  theta::ProgressBar bar(steps);
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, bar);
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps);
 
   // ---- 4. Evaluate the deterministic policy
   const theta::EvaluationResult eval = trainer.evaluate(20);

@@ -8,7 +8,7 @@
 // The model file is Gymnasium's: pass its assets folder (gymnasium/envs/mujoco/assets at
 // v1.3.0, see docs/mujoco.md).
 //
-//   ./build/release/examples/ppo_halfcheetah <assets> [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/ppo_halfcheetah <assets> [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // theta-requires: mujoco
 #include <theta/mujoco.hpp>
 #include <theta/theta.hpp>
@@ -16,6 +16,7 @@
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 #include <filesystem>
 
@@ -68,13 +69,7 @@ int main(int argc, char** argv) {
       trainer_config, config, {}, [&model](std::size_t) { return Env(theta::mujoco::HalfCheetah(model)); });
 
   // ---- 3. Train
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps));
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps);
 
   // ---- 4. Result: the training return CleanRL reports, and a deterministic evaluation
   const theta::EvaluationResult eval = trainer.evaluate(10);

@@ -6,13 +6,14 @@
 // fails to swing up spreads by about +-40 (seeds 0-4 end at -214, -159, -199, -157 and -181
 // here), so the test asks for better than -400 (a random policy scores about -1200).
 //
-//   ./build/release/examples/ppo_pendulum [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/ppo_pendulum [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // ctest-expect: evaluation over 20 episodes: -[1-3]?[0-9]?[0-9]\.[0-9]
 #include <theta/theta.hpp>
 
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 #include <cmath>
 
@@ -54,13 +55,7 @@ int main(int argc, char** argv) {
   theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
 
   // ---- 3. Train
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps));
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps);
 
   // ---- 4. Final deterministic evaluation (solved: mean >= -200)
   const theta::EvaluationResult eval = trainer.evaluate(20);

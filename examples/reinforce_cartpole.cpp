@@ -5,13 +5,14 @@
 // steps, the example's loop bound): it reads `terminated` alone from Gymnasium's step. The
 // evaluation plays CartPole-v1 with its 500-step limit.
 //
-//   ./build/release/examples/reinforce_cartpole [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/reinforce_cartpole [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // ctest-expect: solved: yes
 #include <theta/theta.hpp>
 
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
@@ -45,14 +46,7 @@ int main(int argc, char** argv) {
 
   // ---- 3. Train; stop once a deterministic evaluation reaches the 500-step cap
   theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 500.0};
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps), eval);
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)),
-        eval);
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps, eval);
 
   // ---- 4. Final deterministic evaluation
   const theta::EvaluationResult final_eval = trainer.evaluate(20);

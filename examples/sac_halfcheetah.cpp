@@ -7,7 +7,7 @@
 // v1.3.0, see docs/mujoco.md). One gradient step of the 256-wide networks costs about 5 ms
 // here, so the default 200k steps take roughly 20 minutes; the papers' 1M take 1.5 hours.
 //
-//   ./build/release/examples/sac_halfcheetah <assets> [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/sac_halfcheetah <assets> [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // theta-requires: mujoco
 #include <theta/mujoco.hpp>
 #include <theta/theta.hpp>
@@ -15,6 +15,7 @@
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 #include <filesystem>
 
@@ -52,13 +53,7 @@ int main(int argc, char** argv) {
                                        [&model](std::size_t) { return Env(theta::mujoco::HalfCheetah(model)); });
 
   // ---- 3. Train
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps));
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps);
 
   // ---- 4. Result
   const theta::EvaluationResult eval = trainer.evaluate(10);

@@ -10,7 +10,7 @@
 // the car swings up the hills and the buffer holds goal transitions early. The rest follows
 // the zoo: a fixed temperature 0.1, gamma 0.9999, tau 0.01, 32 gradient steps every 32 steps.
 //
-//   ./build/release/examples/sac_mountain_car_continuous [--steps N] [--seed S] [--white] [--csv run.csv]
+//   ./build/release/examples/sac_mountain_car_continuous [--steps N] [--seed S] [--white] [--csv run.csv] [--save F] [--resume F] [--export F]
 //   (--white: exploration_correlation = 0, to see it fail)
 // ctest-expect: solved: yes
 #include <theta/theta.hpp>
@@ -18,6 +18,7 @@
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
@@ -56,13 +57,7 @@ int main(int argc, char** argv) {
   theta::OffPolicyTrainer<Env> trainer(trainer_config, config);
 
   // ---- 3. Train
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps));
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps);
 
   // ---- 4. Final deterministic evaluation (Gymnasium's threshold: 90)
   const theta::EvaluationResult eval = trainer.evaluate(20);

@@ -12,13 +12,14 @@
 // the entropy bonus (alpha learned toward entropy -1) keeps the squashed Gaussian wide
 // enough to find the swing-up; Pendulum's dense reward does the rest.
 //
-//   ./build/release/examples/sac_pendulum [--preset rltools|zoo] [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/sac_pendulum [--preset rltools|zoo] [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // ctest-expect: solved: yes
 #include <theta/theta.hpp>
 
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 #include <string>
 
@@ -72,13 +73,7 @@ int main(int argc, char** argv) {
   theta::OffPolicyTrainer<Env> trainer(trainer_config, config);
 
   // ---- 3. Train
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps));
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps);
 
   // ---- 4. Final deterministic evaluation (solved: mean >= -200)
   const theta::EvaluationResult eval = trainer.evaluate(20);

@@ -2,7 +2,7 @@
 // agent learns which corrective action to take from the signals an on-call engineer sees.
 // The learned policy is compared with a fixed runbook that always retries.
 //
-//   ./build/release/examples/self_healing_service [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/self_healing_service [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // ctest-expect: PPO beats the retry rule: yes
 //
 // The environment is an ordinary struct (see docs/writing-an-environment.md); nothing in it is
@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 #include <array>
 #include <cstdint>
@@ -100,12 +101,7 @@ int main(int argc, char** argv) {
       .ent_coef = 0.01,
   };
   theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
-  if (flags.csv.empty()) {
-    trainer.learn(steps, theta::ProgressBar(steps));
-  } else {
-    trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  theta::examples::run_training(trainer, flags, steps);
 
   // The learned policy (deterministic) and the runbook, on the same 500 incidents.
   const auto learned = trainer.evaluate(500, /*seed=*/2026);

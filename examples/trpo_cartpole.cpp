@@ -3,13 +3,14 @@
 // 10-step line search shrinking by 0.8, and a critic fitted by 20 passes of Adam (lr 1e-3) on
 // minibatches of 512. The Fisher-vector product is exact (see docs/algorithms/trpo.md).
 //
-//   ./build/release/examples/trpo_cartpole [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/trpo_cartpole [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // ctest-expect: solved: yes
 #include <theta/theta.hpp>
 
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration (rl-baselines3-zoo trpo.yml, CartPole-v1)
@@ -43,13 +44,7 @@ int main(int argc, char** argv) {
   theta::OnPolicyTrainer<Env, theta::trpo::Trpo> trainer(trainer_config, config);
 
   // ---- 3. Train
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps));
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps);
 
   // ---- 4. Final deterministic evaluation
   const theta::EvaluationResult eval = trainer.evaluate(20);

@@ -7,13 +7,14 @@
 // suite, evaluating on other episodes, counts 8 of seeds 0-9 as solved; docs/benchmarks.md).
 // The test asks for better than -400 (a random policy scores about -1200).
 //
-//   ./build/release/examples/trpo_pendulum [--steps N] [--seed S] [--csv run.csv]
+//   ./build/release/examples/trpo_pendulum [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
 // ctest-expect: evaluation over 20 episodes: -[1-3]?[0-9]?[0-9]\.[0-9]
 #include <theta/theta.hpp>
 
 #include <fmt/core.h>
 
 #include "command_line.hpp"
+#include "training_run.hpp"
 
 int main(int argc, char** argv) {
   // ---- 1. Configuration
@@ -42,13 +43,7 @@ int main(int argc, char** argv) {
   theta::OnPolicyTrainer<Env, theta::trpo::Trpo> trainer(trainer_config, config);
 
   // ---- 3. Train
-  theta::TrainingResult result;
-  if (flags.csv.empty()) {
-    result = trainer.learn(steps, theta::ProgressBar(steps));
-  } else {
-    result = trainer.learn(
-        steps, theta::MultiLogger(theta::ProgressBar(steps), theta::CsvLogger(flags.csv, theta::CsvMode::overwrite)));
-  }
+  const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps);
 
   // ---- 4. Final deterministic evaluation (solved: mean >= -200)
   const theta::EvaluationResult eval = trainer.evaluate(20);

@@ -340,10 +340,12 @@ class CommandLine {
 
 /// The flags every training example takes (the examples' contract, issue 13): `--steps N`
 /// trains N more steps in this invocation while the schedules' horizon stays the example's
-/// budget (its `OnPolicyConfig`/`OffPolicyConfig::total_steps`), `--seed S`, and `--csv FILE`
-/// for the learning curve. The file named by --csv is this run's curve: an existing one is
-/// replaced (`theta::CsvMode::overwrite`), so running an example twice with the same --csv
-/// works and keeps the second run.
+/// budget (its `OnPolicyConfig`/`OffPolicyConfig::total_steps`), `--seed S`, `--csv FILE` for
+/// the learning curve, `--save FILE` / `--resume FILE` for the whole training state and
+/// `--export FILE` for the inference policy (`run_training` in training_run.hpp does what they
+/// ask). The file named by --csv is this run's curve: an existing one is replaced
+/// (`theta::CsvMode::overwrite`), so running an example twice with the same --csv works and
+/// keeps the second run; with --resume it is appended to (`theta::CsvMode::append`).
 ///
 ///     theta::examples::TrainingFlags flags;
 ///     flags.declare(cli);
@@ -353,8 +355,11 @@ struct TrainingFlags {
   std::optional<std::int64_t> steps;  ///< empty: the example's whole budget
   std::uint64_t seed = 0;
   std::filesystem::path csv;  ///< empty: no CSV
+  std::filesystem::path save;         ///< empty: no checkpoint written
+  std::filesystem::path resume;       ///< empty: train from scratch
+  std::filesystem::path export_path;  ///< empty: no policy exported
 
-  /// Declares the three flags; `budget` (when known before parsing) is named in --help.
+  /// Declares the flags; `budget` (when known before parsing) is named in --help.
   void declare(CommandLine& cli, std::optional<std::int64_t> budget = {}) {
     const std::string whole = budget ? fmt::format("the budget, {}", *budget) : std::string("the budget");
     cli.add("--steps", steps, "N",
@@ -362,7 +367,10 @@ struct TrainingFlags {
                         whole),
             {.min = 1});
     cli.add("--seed", seed, "S", "the seed every random stream is derived from");
-    cli.add("--csv", csv, "FILE", "write the learning curve to FILE (replaced if it exists)");
+    cli.add("--csv", csv, "FILE", "write the learning curve to FILE (replaced if it exists; appended to with --resume)");
+    cli.add("--save", save, "FILE", "write the whole training state to FILE after training (before the evaluation)");
+    cli.add("--resume", resume, "FILE", "load the training state from FILE (written by --save) before training");
+    cli.add("--export", export_path, "FILE", "write the trained policy to FILE for theta/inference.hpp (deploy_policy)");
   }
 };
 
