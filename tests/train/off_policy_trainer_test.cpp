@@ -415,3 +415,30 @@ TEST_CASE("learning_starts past the steps trained: the result and the log record
   REQUIRE(trained.updates > 0);
   REQUIRE(trained.warning.empty());
 }
+
+// ---- The divergence guard (issue 13)
+
+namespace {
+
+// Trains until learn returns or throws; returns the message of the NumericalError, if any.
+template <class Trainer>
+std::string diverge(Trainer& trainer, std::int64_t steps) {
+  try {
+    trainer.learn(steps);
+  } catch (const theta::NumericalError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const theta::NetworkConfig tiny{.hidden = {8}};
+const DriftEnv drift(Drift{}, 50);
+
+}  // namespace
+
+TEST_CASE("SAC with a learning rate of 1e30 stops with a NumericalError", "[unit]") {
+  const theta::OffPolicyConfig off{.learning_starts = 20, .buffer_size = 200, .batch_size = 16, .seed = 3};
+  theta::OffPolicyTrainer<DriftEnv> sac(off, {.actor_learning_rate = 1e30, .critic_learning_rate = 1e30,
+                                              .actor = tiny, .critic = tiny}, {}, drift);
+  CHECK_THAT(diverge(sac, 2000), Catch::StartsWith("sac: "));
+}

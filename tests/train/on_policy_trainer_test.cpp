@@ -542,3 +542,63 @@ TEST_CASE("learn: step budgets that overflow int64 raise ConfigError and change 
   REQUIRE(trainer.steps() == 16);
   REQUIRE(trainer.learn(16).steps == 32);  // the trainer goes on as before
 }
+
+// ---- The divergence guard (issue 13): a diverged run raises NumericalError naming the algorithm,
+// the tensor and the update, instead of returning with NaN parameters.
+
+namespace {
+
+// Trains until learn returns or throws; returns the message of the NumericalError, if any.
+template <class Trainer>
+std::string diverge(Trainer& trainer, std::int64_t steps) {
+  try {
+    trainer.learn(steps);
+  } catch (const theta::NumericalError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const theta::NetworkConfig tiny{.hidden = {8}};
+const ContinuousEnv drift(Drift{}, 50);
+
+}  // namespace
+
+TEST_CASE("PPO with log_std_init = 100 stops with a NumericalError naming the tensor and the update", "[unit]") {
+  const theta::OnPolicyConfig trainer{.n_envs = 2, .n_steps = 16, .seed = 1};
+  const theta::ppo::Config config{.batch_size = 16, .actor = tiny, .critic = tiny, .log_std_init = 100.0};
+  theta::OnPolicyTrainer<ContinuousEnv, theta::ppo::Ppo> guarded(trainer, config, {}, drift);
+  const std::string message = diverge(guarded, 2000);
+  INFO(message);
+  CHECK_THAT(message, Catch::StartsWith("ppo: ") && Catch::Contains("after update 1"));
+
+  // Switched off, the same run goes on with NaN parameters until the environment refuses a
+  // NaN action and gets the blame: what the guard is for.
+  theta::OnPolicyConfig unguarded_config = trainer;
+  unguarded_config.check_numerics = false;
+  theta::OnPolicyTrainer<ContinuousEnv, theta::ppo::Ppo> unguarded(unguarded_config, config, {}, drift);
+  CHECK_THROWS_WITH(unguarded.learn(2000), Catch::Contains("action[0] must be finite"));
+  CHECK_FALSE(unguarded.actor().parameters().allFinite());
+}
+
+TEST_CASE("A2C and REINFORCE with a learning rate of 1e3 stop with a NumericalError", "[unit]") {
+  const theta::OnPolicyConfig trainer{.n_envs = 2, .n_steps = 16, .seed = 2};
+  theta::OnPolicyTrainer<ContinuousEnv, theta::a2c::A2c> a2c(
+      trainer, {.learning_rate = 1e3, .actor = tiny, .critic = tiny}, {}, drift);
+  CHECK_THAT(diverge(a2c, 20000), Catch::StartsWith("a2c: "));
+
+  theta::reinforce::Config config{.learning_rate = 1e3, .use_baseline = true};
+  config.actor = tiny;
+  config.critic = tiny;
+  theta::OnPolicyTrainer<ContinuousEnv, theta::reinforce::Reinforce> reinforce({.n_envs = 1, .n_steps = 50, .seed = 2},
+                                                                          config, {}, drift);
+  CHECK_THAT(diverge(reinforce, 20000), Catch::StartsWith("reinforce: "));
+}
+
+TEST_CASE("TRPO with log_std_init = 100 stops with a NumericalError naming it", "[unit]") {
+  const theta::OnPolicyConfig trainer{.n_envs = 2, .n_steps = 16, .seed = 3};
+  theta::OnPolicyTrainer<ContinuousEnv, theta::trpo::Trpo> trpo(
+      trainer, {.batch_size = 16, .actor = tiny, .critic = tiny, .log_std_init = 100.0}, {}, drift);
+  CHECK_THAT(diverge(trpo, 2000), Catch::StartsWith("trpo: "));
+
+}
