@@ -153,6 +153,24 @@ TEST_CASE("SAC checkpoints without the replay buffer load into an empty buffer, 
   CHECK(b.buffer().size() == 20);
 }
 
+TEST_CASE("SAC: a load that fails in its last section leaves the trainer as it was, replay buffer included", "[unit]") {
+  const theta::OffPolicyConfig trainer{.learning_starts = 20, .buffer_size = 100, .batch_size = 8, .seed = 20};
+  const theta::sac::Config config{.actor = tiny_relu, .critic = tiny_relu};
+  theta::OffPolicyTrainer<PendulumEnv> source(trainer, config, {}, pendulum());
+  source.learn(80);
+  // Pendulum with g = 9.81 refuses the environments' section (saved with g = 10), the last one.
+  theta::OffPolicyTrainer<PendulumEnv> target(trainer, config, {}, pendulum(9.81));
+  target.learn(40);
+  const Bytes before = target.checkpoint().bytes();
+  CHECK_THROWS_WITH(target.load(source.checkpoint().bytes()), Catch::Contains("g = 10"));
+  CHECK(target.checkpoint().bytes() == before);
+  theta::OffPolicyTrainer<PendulumEnv> twin(trainer, config, {}, pendulum(9.81));
+  twin.learn(40);
+  target.learn(40);
+  twin.learn(40);
+  CHECK(target.checkpoint().bytes() == twin.checkpoint().bytes());
+}
+
 TEST_CASE("A user environment that cannot be saved: fresh episodes after a load, and the result says so", "[unit]") {
   using Env = theta::TimeLimit<theta::test::Corridor>;
   static_assert(!theta::SavableEnvironment<Env>);
