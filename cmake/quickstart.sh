@@ -65,7 +65,7 @@ case "${1:-}" in
     ctest --preset release -j "$jobs"
     build sanitize
     ctest --preset sanitize -j "$jobs" -LE "cmake|concept|learning|example|headers|fuzz"
-    build clang test_env_classic_conformance fuzz_checkpoint
+    build clang test_env_classic fuzz_checkpoint
     ctest --preset clang -R "env\.classic\.conformance"
     ctest --preset clang -L fuzz
     ;;

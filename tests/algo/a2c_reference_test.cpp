@@ -40,7 +40,7 @@ UpdateResult run_theta_a2c_update(const Json& c) {
 // ---- end of the theta-side driver
 
 template <class Policy>
-void check_case(const Json& c) {
+void check_a2c_case(const Json& c) {
   INFO("a2c case " << c["name"].string());
   const UpdateResult result = run_theta_a2c_update<Policy>(c);
   theta::test::check_field("advantages", result.advantages, theta::test::flatten_rollout(c["advantages"]), 1e-12);
@@ -56,11 +56,11 @@ void check_case(const Json& c) {
 TEST_CASE("A2C: one update with a categorical policy matches PyTorch (RMSprop, gradient norm clipped)", "[reference]") {
   const Json& c = theta::test::reference_case("a2c", "categorical_obs4_a3");
   REQUIRE(c["grad_clip_active"].boolean());
-  check_case<theta::CategoricalPolicy<double>>(c);
+  check_a2c_case<theta::CategoricalPolicy<double>>(c);
 }
 
 TEST_CASE("A2C: one update with a Gaussian policy and normalised advantages matches PyTorch", "[reference]") {
   const Json& c = theta::test::reference_case("a2c", "gaussian_obs3_d2_normalized");
   REQUIRE(c["config"]["normalize_advantage"].boolean());
-  check_case<theta::GaussianPolicy<double>>(c);
+  check_a2c_case<theta::GaussianPolicy<double>>(c);
 }

@@ -6,22 +6,16 @@
 #include "support/data_dir.hpp"
 #include "support/finite_difference.hpp"
 #include "support/json.hpp"
+#include "support/reference_checks.hpp"
 
 #include <cmath>
 
 using theta::test::Json;
+using theta::test::max_err;
+using theta::test::rel_err;
 using theta::test::numerical_gradient;
 
 namespace {
-
-double err(double x, double ref) { return std::abs(x - ref) / std::max(1.0, std::abs(ref)); }
-
-template <class T>
-double max_err(const theta::Vector<T>& x, const Eigen::VectorXd& ref) {
-  double e = 0;
-  for (Eigen::Index i = 0; i < ref.size(); ++i) e = std::max(e, err(static_cast<double>(x[i]), ref[i]));
-  return e;
-}
 
 Json load() {
   const auto path = theta::test::data_dir("THETA_TORCH_REFERENCE", "torch") / "losses.json";
@@ -37,10 +31,10 @@ void check_ppo_policy(const Json& k, double tol) {
   theta::Vector<T> grad(adv.size());
   const auto stats = theta::clipped_surrogate<T>(k["old_log_prob"].vector<T>(), k["new_log_prob"].vector<T>(), adv,
                                                  static_cast<T>(k["clip_range"].number()), grad);
-  REQUIRE(err(stats.loss, k["policy_loss"].number()) <= tol);
+  REQUIRE(rel_err(stats.loss, k["policy_loss"].number()) <= tol);
   REQUIRE(max_err(grad, k["grad_policy_loss_new_log_prob"].vector()) <= tol);
-  REQUIRE(err(stats.clip_fraction, k["clip_fraction"].number()) <= tol);
-  REQUIRE(err(stats.approx_kl, k["approx_kl"].number()) <= tol);
+  REQUIRE(rel_err(stats.clip_fraction, k["clip_fraction"].number()) <= tol);
+  REQUIRE(rel_err(stats.approx_kl, k["approx_kl"].number()) <= tol);
 }
 
 template <class T>
@@ -52,11 +46,11 @@ void check_value_loss(const Json& k, double tol) {
   const auto clip = static_cast<T>(k["clip"].number());
   theta::Vector<T> grad(v.size());
   using theta::ValueLoss;
-  REQUIRE(err(theta::value_loss<T>(ValueLoss::mse, v, old, ret, clip, grad), k["sb3_loss"].number()) <= tol);
+  REQUIRE(rel_err(theta::value_loss<T>(ValueLoss::mse, v, old, ret, clip, grad), k["sb3_loss"].number()) <= tol);
   REQUIRE(max_err(grad, k["sb3_grad"].vector()) <= tol);
-  REQUIRE(err(theta::value_loss<T>(ValueLoss::sb3_clipped, v, old, ret, clip, grad), k["sb3_loss_clipped"].number()) <= tol);
+  REQUIRE(rel_err(theta::value_loss<T>(ValueLoss::sb3_clipped, v, old, ret, clip, grad), k["sb3_loss_clipped"].number()) <= tol);
   REQUIRE(max_err(grad, k["sb3_grad_clipped"].vector()) <= tol);
-  REQUIRE(err(theta::value_loss<T>(ValueLoss::cleanrl_clipped, v, old, ret, clip, grad),
+  REQUIRE(rel_err(theta::value_loss<T>(ValueLoss::cleanrl_clipped, v, old, ret, clip, grad),
               k["cleanrl_loss_clipped"].number()) <= tol);
   REQUIRE(max_err(grad, k["cleanrl_grad_clipped"].vector()) <= tol);
 }
@@ -90,7 +84,7 @@ TEST_CASE("Explained variance matches SB3", "[conformance]") {
     if (k["explained_variance"].is_null()) {
       REQUIRE(std::isnan(ev));
     } else {
-      REQUIRE(err(ev, k["explained_variance"].number()) <= 1e-12);
+      REQUIRE(rel_err(ev, k["explained_variance"].number()) <= 1e-12);
     }
     ++checked;
   }

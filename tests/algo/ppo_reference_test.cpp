@@ -42,7 +42,7 @@ UpdateResult run_theta_ppo_update(const Json& c) {
 // ---- end of the theta-side driver
 
 template <class Policy>
-void check_case(const Json& c) {
+void check_ppo_case(const Json& c) {
   INFO("ppo case " << c["name"].string());
   const UpdateResult result = run_theta_ppo_update<Policy>(c);
   theta::test::check_field("advantages", result.advantages, theta::test::flatten_rollout(c["advantages"]), 1e-12);
@@ -58,12 +58,12 @@ void check_case(const Json& c) {
 TEST_CASE("PPO: one update with a categorical policy matches PyTorch (ratios clipped in epoch 2)", "[reference]") {
   const Json& c = theta::test::reference_case("ppo", "categorical_obs4_a3");
   REQUIRE(c["epochs"][1]["gradient_held_by_clip"].integer() > 0);  // the clip acts on the gradient
-  check_case<theta::CategoricalPolicy<double>>(c);
+  check_ppo_case<theta::CategoricalPolicy<double>>(c);
 }
 
 TEST_CASE("PPO: one update with a Gaussian policy matches PyTorch (ratios and gradient norm clipped)", "[reference]") {
   const Json& c = theta::test::reference_case("ppo", "gaussian_obs3_d2");
   REQUIRE(c["epochs"][1]["gradient_held_by_clip"].integer() > 0);
   REQUIRE(c["epochs"][0]["grad_clip_active"].boolean());
-  check_case<theta::GaussianPolicy<double>>(c);
+  check_ppo_case<theta::GaussianPolicy<double>>(c);
 }

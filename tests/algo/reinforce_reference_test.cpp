@@ -40,7 +40,7 @@ UpdateResult run_theta_reinforce_update(const Json& c) {
 // ---- end of the theta-side driver
 
 template <class Policy>
-void check_case(const Json& c, std::vector<std::string> stats) {
+void check_reinforce_case(const Json& c, std::vector<std::string> stats) {
   INFO("reinforce case " << c["name"].string());
   const UpdateResult result = run_theta_reinforce_update<Policy>(c);
   theta::test::check_field("advantages", result.advantages, theta::test::flatten_rollout(c["advantages"]), 1e-12);
@@ -56,11 +56,11 @@ TEST_CASE("REINFORCE: one update of a categorical policy with the acting dropout
   REQUIRE(c["actor_network"]["dropout"].number() > 0);
   REQUIRE(!c["config"]["use_baseline"].boolean());
   // Without a baseline the critic is untouched: its expected parameters are its initial ones.
-  check_case<theta::CategoricalPolicy<double>>(c, {"policy_loss", "entropy", "grad_norm"});
+  check_reinforce_case<theta::CategoricalPolicy<double>>(c, {"policy_loss", "entropy", "grad_norm"});
 }
 
 TEST_CASE("REINFORCE: one update of a Gaussian policy with a learned baseline matches PyTorch", "[reference]") {
   const Json& c = theta::test::reference_case("reinforce", "gaussian_obs3_d2_baseline");
   REQUIRE(c["config"]["use_baseline"].boolean());
-  check_case<theta::GaussianPolicy<double>>(c, {"policy_loss", "entropy", "grad_norm", "value_loss", "explained_variance"});
+  check_reinforce_case<theta::GaussianPolicy<double>>(c, {"policy_loss", "entropy", "grad_norm", "value_loss", "explained_variance"});
 }

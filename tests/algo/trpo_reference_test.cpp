@@ -43,7 +43,7 @@ UpdateResult run_theta_trpo_update(const Json& c) {
 // ---- end of the theta-side driver
 
 template <class Policy>
-void check_case(const Json& c) {
+void check_trpo_case(const Json& c) {
   INFO("trpo case " << c["name"].string());
   const UpdateResult result = run_theta_trpo_update<Policy>(c);
   theta::test::check_field("advantages", result.advantages, theta::test::flatten_rollout(c["advantages"]), 1e-12);
@@ -60,11 +60,11 @@ void check_case(const Json& c) {
 TEST_CASE("TRPO: one update with a categorical policy matches PyTorch (full step accepted)", "[reference]") {
   const Json& c = theta::test::reference_case("trpo", "categorical_obs4_a3");
   REQUIRE(c["stats"]["line_search_fraction"].number() == 1.0);
-  check_case<theta::CategoricalPolicy<double>>(c);
+  check_trpo_case<theta::CategoricalPolicy<double>>(c);
 }
 
 TEST_CASE("TRPO: one update with a Gaussian policy matches PyTorch (line search backtracks once)", "[reference]") {
   const Json& c = theta::test::reference_case("trpo", "gaussian_obs3_d2_backtracking");
   REQUIRE(c["line_search"].size() == 2);  // the full step exceeds target_kl, 0.8 of it is taken
-  check_case<theta::GaussianPolicy<double>>(c);
+  check_trpo_case<theta::GaussianPolicy<double>>(c);
 }

@@ -18,11 +18,6 @@ using namespace theta::test;
 
 namespace {
 
-const Json& reference() {
-  static const Json json = Json::load((data_dir("THETA_TORCH_REFERENCE", "torch") / "distributions.json").string());
-  return json;
-}
-
 std::vector<std::int64_t> actions_of(const Json& list) {
   std::vector<std::int64_t> actions;
   for (std::size_t i = 0; i < list.size(); ++i) actions.push_back(list[i].integer());
@@ -44,7 +39,7 @@ TEMPLATE_TEST_CASE("Categorical matches torch and SB3 on every case of distribut
                    double) {
   using T = TestType;
   const double tol = reference_tolerance<T>;
-  const Json& cases = reference()["categorical"];
+  const Json& cases = distributions_reference()["categorical"];
   REQUIRE(cases.size() >= 4);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const Json& c = cases[i];

@@ -4,6 +4,7 @@
 
 #include <theta/core/rng.hpp>
 
+#include "support/data_dir.hpp"
 #include "support/finite_difference.hpp"
 #include "support/json.hpp"
 #include "support/reference_checks.hpp"
@@ -18,6 +19,12 @@
 #include <type_traits>
 
 namespace theta::test {
+
+/// The PyTorch reference cases of every distribution (distributions.json), read once.
+inline const Json& distributions_reference() {
+  static const Json json = Json::load((data_dir("THETA_TORCH_REFERENCE", "torch") / "distributions.json").string());
+  return json;
+}
 
 /// Fails when a reference case has a field the test does not know: a new output in the
 /// data must get a check, not be skipped silently.

@@ -17,11 +17,6 @@ using namespace theta::test;
 
 namespace {
 
-const Json& reference() {
-  static const Json json = Json::load((data_dir("THETA_TORCH_REFERENCE", "torch") / "distributions.json").string());
-  return json;
-}
-
 // log_std of a case: [D] (shared, D x 1) or [B][D] (D x B).
 Eigen::MatrixXd log_std_of(const Json& field, bool shared) {
   return shared ? Eigen::MatrixXd(field.vector<double>()) : field.batch<double>();
@@ -39,7 +34,7 @@ TEMPLATE_TEST_CASE("DiagGaussian matches torch and SB3 on every case of distribu
   using T = TestType;
   using M = theta::Matrix<T>;
   const double tol = reference_tolerance<T>;
-  const Json& cases = reference()["diag_gaussian"];
+  const Json& cases = distributions_reference()["diag_gaussian"];
   REQUIRE(cases.size() >= 4);
   bool saw_shared = false;
   for (std::size_t i = 0; i < cases.size(); ++i) {

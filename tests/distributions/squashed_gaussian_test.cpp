@@ -22,11 +22,6 @@ using namespace theta::test;
 
 namespace {
 
-const Json& reference() {
-  static const Json json = Json::load((data_dir("THETA_TORCH_REFERENCE", "torch") / "distributions.json").string());
-  return json;
-}
-
 // The README's exception: SB3's eps form is ill-conditioned once tanh saturates. In double
 // its 4 fields of the saturated case get 1e-8; in float the eps form gets 1e-4 in the other
 // cases and no comparison in the saturated one. Everything else has the normal tolerance.
@@ -47,7 +42,7 @@ TEMPLATE_TEST_CASE("SquashedGaussian matches SB3 on every case of distributions.
   using T = TestType;
   using M = theta::Matrix<T>;
   const double tol = reference_tolerance<T>;
-  const Json& cases = reference()["squashed_gaussian"];
+  const Json& cases = distributions_reference()["squashed_gaussian"];
   REQUIRE(cases.size() >= 3);
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const Json& c = cases[i];

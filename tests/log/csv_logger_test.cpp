@@ -4,19 +4,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/read_file.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 namespace {
-
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void write_file(const std::filesystem::path& p, const std::string& text) {
   std::ofstream out(p);
@@ -47,7 +42,7 @@ TEST_CASE("CsvLogger refuses an existing file by default and leaves it untouched
                       "CsvLogger: '" + path.string() +
                           "' exists; pass theta::CsvMode::overwrite to replace it or theta::CsvMode::append to add "
                           "rows to it");
-  CHECK(read_all(path) == "step,a\n1,2\n");
+  CHECK(theta::test::read_file(path) == "step,a\n1,2\n");
 }
 
 TEST_CASE("CsvLogger creates a missing file in every mode", "[unit]") {
@@ -58,7 +53,7 @@ TEST_CASE("CsvLogger creates a missing file in every mode", "[unit]") {
       theta::CsvLogger csv(path, {}, mode);
       csv.write(record(1.5), 10);
     }
-    CHECK(read_all(path) == "step,rollout/reward,train/loss\n10,1.5,0.5\n");
+    CHECK(theta::test::read_file(path) == "step,rollout/reward,train/loss\n10,1.5,0.5\n");
   }
 }
 
@@ -69,7 +64,7 @@ TEST_CASE("CsvMode::overwrite replaces an existing file", "[unit]") {
     theta::CsvLogger csv(path, theta::CsvMode::overwrite);
     csv.write(record(3), 5);
   }
-  CHECK(read_all(path) == "step,rollout/reward,train/loss\n5,3,0.5\n");
+  CHECK(theta::test::read_file(path) == "step,rollout/reward,train/loss\n5,3,0.5\n");
 }
 
 TEST_CASE("CsvMode::append continues a file with the same header", "[unit]") {
@@ -83,14 +78,14 @@ TEST_CASE("CsvMode::append continues a file with the same header", "[unit]") {
       theta::CsvLogger second(path, theta::CsvMode::append);
       second.write(record(2), 200);
     }
-    CHECK(read_all(path) == "step,rollout/reward,train/loss\n100,1,0.5\n200,2,0.5\n");
+    CHECK(theta::test::read_file(path) == "step,rollout/reward,train/loss\n100,1,0.5\n200,2,0.5\n");
   }
   SECTION("declared columns") {
     {
       theta::CsvLogger second(path, {"rollout/reward", "train/loss"}, theta::CsvMode::append);
       second.write(record(2), 200);
     }
-    CHECK(read_all(path) == "step,rollout/reward,train/loss\n100,1,0.5\n200,2,0.5\n");
+    CHECK(theta::test::read_file(path) == "step,rollout/reward,train/loss\n100,1,0.5\n200,2,0.5\n");
   }
   SECTION("an empty file gets the header") {
     write_file(path, "");
@@ -98,7 +93,7 @@ TEST_CASE("CsvMode::append continues a file with the same header", "[unit]") {
       theta::CsvLogger second(path, theta::CsvMode::append);
       second.write(record(2), 200);
     }
-    CHECK(read_all(path) == "step,rollout/reward,train/loss\n200,2,0.5\n");
+    CHECK(theta::test::read_file(path) == "step,rollout/reward,train/loss\n200,2,0.5\n");
   }
 }
 
@@ -117,7 +112,7 @@ TEST_CASE("CsvMode::append refuses a file whose header differs", "[unit]") {
     theta::CsvLogger csv(path, theta::CsvMode::append);
     REQUIRE_THROWS_WITH(csv.write(record(2), 200), message);
   }
-  CHECK(read_all(path) == before);
+  CHECK(theta::test::read_file(path) == before);
 }
 
 TEST_CASE("CsvLogger reports failed writes and flushes naming the file", "[unit]") {

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/read_file.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,12 +11,6 @@
 #include <string>
 
 namespace {
-std::string read_all(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 std::string capture(const auto& fn) {
   std::FILE* f = std::tmpfile();
   fn(f);
@@ -61,7 +57,7 @@ TEST_CASE("CsvLogger writes a header and one row per record, with full precision
     csv.write(r2, 200);
     csv.close();
   }
-  REQUIRE(read_all(path) == "step,rollout/ep_rew_mean,train/loss\n100,0.1,2.5\n200,,0.3333333333333333\n");
+  REQUIRE(theta::test::read_file(path) == "step,rollout/ep_rew_mean,train/loss\n100,0.1,2.5\n200,,0.3333333333333333\n");
   REQUIRE_THROWS_WITH(theta::CsvLogger("/proc/definitely/not/writable.csv"), Catch::Contains("CsvLogger"));
 }
 
@@ -108,5 +104,5 @@ TEST_CASE("CsvLogger with declared columns keeps keys that appear later", "[unit
     r.set("eval/mean_reward", 7);
     csv.write(r, 20);
   }
-  REQUIRE(read_all(path) == "step,rollout/ep_rew_mean,eval/mean_reward\n10,1.5,\n20,1.5,7\n");
+  REQUIRE(theta::test::read_file(path) == "step,rollout/ep_rew_mean,eval/mean_reward\n10,1.5,\n20,1.5,7\n");
 }

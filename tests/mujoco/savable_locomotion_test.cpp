@@ -40,7 +40,7 @@ static_assert(theta::SavableEnvironment<tmj::Humanoid>);
 static_assert(theta::SavableEnvironment<theta::TimeLimit<tmj::HalfCheetah>>);
 static_assert(theta::SavableEnvironment<theta::TimeLimit<tmj::Humanoid>>);
 
-std::optional<std::filesystem::path> assets() {
+std::optional<std::filesystem::path> savable_assets() {
   return theta::test::gymnasium_assets("the locomotion checkpoint tests");
 }
 
@@ -58,7 +58,7 @@ void check_locomotion(const std::filesystem::path& dir) {
 }  // namespace
 
 TEST_CASE("Locomotion environments continue exactly after save and load into a new environment", "[unit][mujoco]") {
-  const auto dir = assets();
+  const auto dir = savable_assets();
   if (!dir) return;
   check_locomotion<tmj::HalfCheetah>(*dir);
   check_locomotion<tmj::Hopper>(*dir);
@@ -68,7 +68,7 @@ TEST_CASE("Locomotion environments continue exactly after save and load into a n
 }
 
 TEST_CASE("Locomotion environments refuse other environments and options, and truncation", "[unit][mujoco]") {
-  const auto dir = assets();
+  const auto dir = savable_assets();
   if (!dir) return;
   tmj::Hopper hopper(*dir);
   hopper.reset(2);
@@ -99,7 +99,7 @@ TEST_CASE("Locomotion environments refuse other environments and options, and tr
 }
 
 TEST_CASE("Continuation is exact with each constraint solver (PGS, CG, Newton)", "[unit][mujoco]") {
-  const auto dir = assets();
+  const auto dir = savable_assets();
   if (!dir) return;
   const auto base = tmj::load_model(*dir / tmj::Ant::model_file);
   for (const int solver : {mjSOL_PGS, mjSOL_CG, mjSOL_NEWTON}) {

@@ -13,7 +13,7 @@ using namespace theta::test;
 
 namespace {
 
-AdamConfig config_of(const Json& run) {
+AdamConfig adam_config_of(const Json& run) {
   const Json& h = run["hyperparameters"];
   REQUIRE_FALSE(h["amsgrad"].boolean());
   REQUIRE_FALSE(h["maximize"].boolean());
@@ -57,7 +57,7 @@ TEMPLATE_TEST_CASE("Adam and AdamW replay every torch run of optimizers.json", "
   REQUIRE(runs.size() >= 5);
   for (const Json* run : runs) {
     INFO("run " << (*run)["name"].string());
-    Adam<T> adam(7, config_of(*run));
+    Adam<T> adam(7, adam_config_of(*run));
     replay_open_loop<T>(*run, adam);
     const Json& state = (*run)["final_state"];
     CHECK(adam.step_count() == state["step"].integer());
@@ -69,7 +69,7 @@ TEMPLATE_TEST_CASE("Adam and AdamW replay every torch run of optimizers.json", "
 TEST_CASE("Adam and AdamW replay every run closed loop in double", "[conformance]") {
   for (const Json* run : runs_of({"torch.optim.Adam", "torch.optim.AdamW"})) {
     INFO("run " << (*run)["name"].string());
-    Adam<double> adam(7, config_of(*run));
+    Adam<double> adam(7, adam_config_of(*run));
     replay_closed_loop(*run, adam);
   }
 }

@@ -15,7 +15,7 @@ namespace {
 const char* const torch_rmsprop = "torch.optim.RMSprop";
 const char* const sb3_tf_like = "stable_baselines3.common.sb2_compat.rmsprop_tf_like.RMSpropTFLike";
 
-RmsPropConfig config_of(const Json& run) {
+RmsPropConfig rmsprop_config_of(const Json& run) {
   const Json& h = run["hyperparameters"];
   REQUIRE(h["momentum"].number() == 0);
   REQUIRE_FALSE(h["centered"].boolean());
@@ -36,7 +36,7 @@ TEMPLATE_TEST_CASE("RmsProp replays every torch and RMSpropTFLike run of optimiz
   REQUIRE(runs_of({sb3_tf_like}).size() >= 1);
   for (const Json* run : runs) {
     INFO("run " << (*run)["name"].string());
-    RmsProp<T> rms(7, config_of(*run));
+    RmsProp<T> rms(7, rmsprop_config_of(*run));
     replay_open_loop<T>(*run, rms);
     const Json& state = (*run)["final_state"];
     CHECK(rms.step_count() == state["step"].integer());
@@ -47,7 +47,7 @@ TEMPLATE_TEST_CASE("RmsProp replays every torch and RMSpropTFLike run of optimiz
 TEST_CASE("RmsProp replays every run closed loop in double", "[conformance]") {
   for (const Json* run : runs_of({torch_rmsprop, sb3_tf_like})) {
     INFO("run " << (*run)["name"].string());
-    RmsProp<double> rms(7, config_of(*run));
+    RmsProp<double> rms(7, rmsprop_config_of(*run));
     replay_closed_loop(*run, rms);
   }
 }

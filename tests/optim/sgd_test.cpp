@@ -12,7 +12,7 @@ using namespace theta::test;
 
 namespace {
 
-SgdConfig config_of(const Json& run) {
+SgdConfig sgd_config_of(const Json& run) {
   const Json& h = run["hyperparameters"];
   REQUIRE(h["dampening"].number() == 0);
   REQUIRE(h["weight_decay"].number() == 0);
@@ -28,7 +28,7 @@ TEMPLATE_TEST_CASE("Sgd replays every torch run of optimizers.json", "[conforman
   REQUIRE(runs.size() >= 2);
   for (const Json* run : runs) {
     INFO("run " << (*run)["name"].string());
-    Sgd<T> sgd(7, config_of(*run));
+    Sgd<T> sgd(7, sgd_config_of(*run));
     replay_open_loop<T>(*run, sgd);
     check_field("momentum_buffer", sgd.momentum_buffer(), (*run)["final_state"]["momentum_buffer"].vector<double>(),
                 reference_tolerance<T>);
@@ -38,7 +38,7 @@ TEMPLATE_TEST_CASE("Sgd replays every torch run of optimizers.json", "[conforman
 TEST_CASE("Sgd replays every run closed loop in double", "[conformance]") {
   for (const Json* run : runs_of({"torch.optim.SGD"})) {
     INFO("run " << (*run)["name"].string());
-    Sgd<double> sgd(7, config_of(*run));
+    Sgd<double> sgd(7, sgd_config_of(*run));
     replay_closed_loop(*run, sgd);
   }
 }

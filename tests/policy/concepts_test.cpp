@@ -6,14 +6,14 @@
 #include <catch2/catch.hpp>
 
 namespace {
-using Vec = theta::Vector<float>;
-using Mat = theta::Matrix<float>;
+using VecF = theta::Vector<float>;
+using MatF = theta::Matrix<float>;
 
 // Trainable, but parameters() is a copy: not a view an optimizer could update.
 struct CopiedParameters {
   using Scalar = float;
-  Vec parameters();
-  Eigen::Map<Vec> gradients();
+  VecF parameters();
+  Eigen::Map<VecF> gradients();
   void zero_grad();
 };
 
@@ -21,19 +21,19 @@ struct NoBackward {
   using Scalar = float;
   static constexpr bool is_discrete = true;
   theta::Index action_rows() const;
-  void act(const Eigen::Ref<const Mat>&, theta::Rng&, bool, Eigen::Ref<Mat>, Eigen::Ref<Vec>);
-  void evaluate(const Eigen::Ref<const Mat>&, const Eigen::Ref<const Mat>&, Eigen::Ref<Vec>, Eigen::Ref<Vec>);
-  Eigen::Map<Vec> parameters();
-  Eigen::Map<Vec> gradients();
+  void act(const Eigen::Ref<const MatF>&, theta::Rng&, bool, Eigen::Ref<MatF>, Eigen::Ref<VecF>);
+  void evaluate(const Eigen::Ref<const MatF>&, const Eigen::Ref<const MatF>&, Eigen::Ref<VecF>, Eigen::Ref<VecF>);
+  Eigen::Map<VecF> parameters();
+  Eigen::Map<VecF> gradients();
   void zero_grad();
 };
 
 struct NoPredict {
   using Scalar = float;
-  Eigen::Map<const Vec> forward(const Eigen::Ref<const Mat>&);
-  void backward(const Eigen::Ref<const Vec>&);
-  Eigen::Map<Vec> parameters();
-  Eigen::Map<Vec> gradients();
+  Eigen::Map<const VecF> forward(const Eigen::Ref<const MatF>&);
+  void backward(const Eigen::Ref<const VecF>&);
+  Eigen::Map<VecF> parameters();
+  Eigen::Map<VecF> gradients();
   void zero_grad();
 };
 

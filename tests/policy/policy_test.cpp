@@ -5,6 +5,7 @@
 #include "support/data_dir.hpp"
 #include "support/finite_difference.hpp"
 #include "support/json.hpp"
+#include "policy/checks.hpp"
 
 #include <cmath>
 
@@ -15,15 +16,10 @@ using theta::NetworkConfig;
 using theta::ValueFunction;
 using theta::test::numerical_gradient;
 using Mat = theta::Matrix<double>;
+using theta::test::random_matrix;
 using Vec = theta::Vector<double>;
 
 namespace {
-
-Mat random_matrix(Index rows, Index cols, theta::Rng& rng) {
-  Mat m(rows, cols);
-  for (Index k = 0; k < m.size(); ++k) m.data()[k] = rng.normal();
-  return m;
-}
 
 // A policy on 3-dimensional observations with 4 actions (or 2 dimensions), batches of 10.
 template <class Policy>

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/finite_difference.hpp"
+#include "policy/checks.hpp"
 
 #include <cmath>
 
@@ -12,17 +13,11 @@ using theta::QNetwork;
 using theta::test::five_point;
 using theta::test::numerical_gradient;
 using Mat = theta::Matrix<double>;
+using theta::test::max_relative_error;
+using theta::test::random_matrix;
 using Vec = theta::Vector<double>;
 
 namespace {
-
-Mat random_matrix(Index rows, Index cols, theta::Rng& rng) {
-  Mat m(rows, cols);
-  for (Index k = 0; k < m.size(); ++k) m.data()[k] = rng.normal();
-  return m;
-}
-
-double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
 
 const theta::NetworkConfig net{.hidden = {6, 5}, .activation = theta::nn::Activation::tanh,
                                .init = theta::Init::torch_default};
@@ -46,7 +41,7 @@ TEST_CASE("QNetwork backward and action gradient match finite differences", "[gr
   q.zero_grad();
   q.backward(w);
   const Vec analytic_params = q.gradients();
-  REQUIRE(rel_err(analytic_params, numerical_gradient(loss, q.parameters(), five_point)) < 1e-6);
+  REQUIRE(max_relative_error(analytic_params, numerical_gradient(loss, q.parameters(), five_point)) < 1e-6);
 
   // Actions, through the policy workspace; the parameter gradients stay untouched.
   const Vec grads_before = q.gradients();
@@ -57,7 +52,7 @@ TEST_CASE("QNetwork backward and action gradient match finite differences", "[gr
   const Vec analytic = grad_actions.reshaped();
   const Vec numeric = numerical_gradient(policy_loss, actions.reshaped(), five_point);
   REQUIRE(analytic.norm() > 1e-2);
-  REQUIRE(rel_err(analytic, numeric) < 1e-6);
+  REQUIRE(max_relative_error(analytic, numeric) < 1e-6);
   REQUIRE(q.gradients() == grads_before);
 }
 

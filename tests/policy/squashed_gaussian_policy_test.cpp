@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/finite_difference.hpp"
+#include "policy/checks.hpp"
 
 #include <cmath>
 
@@ -12,17 +13,11 @@ using theta::SquashedGaussianPolicy;
 using theta::test::five_point;
 using theta::test::numerical_gradient;
 using Mat = theta::Matrix<double>;
+using theta::test::max_relative_error;
+using theta::test::random_matrix;
 using Vec = theta::Vector<double>;
 
 namespace {
-
-Mat random_matrix(Index rows, Index cols, theta::Rng& rng, double scale = 1.0) {
-  Mat m(rows, cols);
-  for (Index k = 0; k < m.size(); ++k) m.data()[k] = scale * rng.normal();
-  return m;
-}
-
-double rel_err(const Vec& a, const Vec& b) { return ((a - b).array().abs() / b.array().abs().max(1e-3)).maxCoeff(); }
 
 const theta::NetworkConfig tanh_net{.hidden = {7, 5}, .activation = theta::nn::Activation::tanh,
                                     .init = theta::Init::torch_default};
@@ -58,7 +53,7 @@ TEST_CASE("SquashedGaussianPolicy backward matches finite differences through th
     const Vec numeric = numerical_gradient(objective, policy.parameters(), five_point);
     INFO("bound " << static_cast<int>(bound));
     REQUIRE(analytic.norm() > 1e-2);
-    REQUIRE(rel_err(analytic, numeric) < 1e-6);
+    REQUIRE(max_relative_error(analytic, numeric) < 1e-6);
   }
 }
 

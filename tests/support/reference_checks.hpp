@@ -27,6 +27,16 @@ inline double max_err(const Eigen::MatrixXd& actual, const Eigen::MatrixXd& expe
   return err;
 }
 
+/// The same metric for one value: |x - ref| / max(1, |ref|) (NaN stays NaN and fails any `<=`).
+inline double rel_err(double x, double ref) { return std::abs(x - ref) / std::max(1.0, std::abs(ref)); }
+
+/// max_err of a vector of any scalar type against the reference; the sizes must agree.
+template <class T>
+double max_err(const Eigen::Matrix<T, Eigen::Dynamic, 1>& actual, const Eigen::VectorXd& expected) {
+  REQUIRE(actual.size() == expected.size());
+  return max_err(Eigen::MatrixXd(actual.template cast<double>()), Eigen::MatrixXd(expected));
+}
+
 /// Compares one field with the reference and reports the field and the error on failure.
 template <class Actual>
 void check_field(const std::string& field, const Actual& actual, const Eigen::MatrixXd& expected, double tolerance) {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/toy_envs.hpp"
+#include "train/checks.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -16,11 +17,11 @@ using DriftEnv = theta::TimeLimit<Drift>;
 
 namespace {
 
-const theta::NetworkConfig small{.hidden = {16, 16}, .activation = theta::nn::Activation::relu};
+const theta::NetworkConfig sac_net{.hidden = {16, 16}, .activation = theta::nn::Activation::relu};
 
 theta::OffPolicyConfig small_trainer_config() { return {.learning_starts = 50, .buffer_size = 1000, .batch_size = 32}; }
 
-theta::sac::Config small_config() { return {.actor = small, .critic = small}; }
+theta::sac::Config small_config() { return {.actor = sac_net, .critic = sac_net}; }
 
 // Episodes of a scripted shape, per environment copy (its k-th reset starts episode k):
 // episode 0 terminates at its 2nd step, episode 1 never terminates (the 3-step time limit
@@ -82,7 +83,7 @@ struct RecordingLogger {
   void close() { closed = true; }
 };
 
-struct Counter {
+struct CallbackCounter {
   int steps = 0, rollouts = 0, updates = 0;
   int stop_after_updates = 1'000'000;
   template <class T>
@@ -205,7 +206,7 @@ TEST_CASE("Callbacks see steps, collections and updates, and can stop training",
   trainer_config.gradient_steps = 2;
   trainer_config.learning_starts = 10;
   trainer_config.total_steps = 10'000;
-  Counter counter;
+  CallbackCounter counter;
   counter.stop_after_updates = 4;
   theta::OffPolicyTrainer<DriftEnv> trainer(trainer_config, small_config(), {}, DriftEnv(Drift{}, 20));
   RecordingLogger logger;
@@ -347,7 +348,7 @@ TEST_CASE("SAC: learn(a); learn(b) trains exactly as learn(a + b), schedules and
 
 // Issue 13: 1e39 is a finite double but infinity as float; before the check it reached the
 // replay buffer as inf.
-TEST_CASE("A reward or observation finite as a double but not as float raises EnvironmentError", "[unit]") {
+TEST_CASE("OffPolicyTrainer: a reward or observation finite as a double but not as float raises EnvironmentError", "[unit]") {
   struct HugeReward : Bounded {
     theta::StepResult<Observation> step(const Action& a) {
       auto r = Bounded::step(a);
@@ -420,25 +421,15 @@ TEST_CASE("learning_starts past the steps trained: the result and the log record
 
 namespace {
 
-// Trains until learn returns or throws; returns the message of the NumericalError, if any.
-template <class Trainer>
-std::string diverge(Trainer& trainer, std::int64_t steps) {
-  try {
-    trainer.learn(steps);
-  } catch (const theta::NumericalError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-const theta::NetworkConfig tiny{.hidden = {8}};
-const DriftEnv drift(Drift{}, 50);
+using theta::test::diverge;
+using theta::test::tiny;
+const DriftEnv drift_env(Drift{}, 50);
 
 }  // namespace
 
 TEST_CASE("SAC with a learning rate of 1e30 stops with a NumericalError", "[unit]") {
   const theta::OffPolicyConfig off{.learning_starts = 20, .buffer_size = 200, .batch_size = 16, .seed = 3};
   theta::OffPolicyTrainer<DriftEnv> sac(off, {.actor_learning_rate = 1e30, .critic_learning_rate = 1e30,
-                                              .actor = tiny, .critic = tiny}, {}, drift);
+                                              .actor = tiny, .critic = tiny}, {}, drift_env);
   CHECK_THAT(diverge(sac, 2000), Catch::StartsWith("sac: "));
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/toy_envs.hpp"
+#include "train/checks.hpp"
 
 #include <cmath>
 #include <limits>
@@ -497,7 +498,7 @@ TEST_CASE("Observation statistics freeze after observation_statistics_steps (RLt
 
 // Issue 13: 1e39 is a finite double but infinity as the trainer's float; before the check it
 // reached the rollout buffer as inf.
-TEST_CASE("A reward or observation finite as a double but not as float raises EnvironmentError", "[unit]") {
+TEST_CASE("OnPolicyTrainer: a reward or observation finite as a double but not as float raises EnvironmentError", "[unit]") {
   struct HugeReward : Drift {
     theta::StepResult<Observation> step(const Action& a) {
       auto r = Drift::step(a);
@@ -548,18 +549,8 @@ TEST_CASE("learn: step budgets that overflow int64 raise ConfigError and change 
 
 namespace {
 
-// Trains until learn returns or throws; returns the message of the NumericalError, if any.
-template <class Trainer>
-std::string diverge(Trainer& trainer, std::int64_t steps) {
-  try {
-    trainer.learn(steps);
-  } catch (const theta::NumericalError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-const theta::NetworkConfig tiny{.hidden = {8}};
+using theta::test::diverge;
+using theta::test::tiny;
 const ContinuousEnv drift(Drift{}, 50);
 
 }  // namespace

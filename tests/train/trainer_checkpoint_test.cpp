@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/toy_envs.hpp"
+#include "train/checks.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -22,7 +23,7 @@ using Bytes = std::vector<std::uint8_t>;
 using CartPoleEnv = theta::TimeLimit<theta::CartPole>;
 using PendulumEnv = theta::TimeLimit<theta::Pendulum>;
 
-const theta::NetworkConfig tiny{.hidden = {8}};
+using theta::test::tiny;
 const theta::NetworkConfig tiny_relu{.hidden = {8, 8}, .activation = theta::nn::Activation::relu};
 
 CartPoleEnv cartpole() { return CartPoleEnv(theta::CartPole{}, 500); }

@@ -92,4 +92,15 @@ void init_torch_default(Mlp<T>& net, Rng& rng) {
   for (Index l = 0; l < net.num_layers(); ++l) init_torch_default(net.layer(l), rng);
 }
 
+/// The orthogonal initialiser's float and double instances (a double QR and Eigen's double
+/// GEMM under it, about 5 s of compile time per unit at -O3): `extern template` with
+/// THETA_EXTERN_KERNELS, defined by theta/nn/instantiate_kernels.hpp like the GEMM kernels.
+#define THETA_DETAIL_INIT_INSTANCES(prefix)                                 \
+  prefix void init_orthogonal<float>(Linear<float>, double, Rng&);          \
+  prefix void init_orthogonal<double>(Linear<double>, double, Rng&);
+
+#ifdef THETA_EXTERN_KERNELS
+THETA_DETAIL_INIT_INSTANCES(extern template)
+#endif
+
 }  // namespace theta::nn
