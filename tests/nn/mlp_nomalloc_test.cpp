@@ -28,7 +28,7 @@ using theta::test::count_allocations;
 void* volatile sink = nullptr;
 
 template <class T>
-void check_no_allocation(const theta::nn::MlpConfig& config, Index capacity, Index batch) {
+void check_mlp_no_allocation(const theta::nn::MlpConfig& config, Index capacity, Index batch) {
   INFO(config.inputs << " -> " << config.hidden.front() << " x " << config.hidden.size() << " -> " << config.outputs
                      << ", batch " << batch << " of " << capacity);
   Mlp<T> net(config);
@@ -97,11 +97,11 @@ TEST_CASE("Mlp forward, backward, vjp and JVP allocate nothing after the workspa
       .inputs = 4, .hidden = {256, 256}, .outputs = 1, .hidden_activation = Activation::relu};
   const theta::nn::MlpConfig sac_actor{
       .inputs = 3, .hidden = {256, 256}, .outputs = 2, .hidden_activation = Activation::relu};
-  SECTION("64-64 tanh, batch 256") { check_no_allocation<float>(ppo, 256, 256); }
-  SECTION("64-64 tanh, batch 100 of 256") { check_no_allocation<float>(ppo, 256, 100); }
-  SECTION("256-256 relu critic, batch 256") { check_no_allocation<float>(sac_critic, 256, 256); }
-  SECTION("256-256 relu critic, batch 100 of 256") { check_no_allocation<float>(sac_critic, 256, 100); }
-  SECTION("256-256 relu actor, batch 256") { check_no_allocation<float>(sac_actor, 256, 256); }
-  SECTION("256-256 relu actor, batch 1 of 256") { check_no_allocation<float>(sac_actor, 256, 1); }
-  SECTION("256-256 relu critic in double, batch 256") { check_no_allocation<double>(sac_critic, 256, 256); }
+  SECTION("64-64 tanh, batch 256") { check_mlp_no_allocation<float>(ppo, 256, 256); }
+  SECTION("64-64 tanh, batch 100 of 256") { check_mlp_no_allocation<float>(ppo, 256, 100); }
+  SECTION("256-256 relu critic, batch 256") { check_mlp_no_allocation<float>(sac_critic, 256, 256); }
+  SECTION("256-256 relu critic, batch 100 of 256") { check_mlp_no_allocation<float>(sac_critic, 256, 100); }
+  SECTION("256-256 relu actor, batch 256") { check_mlp_no_allocation<float>(sac_actor, 256, 256); }
+  SECTION("256-256 relu actor, batch 1 of 256") { check_mlp_no_allocation<float>(sac_actor, 256, 1); }
+  SECTION("256-256 relu critic in double, batch 256") { check_mlp_no_allocation<double>(sac_critic, 256, 256); }
 }

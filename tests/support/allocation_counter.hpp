@@ -1,7 +1,9 @@
 #pragma once
 // Allocation detection for the [alloc] tests, after Eigen's test/nomalloc.cpp. Include it FIRST
 // in a test file (it defines EIGEN_RUNTIME_NO_MALLOC and eigen_assert before Eigen is seen),
-// and in one file per test binary (it replaces the global operator new and delete).
+// and in one translation unit per test binary (it replaces the global operator new and delete):
+// test_alloc, which holds every file that includes it, is one unity unit (tests/CMakeLists.txt),
+// so `#pragma once` leaves one definition; with THETA_UNITY_TESTS=OFF each file is a binary.
 //
 // Two independent detectors:
 //  1. EIGEN_RUNTIME_NO_MALLOC: every heap allocation Eigen makes (aligned_malloc, including the

@@ -15,7 +15,7 @@ using PendulumV1 = theta::TimeLimit<theta::Pendulum>;
 // Warms up with two learn calls of `steps` (the first builds the logging record's keys), then
 // counts what three more allocate.
 template <template <class...> class Algo, class Env>
-void check_no_allocation(const theta::OnPolicyConfig& trainer_config,
+void check_trainer_no_allocation(const theta::OnPolicyConfig& trainer_config,
                          const typename theta::OnPolicyTrainer<Env, Algo>::AlgorithmConfig& config, std::int64_t steps) {
   theta::OnPolicyTrainer<Env, Algo> trainer(trainer_config, config);
   trainer.learn(steps);
@@ -33,23 +33,23 @@ void check_no_allocation(const theta::OnPolicyConfig& trainer_config,
 
 TEST_CASE("On-policy training allocates nothing after warm-up", "[alloc]") {
   SECTION("PPO, discrete, 64-64 at batch 256") {
-    check_no_allocation<theta::ppo::Ppo, CartPoleV1>({.n_envs = 8, .n_steps = 32, .total_steps = 10'000},
+    check_trainer_no_allocation<theta::ppo::Ppo, CartPoleV1>({.n_envs = 8, .n_steps = 32, .total_steps = 10'000},
                                                       {.batch_size = 256, .n_epochs = 2}, 256);
   }
   SECTION("PPO, continuous, normalisation on, uneven minibatches") {
-    check_no_allocation<theta::ppo::Ppo, PendulumV1>(
+    check_trainer_no_allocation<theta::ppo::Ppo, PendulumV1>(
         {.n_envs = 2, .n_steps = 100, .total_steps = 10'000, .normalize_observations = true, .normalize_rewards = true},
         {.batch_size = 64, .n_epochs = 2, .target_kl = 0.01}, 200);
   }
   SECTION("A2C") {
-    check_no_allocation<theta::a2c::A2c, CartPoleV1>({.n_envs = 8}, {}, 40);
+    check_trainer_no_allocation<theta::a2c::A2c, CartPoleV1>({.n_envs = 8}, {}, 40);
   }
   SECTION("TRPO, discrete and continuous") {
-    check_no_allocation<theta::trpo::Trpo, CartPoleV1>({.n_envs = 2, .n_steps = 256}, {}, 512);
-    check_no_allocation<theta::trpo::Trpo, PendulumV1>({.n_envs = 2, .n_steps = 256}, {}, 512);
+    check_trainer_no_allocation<theta::trpo::Trpo, CartPoleV1>({.n_envs = 2, .n_steps = 256}, {}, 512);
+    check_trainer_no_allocation<theta::trpo::Trpo, PendulumV1>({.n_envs = 2, .n_steps = 256}, {}, 512);
   }
   SECTION("REINFORCE with dropout and a baseline") {
-    check_no_allocation<theta::reinforce::Reinforce, CartPoleV1>({.n_steps = 500}, {.use_baseline = true}, 50);
+    check_trainer_no_allocation<theta::reinforce::Reinforce, CartPoleV1>({.n_steps = 500}, {.use_baseline = true}, 50);
   }
 }
 
