@@ -65,18 +65,20 @@ inline std::vector<std::uint8_t> write_component_checkpoint() {
   return w.bytes();
 }
 
-// Loads one section into `component`; a CheckpointError must leave it as it was.
+// Loads one section into `component`; a CheckpointError from the component's load must leave
+// it as it was. Bytes left over after a load that succeeded are the section's error, raised by
+// finish() after the component took what it read (a trainer then restores its copies).
 template <class C, class Load>
 void load_section(io::CheckpointReader& r, const char* name, C& component, Load&& load) {
   const std::vector<std::uint8_t> before = state_of(component);
+  auto s = r.section(name);
   try {
-    auto s = r.section(name);
     load(s);
-    s.finish();
   } catch (const CheckpointError&) {
     if (state_of(component) != before) std::abort();  // a failed load changed the component
     throw;
   }
+  s.finish();
 }
 
 /// Reads the component schema; throws CheckpointError on any bad input, aborts when a failed
