@@ -7,7 +7,9 @@
 #   cmake/quickstart.sh test      install what is missing, then the whole test suite:
 #                                   1. release preset (-O3 -march=native): every test
 #                                   2. sanitize preset (ASan + UBSan, clang++ -O0): the unit tests
-#                                   3. clang preset (clang++ -O3 -march=native): the Gymnasium conformance test
+#                                   3. tsan preset (ThreadSanitizer, clang++ -O1): the asynchronous tests
+#                                      (A3C's workers, the Hogwild! optimizer steps; label async)
+#                                   4. clang preset (clang++ -O3 -march=native): the Gymnasium conformance test
 #                                      and the checkpoint fuzzer, 100,000 inputs from a fixed seed (label fuzz)
 set -euo pipefail
 
@@ -65,6 +67,8 @@ case "${1:-}" in
     ctest --preset release -j "$jobs"
     build sanitize
     ctest --preset sanitize -j "$jobs" -LE "cmake|concept|learning|example|headers|fuzz"
+    build tsan test_async
+    ctest --preset tsan -L async
     build clang test_env_classic fuzz_checkpoint
     ctest --preset clang -R "env\.classic\.conformance"
     ctest --preset clang -L fuzz

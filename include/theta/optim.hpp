@@ -6,6 +6,7 @@
 #include <theta/optim/clip_grad_norm.hpp>
 #include <theta/optim/concepts.hpp>
 #include <theta/optim/conjugate_gradient.hpp>
+#include <theta/optim/hogwild.hpp>
 #include <theta/optim/line_search.hpp>
 #include <theta/optim/rmsprop.hpp>
 #include <theta/optim/sgd.hpp>

@@ -1,6 +1,8 @@
 #pragma once
 /// \file The trainers, callbacks and evaluation.
 
+#include <theta/train/async_config.hpp>
+#include <theta/train/async_trainer.hpp>
 #include <theta/train/callbacks.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>

@@ -2,6 +2,7 @@
 /// \file A2C: synchronous advantage actor-critic (Mnih et al. 2016), one combined gradient
 /// step per rollout.
 
+#include <theta/algo/detail/actor_critic_loss.hpp>
 #include <theta/algo/detail/on_policy.hpp>
 #include <theta/algo/losses.hpp>
 #include <theta/buffer/gae.hpp>
@@ -19,7 +20,6 @@
 #include <theta/policy/stochastic_policy.hpp>
 
 #include <cstdint>
-#include <numeric>
 #include <optional>
 #include <vector>
 
@@ -170,38 +170,18 @@ class A2c {
 
   Stats update(const RolloutBatch<T>& batch, double progress_remaining) {
     const double lr = config_.learning_rate.checked(progress_remaining, "a2c::Config::learning_rate");
-    const Index n = batch.size();
-    std::iota(indices_.begin(), indices_.begin() + n, Index{0});
-    auto& b = batch_;
-    b.gather(batch, std::span<const Index>(indices_.data(), static_cast<std::size_t>(n)));
-    auto adv = b.head(b.advantages);
-    if (config_.normalize_advantage) normalize_advantages(adv);
-
-    evaluate_with_context(actor_, b.obs(), b.act(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
-    const Eigen::Map<const Vector<T>> values = critic_.forward(b.obs());
-
-    // policy loss -mean(A log pi): d/dlog pi = -A / n
-    const T inv_n = T(1) / static_cast<T>(n);
-    const double policy_loss = -static_cast<double>(adv.dot(b.head(b.log_probs))) / static_cast<double>(n);
-    b.head(b.grad_log_probs) = -adv * inv_n;
-    const double v_loss = value_loss<T>(ValueLoss::mse, values, b.head(b.old_values), b.head(b.returns), T(0),
-                                        b.head(b.grad_values));
-    b.head(b.grad_values) *= static_cast<T>(config_.vf_coef);
-    b.head(b.grad_entropy).setConstant(static_cast<T>(-config_.ent_coef) * inv_n);
-
-    actor_.zero_grad();
-    critic_.zero_grad();
-    actor_.backward(b.head(b.grad_log_probs), b.head(b.grad_entropy));
-    critic_.backward(b.head(b.grad_values));
+    const detail::ActorCriticLoss loss = detail::actor_critic_gradients(
+        actor_, critic_, batch, batch_, indices_,
+        {.normalize_advantage = config_.normalize_advantage, .ent_coef = config_.ent_coef, .vf_coef = config_.vf_coef});
     actor_optimizer_.set_learning_rate(lr);
     critic_optimizer_.set_learning_rate(lr);
     const double grad_norm =
         detail::clip_and_step<Opt>(config_.max_grad_norm, {&actor_optimizer_, &critic_optimizer_}, actor_, critic_);
     ++updates_;
     Stats stats;
-    stats.policy_loss = policy_loss;
-    stats.value_loss = v_loss;
-    stats.entropy = static_cast<double>(b.head(b.entropy).mean());
+    stats.policy_loss = loss.policy_loss;
+    stats.value_loss = loss.value_loss;
+    stats.entropy = static_cast<double>(batch_.head(batch_.entropy).mean());
     stats.explained_variance = explained_variance(batch.values, batch.returns);
     stats.grad_norm = grad_norm;
     stats.learning_rate = lr;

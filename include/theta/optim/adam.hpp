@@ -5,11 +5,13 @@
 #include <theta/core/scalar.hpp>
 #include <theta/io/state.hpp>
 #include <theta/core/detail/config_rules.hpp>
+#include <theta/optim/detail/access.hpp>
 
 #include <Eigen/Core>
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 
 namespace theta {
 
@@ -58,20 +60,16 @@ class Adam {
   /// One update of `params` from `grads` (both of `size()` entries).
   void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
     detail::require_step_sizes("Adam::step", params.size(), grads.size(), size());
-    ++step_;
-    const double t = static_cast<double>(step_);
-    const double bias_correction1 = 1.0 - std::pow(config_.beta1, t);
-    const double bias_correction2 = 1.0 - std::pow(config_.beta2, t);
-    const auto step_size = static_cast<T>(config_.lr / bias_correction1);
-    const auto inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(bias_correction2));
-    if (config_.weight_decay == 0.0) {
-      fused_step<false>(params.data(), grads.data(), step_size, inv_sqrt_bc2, T(1));
-    } else if (config_.decoupled_weight_decay) {
-      fused_step<false>(params.data(), grads.data(), step_size, inv_sqrt_bc2,
-                        static_cast<T>(1.0 - config_.lr * config_.weight_decay));
-    } else {
-      fused_step<true>(params.data(), grads.data(), step_size, inv_sqrt_bc2, T(1));
-    }
+    update<detail::PlainAccess>(params.data(), grads.data(), config_.lr);
+  }
+
+  /// The same update of parameters that other threads update at the same time (Hogwild!; both
+  /// moments and the step count are shared, as the shared Adam of A3C implementations), at
+  /// learning rate `lr`. Every access to `params` and the state is a relaxed atomic. See
+  /// `HogwildOptimizer`.
+  void hogwild_step(std::span<T> params, const Eigen::Ref<const Vector<T>>& grads, double lr) {
+    detail::require_step_sizes("Adam::hogwild_step", static_cast<Index>(params.size()), grads.size(), size());
+    update<detail::RelaxedAccess>(params.data(), grads.data(), lr);
   }
 
   /// The current learning rate.
@@ -145,10 +143,26 @@ class Adam {
   Vector<T> exp_avg_sq_;
   std::int64_t step_ = 0;
 
+  template <class Access>
+  void update(T* x, const T* g, double lr) {
+    const double t = static_cast<double>(Access::count_step(step_));
+    const double bias_correction1 = 1.0 - std::pow(config_.beta1, t);
+    const double bias_correction2 = 1.0 - std::pow(config_.beta2, t);
+    const auto step_size = static_cast<T>(lr / bias_correction1);
+    const auto inv_sqrt_bc2 = static_cast<T>(1.0 / std::sqrt(bias_correction2));
+    if (config_.weight_decay == 0.0) {
+      fused_step<false, Access>(x, g, step_size, inv_sqrt_bc2, T(1));
+    } else if (config_.decoupled_weight_decay) {
+      fused_step<false, Access>(x, g, step_size, inv_sqrt_bc2, static_cast<T>(1.0 - lr * config_.weight_decay));
+    } else {
+      fused_step<true, Access>(x, g, step_size, inv_sqrt_bc2, T(1));
+    }
+  }
+
   // The loop over raw pointers is what the compiler vectorises into one pass (TARGETS.md:
   // 0.18 ns/param fused against 1.6x that for three Eigen expressions); it needs
-  // -fno-math-errno for the sqrt to vectorise.
-  template <bool L2>
+  // -fno-math-errno for the sqrt to vectorise. Access is detail::PlainAccess there.
+  template <bool L2, class Access>
   void fused_step(T* x, const T* g, T step_size, T inv_sqrt_bc2, T decay) {
     const auto beta1 = static_cast<T>(config_.beta1);
     const auto beta2 = static_cast<T>(config_.beta2);
@@ -160,13 +174,14 @@ class Adam {
     T* v = exp_avg_sq_.data();
     const Index n = size();
     for (Index i = 0; i < n; ++i) {
+      const T xi = Access::load(x + i);
       T gi = g[i];
-      if constexpr (L2) gi += weight_decay * x[i];
-      const T mi = beta1 * m[i] + one_minus_beta1 * gi;
-      const T vi = beta2 * v[i] + one_minus_beta2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      x[i] = decay * x[i] - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
+      if constexpr (L2) gi += weight_decay * xi;
+      const T mi = beta1 * Access::load(m + i) + one_minus_beta1 * gi;
+      const T vi = beta2 * Access::load(v + i) + one_minus_beta2 * gi * gi;
+      Access::store(m + i, mi);
+      Access::store(v + i, vi);
+      Access::store(x + i, decay * xi - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps));
     }
   }
 };

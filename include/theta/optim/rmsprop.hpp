@@ -5,11 +5,13 @@
 #include <theta/core/scalar.hpp>
 #include <theta/io/state.hpp>
 #include <theta/core/detail/config_rules.hpp>
+#include <theta/optim/detail/access.hpp>
 
 #include <Eigen/Core>
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 
 namespace theta {
 
@@ -50,28 +52,16 @@ class RmsProp {
   /// One update of `params` from `grads`.
   void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
     detail::require_step_sizes("RmsProp::step", params.size(), grads.size(), size());
-    const auto lr = static_cast<T>(config_.lr);
-    const auto alpha = static_cast<T>(config_.alpha);
-    const auto one_minus_alpha = static_cast<T>(1.0 - config_.alpha);
-    const auto eps = static_cast<T>(config_.eps);
-    T* x = params.data();
-    const T* g = grads.data();
-    T* v = square_avg_.data();
-    const Index n = size();
-    if (config_.tf_like) {
-      for (Index i = 0; i < n; ++i) {
-        const T vi = alpha * v[i] + one_minus_alpha * g[i] * g[i];
-        v[i] = vi;
-        x[i] -= lr * g[i] / std::sqrt(vi + eps);
-      }
-    } else {
-      for (Index i = 0; i < n; ++i) {
-        const T vi = alpha * v[i] + one_minus_alpha * g[i] * g[i];
-        v[i] = vi;
-        x[i] -= lr * g[i] / (std::sqrt(vi) + eps);
-      }
-    }
-    ++step_;
+    update<detail::PlainAccess>(params.data(), grads.data(), config_.lr);
+  }
+
+  /// The same update of parameters that other threads update at the same time (Hogwild!,
+  /// A3C's shared RMSProp: the squared-gradient average is shared too), at learning rate `lr`.
+  /// Every access to `params` and the state is a relaxed atomic: concurrent steps are defined
+  /// behaviour, and one can overwrite another's change to an entry. See `HogwildOptimizer`.
+  void hogwild_step(std::span<T> params, const Eigen::Ref<const Vector<T>>& grads, double lr) {
+    detail::require_step_sizes("RmsProp::hogwild_step", static_cast<Index>(params.size()), grads.size(), size());
+    update<detail::RelaxedAccess>(params.data(), grads.data(), lr);
   }
 
   /// The current learning rate.
@@ -128,6 +118,30 @@ class RmsProp {
     io::Settings s("RmsProp::Config");
     s.add("alpha", config_.alpha).add("eps", config_.eps).add("tf_like", config_.tf_like);
     return s;
+  }
+
+  template <class Access>
+  void update(T* x, const T* g, double learning_rate) {
+    const auto lr = static_cast<T>(learning_rate);
+    const auto alpha = static_cast<T>(config_.alpha);
+    const auto one_minus_alpha = static_cast<T>(1.0 - config_.alpha);
+    const auto eps = static_cast<T>(config_.eps);
+    T* v = square_avg_.data();
+    const Index n = size();
+    if (config_.tf_like) {
+      for (Index i = 0; i < n; ++i) {
+        const T vi = alpha * Access::load(v + i) + one_minus_alpha * g[i] * g[i];
+        Access::store(v + i, vi);
+        Access::store(x + i, Access::load(x + i) - lr * g[i] / std::sqrt(vi + eps));
+      }
+    } else {
+      for (Index i = 0; i < n; ++i) {
+        const T vi = alpha * Access::load(v + i) + one_minus_alpha * g[i] * g[i];
+        Access::store(v + i, vi);
+        Access::store(x + i, Access::load(x + i) - lr * g[i] / (std::sqrt(vi) + eps));
+      }
+    }
+    Access::count_step(step_);
   }
 
   Config config_;

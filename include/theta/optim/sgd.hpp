@@ -5,10 +5,12 @@
 #include <theta/core/scalar.hpp>
 #include <theta/io/state.hpp>
 #include <theta/core/detail/config_rules.hpp>
+#include <theta/optim/detail/access.hpp>
 
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <span>
 
 namespace theta {
 
@@ -44,34 +46,17 @@ class Sgd {
   /// One update of `params` from `grads`.
   void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
     detail::require_step_sizes("Sgd::step", params.size(), grads.size(), size());
-    const auto lr = static_cast<T>(config_.lr);
-    const auto mu = static_cast<T>(config_.momentum);
-    T* x = params.data();
-    const T* g = grads.data();
-    T* buffer = momentum_buffer_.data();
-    const Index n = size();
-    if (config_.momentum == 0.0) {
-      for (Index i = 0; i < n; ++i) x[i] -= lr * g[i];
-    } else if (step_ == 0) {
-      for (Index i = 0; i < n; ++i) {
-        buffer[i] = g[i];
-        x[i] -= lr * (config_.nesterov ? g[i] + mu * g[i] : g[i]);
-      }
-    } else if (config_.nesterov) {
-      for (Index i = 0; i < n; ++i) {
-        buffer[i] = mu * buffer[i] + g[i];
-        x[i] -= lr * (g[i] + mu * buffer[i]);
-      }
-    } else {
-      for (Index i = 0; i < n; ++i) {
-        buffer[i] = mu * buffer[i] + g[i];
-        x[i] -= lr * buffer[i];
-      }
-    }
-    ++step_;
+    update<detail::PlainAccess>(params.data(), grads.data(), config_.lr);
   }
 
-  /// The current learning rate.
+  /// The same update of parameters that other threads update at the same time (Hogwild!; the
+  /// momentum buffer is shared too), at learning rate `lr`. Every access to `params` and the
+  /// state is a relaxed atomic. See `HogwildOptimizer`.
+  void hogwild_step(std::span<T> params, const Eigen::Ref<const Vector<T>>& grads, double lr) {
+    detail::require_step_sizes("Sgd::hogwild_step", static_cast<Index>(params.size()), grads.size(), size());
+    update<detail::RelaxedAccess>(params.data(), grads.data(), lr);
+  }
+
   [[nodiscard]] double learning_rate() const noexcept { return config_.lr; }
   /// Sets the learning rate (>= 0).
   void set_learning_rate(double lr) {
@@ -125,6 +110,36 @@ class Sgd {
     io::Settings s("Sgd::Config");
     s.add("momentum", config_.momentum).add("nesterov", config_.nesterov);
     return s;
+  }
+
+  template <class Access>
+  void update(T* x, const T* g, double learning_rate) {
+    const auto lr = static_cast<T>(learning_rate);
+    const auto mu = static_cast<T>(config_.momentum);
+    T* buffer = momentum_buffer_.data();
+    const Index n = size();
+    // The step's number decides whether the momentum buffer starts here (torch: at step 1).
+    const bool first = Access::count_step(step_) == 1;
+    if (config_.momentum == 0.0) {
+      for (Index i = 0; i < n; ++i) Access::store(x + i, Access::load(x + i) - lr * g[i]);
+    } else if (first) {
+      for (Index i = 0; i < n; ++i) {
+        Access::store(buffer + i, g[i]);
+        Access::store(x + i, Access::load(x + i) - lr * (config_.nesterov ? g[i] + mu * g[i] : g[i]));
+      }
+    } else if (config_.nesterov) {
+      for (Index i = 0; i < n; ++i) {
+        const T b = mu * Access::load(buffer + i) + g[i];
+        Access::store(buffer + i, b);
+        Access::store(x + i, Access::load(x + i) - lr * (g[i] + mu * b));
+      }
+    } else {
+      for (Index i = 0; i < n; ++i) {
+        const T b = mu * Access::load(buffer + i) + g[i];
+        Access::store(buffer + i, b);
+        Access::store(x + i, Access::load(x + i) - lr * b);
+      }
+    }
   }
 
   Config config_;

@@ -1,0 +1,223 @@
+// AsyncTrainer: workers on threads (run under ThreadSanitizer by the tsan preset) and taking
+// turns (bit-identical runs), the budget, records and callbacks from the calling thread, the
+// early stop, a worker's exception, evaluation, prediction and export.
+#include <theta/inference.hpp>
+#include <theta/theta.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "support/toy_envs.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using CorridorEnv = theta::TimeLimit<theta::test::Corridor>;
+using DriftEnv = theta::TimeLimit<theta::test::Drift>;
+const theta::NetworkConfig async_small{.hidden = {16}};
+const theta::a3c::Config async_rule{.learning_rate = 3e-3, .actor = async_small, .critic = async_small};
+
+template <class Trainer>
+theta::Vector<float> shared_parameters(Trainer& trainer) {
+  auto actor = trainer.actor().parameters();
+  auto critic = trainer.critic().parameters();
+  theta::Vector<float> params(actor.size() + critic.size());
+  params << actor, critic;
+  return params;
+}
+
+// Records what it was given and on which thread.
+struct ThreadLogger {
+  std::vector<std::int64_t> steps;
+  std::vector<double> iterations;
+  std::vector<std::thread::id> threads;
+  std::vector<std::string> keys;
+  int closed = 0;
+  void write(const theta::LogRecord& record, std::int64_t step) {
+    steps.push_back(step);
+    iterations.push_back(record.get("time/iterations"));
+    threads.push_back(std::this_thread::get_id());
+    if (keys.empty()) {
+      for (const char* key : {"train/policy_loss", "train/value_loss", "train/entropy", "train/n_updates",
+                              "rollout/ep_rew_mean", "time/fps", "time/workers"}) {
+        if (record.contains(key)) keys.emplace_back(key);
+      }
+    }
+  }
+  void close() { ++closed; }
+};
+
+// Stops training at its `stop_at`-th record.
+struct StopAtRecord {
+  int stop_at = 1;
+  int records = 0;
+  template <class Trainer>
+  bool on_update_end(Trainer&, theta::LogRecord&) {
+    return ++records < stop_at;
+  }
+};
+
+// A corridor whose copy throws on its `throw_at`-th step, once.
+struct Fragile : theta::test::Corridor {
+  int throw_at = 0;
+  int taken = 0;
+  theta::StepResult<Observation> step(const Action& action) {
+    if (++taken == throw_at) throw theta::EnvironmentError("Fragile: thrown on purpose");
+    return Corridor::step(action);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("AsyncConfig is checked field by field", "[unit]") {
+  using Trainer = theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c>;
+  const CorridorEnv env({}, 20);
+  CHECK_THROWS_WITH(Trainer({.workers = 0}, async_rule, {}, env), Catch::Contains("AsyncConfig::workers must be >= 1, got 0"));
+  CHECK_THROWS_WITH(Trainer({.envs_per_worker = 0}, async_rule, {}, env), Catch::Contains("AsyncConfig::envs_per_worker"));
+  CHECK_THROWS_WITH(Trainer({.n_steps = 0}, async_rule, {}, env), Catch::Contains("AsyncConfig::n_steps"));
+  CHECK_THROWS_WITH(Trainer({.gamma = 1.5}, async_rule, {}, env), Catch::Contains("AsyncConfig::gamma"));
+  CHECK_THROWS_WITH(Trainer({.log_interval = 0}, async_rule, {}, env), Catch::Contains("AsyncConfig::log_interval"));
+  CHECK_THROWS_WITH(Trainer({}, {.vf_coef = -1}, {}, env), Catch::Contains("a3c::Config::vf_coef"));
+  Trainer trainer({}, async_rule, {}, env);
+  CHECK_THROWS_WITH(trainer.learn(0), Catch::Contains("total_steps must be > 0"));
+}
+
+TEST_CASE("workers taking turns give bit-identical runs from one seed", "[unit]") {
+  const auto run = [](std::uint64_t seed) {
+    theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c> trainer(
+        {.workers = 3, .envs_per_worker = 2, .deterministic = true, .log_interval = 7, .seed = seed}, async_rule, {},
+        CorridorEnv({}, 20));
+    ThreadLogger logger;
+    const theta::TrainingResult result = trainer.learn(1500, logger);
+    CHECK(result.steps == 1500);  // 150 rollouts of 5 steps x 2 copies
+    CHECK(result.updates == 150);
+    CHECK(logger.steps.size() == 22);  // 21 records every 7 updates, and one for the last 3
+    return std::make_pair(shared_parameters(trainer), trainer.recent_mean_return(100));
+  };
+  const auto a = run(7), b = run(7), c = run(8);
+  CHECK(a.first == b.first);
+  CHECK(a.second == b.second);
+  CHECK(a.first != c.first);
+}
+
+TEST_CASE("workers on threads take the budget exactly and record from the calling thread", "[unit]") {
+  theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c> trainer({.workers = 2, .log_interval = 10, .seed = 3}, async_rule,
+                                                            {}, CorridorEnv({}, 20));
+  const theta::Vector<float> before = shared_parameters(trainer);
+  ThreadLogger logger;
+  theta::EvalCallback eval{.every_steps = 200, .episodes = 2};
+  const theta::TrainingResult result = trainer.learn(2003, logger, eval);  // 401 rollouts of 5
+  CHECK(result.steps == 2005);
+  CHECK(result.updates == 401);
+  CHECK_FALSE(result.stopped_by_callback);
+  CHECK(trainer.steps() == 2005);
+  CHECK(trainer.updates() == 401);
+  CHECK(trainer.episodes_finished() > 0);
+  CHECK(logger.closed == 1);
+  // Workers wait for a recording thread two intervals behind: at most 2 x 10 + 1 updates a record.
+  CHECK(logger.steps.size() >= 401 / 21);
+  for (const std::thread::id id : logger.threads) CHECK(id == std::this_thread::get_id());
+  CHECK(logger.keys.size() == 7);
+  CHECK(logger.iterations.back() == 401);
+  CHECK_FALSE(eval.history.empty());  // evaluated while the workers ran
+  const theta::Vector<float> after = shared_parameters(trainer);
+  CHECK(after.allFinite());
+  CHECK(after != before);
+  // Each worker did its share of the rollouts (two threads, neither starved).
+  CHECK(trainer.worker(0).steps() + trainer.worker(1).steps() == 2005);
+
+  // learn again: the budgets add up.
+  const theta::TrainingResult more = trainer.learn(995, logger);
+  CHECK(more.steps == 3000);
+}
+
+TEST_CASE("a callback stops every worker; the remaining budget is dropped", "[unit]") {
+  for (const bool deterministic : {true, false}) {
+    INFO("deterministic " << deterministic);
+    theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c> trainer(
+        {.workers = 2, .deterministic = deterministic, .log_interval = 5, .seed = 4}, async_rule, {},
+        CorridorEnv({}, 20));
+    StopAtRecord stop{.stop_at = 2};
+    const theta::TrainingResult result = trainer.learn(100'000, theta::NullLogger{}, stop);
+    CHECK(result.stopped_by_callback);
+    CHECK(stop.records == 2);
+    CHECK(result.steps < 1000);
+    if (deterministic) CHECK(result.updates == 10);
+    // The next call trains its own budget from there.
+    const std::int64_t at = trainer.steps();
+    const theta::TrainingResult next = trainer.learn(100);
+    CHECK(next.steps == at + 100);
+  }
+}
+
+TEST_CASE("a worker's exception stops the others and reaches the caller; the next learn restarts it", "[unit]") {
+  for (const bool deterministic : {true, false}) {
+    INFO("deterministic " << deterministic);
+    using Env = theta::TimeLimit<Fragile>;
+    // Copy 2 (worker 1's only copy) throws on its 50th step.
+    theta::AsyncTrainer<Env, theta::a3c::A3c> trainer(
+        {.workers = 3, .deterministic = deterministic, .seed = 5}, async_rule, {}, [](std::size_t i) {
+          Fragile env;
+          env.throw_at = i == 1 ? 50 : 0;
+          return Env(env, 20);
+        });
+    CHECK_THROWS_WITH(trainer.learn(3000), Catch::Contains("Fragile: thrown on purpose"));
+    CHECK(trainer.steps() < 3000);
+    const std::int64_t at = trainer.steps();
+    const theta::TrainingResult next = trainer.learn(300);
+    CHECK(next.steps >= at + 300);
+    CHECK(shared_parameters(trainer).allFinite());
+  }
+}
+
+TEST_CASE("an optimizer without hogwild_step is applied under a lock", "[unit]") {
+  struct PlainSgd {
+    struct Config {
+      double lr = 1e-2;
+    };
+    PlainSgd(theta::Index, const Config& config) : lr(config.lr) {}
+    void step(Eigen::Ref<theta::Vector<float>> p, const Eigen::Ref<const theta::Vector<float>>& g) {
+      p -= static_cast<float>(lr) * g;
+      ++steps;
+    }
+    double learning_rate() const { return lr; }
+    void set_learning_rate(double value) { lr = value; }
+    double lr;
+    std::int64_t steps = 0;
+  };
+  theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c, theta::DefaultComponent, theta::DefaultComponent, PlainSgd> trainer(
+      {.workers = 2, .seed = 6}, async_rule, {}, CorridorEnv({}, 20));
+  STATIC_REQUIRE_FALSE(decltype(trainer)::Shared::lock_free);
+  const theta::Vector<float> before = shared_parameters(trainer);
+  const theta::TrainingResult result = trainer.learn(1000);
+  CHECK(result.updates == 200);
+  CHECK(trainer.shared().actor_optimizer().steps == 200);  // none lost under the lock
+  CHECK(trainer.shared().critic_optimizer().steps == 200);
+  CHECK(shared_parameters(trainer) != before);
+}
+
+TEST_CASE("continuous actions: workers on threads, predict and export of the shared actor", "[unit]") {
+  theta::AsyncTrainer<DriftEnv, theta::a3c::A3c> trainer({.workers = 2, .envs_per_worker = 2, .seed = 9}, async_rule,
+                                                         {}, DriftEnv({}, 10));
+  trainer.learn(2000);
+  const auto path = std::filesystem::temp_directory_path() / "theta_async_trainer_test.policy";
+  trainer.export_policy(path);
+  auto policy = theta::inference::Policy::load(path);
+  std::filesystem::remove(path);
+  theta::test::Drift env;
+  auto obs = env.reset(11);
+  for (int k = 0; k < 10; ++k) {
+    const auto action = trainer.predict(obs);
+    const Eigen::VectorXf exported = policy.predict(obs.cast<float>());
+    REQUIRE((action - exported).cwiseAbs().maxCoeff() == 0.0F);
+    REQUIRE(action.cwiseAbs().maxCoeff() <= 1.0F);
+    obs = env.step(action).observation;
+  }
+  const theta::EvaluationResult eval = trainer.evaluate(3);
+  CHECK(std::isfinite(eval.mean_return));
+}
