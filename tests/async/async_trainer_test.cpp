@@ -83,8 +83,17 @@ TEST_CASE("AsyncConfig is checked field by field", "[unit]") {
   CHECK_THROWS_WITH(Trainer({.gamma = 1.5}, async_rule, {}, env), Catch::Contains("AsyncConfig::gamma"));
   CHECK_THROWS_WITH(Trainer({.log_interval = 0}, async_rule, {}, env), Catch::Contains("AsyncConfig::log_interval"));
   CHECK_THROWS_WITH(Trainer({}, {.vf_coef = -1}, {}, env), Catch::Contains("a3c::Config::vf_coef"));
-  Trainer trainer({}, async_rule, {}, env);
+  CHECK_THROWS_WITH(Trainer({.reward_clip = 0}, async_rule, {}, env), Catch::Contains("AsyncConfig::reward_clip"));
+  Trainer trainer({.gamma = 0.9, .normalize_rewards = true, .reward_clip = 5, .seed = 3}, async_rule, {}, env);
   CHECK_THROWS_WITH(trainer.learn(0), Catch::Contains("total_steps must be > 0"));
+  // Each worker is an on-policy trainer with the settings that concern it, and its own seed.
+  const theta::OnPolicyConfig& worker = trainer.worker(1).config();
+  CHECK(worker.n_envs == 1);
+  CHECK(worker.gamma == 0.9);
+  CHECK(worker.normalize_rewards);
+  CHECK(worker.reward_clip == 5);
+  CHECK(worker.seed == theta::derive_seed(3, 17));
+  CHECK(trainer.worker(1).n_steps() == 5);  // A3C's t_max
 }
 
 TEST_CASE("workers taking turns give bit-identical runs from one seed", "[unit]") {

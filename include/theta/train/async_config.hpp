@@ -32,6 +32,13 @@ struct AsyncConfig {
   /// The step budget, over all workers, that schedules count toward (progress_remaining =
   /// 1 - steps / total_steps). 0: the target of the first `learn` call.
   std::int64_t total_steps = 0;
+  // ---- normalisation
+  /// Divide each worker's rewards by the std of its own discounted return (as
+  /// `OnPolicyConfig::normalize_rewards`; training targets only, evaluation sees raw rewards).
+  /// Observation normalisation is not offered: workers sharing one policy would each normalise
+  /// by statistics of their own.
+  bool normalize_rewards = false;
+  double reward_clip = 10.0;        ///< bound of scaled rewards, > 0
   // ---- bookkeeping (from the calling thread, not from every worker)
   std::int64_t log_interval = 100;  ///< worker updates between two records (logger and on_update_end), >= 1
   std::size_t stats_window = 100;   ///< episodes averaged in rollout/ep_rew_mean, >= 1
@@ -54,6 +61,7 @@ inline void validate(const AsyncConfig& c) {
   detail::require_in("AsyncConfig::gamma", c.gamma, 0.0, 1.0);
   if (c.gae_lambda) detail::require_in("AsyncConfig::gae_lambda", *c.gae_lambda, 0.0, 1.0);
   detail::require_at_least("AsyncConfig::total_steps", c.total_steps, 0);
+  detail::require_positive("AsyncConfig::reward_clip", c.reward_clip);
   detail::require_at_least("AsyncConfig::log_interval", c.log_interval, 1);
   require<ConfigError>(c.log_interval <= (std::int64_t{1} << 40), "AsyncConfig::log_interval must be <= 2^40, got {}",
                        c.log_interval);

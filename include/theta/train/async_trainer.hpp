@@ -262,6 +262,8 @@ class AsyncTrainer {
                           .gamma = config_.gamma,
                           .gae_lambda = config_.gae_lambda,
                           .total_steps = config_.total_steps,
+                          .normalize_rewards = config_.normalize_rewards,
+                          .reward_clip = config_.reward_clip,
                           .stats_window = 1,
                           .check_numerics = config_.check_numerics,
                           .seed = derive_seed(config_.seed, 16 + w)};
