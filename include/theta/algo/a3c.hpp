@@ -202,9 +202,49 @@ class Shared {
   [[nodiscard]] Critic& critic() noexcept { return critic_; }
   [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
-  void set_counts(std::int64_t steps, std::int64_t updates) noexcept {
-    steps_.store(steps, std::memory_order_relaxed);
-    updates_.store(updates, std::memory_order_relaxed);
+
+  /// Writes the actor, the critic, their optimizers (sections as the synchronous rules name
+  /// them) and the step and update counts ("a3c/shared").
+  void save(io::CheckpointWriter& out) const {
+    io::save_components(out, "actor", actor_, "critic", critic_, "actor_optimizer", actor_optimizer_,
+                        "critic_optimizer", critic_optimizer_);
+    out.section("a3c/shared").i64(steps()).i64(updates());
+  }
+
+  /// What `read` took from a checkpoint, for `install`.
+  struct Loaded {
+    Actor actor;
+    Critic critic;
+    Opt actor_optimizer;
+    Opt critic_optimizer;
+    std::int64_t steps = 0;
+    std::int64_t updates = 0;
+  };
+  /// Reads what `save` wrote into copies; changes nothing here (CheckpointError on anything wrong).
+  Loaded read(io::CheckpointReader& in) const {
+    Loaded loaded{actor_, critic_, actor_optimizer_, critic_optimizer_};
+    io::load_components(in, "actor", loaded.actor, "critic", loaded.critic, "actor_optimizer", loaded.actor_optimizer,
+                        "critic_optimizer", loaded.critic_optimizer);
+    auto counts = in.section("a3c/shared");
+    loaded.steps = counts.i64();
+    loaded.updates = counts.i64();
+    require<CheckpointError>(loaded.steps >= 0 && loaded.steps <= io::max_saved_count && loaded.updates >= 0 &&
+                                 loaded.updates <= io::max_saved_count,
+                             "checkpoint section '{}': counts out of range (steps {}, updates {})", counts.name(),
+                             loaded.steps, loaded.updates);
+    counts.finish();
+    return loaded;
+  }
+  /// Installs what `read` returned.
+  void install(Loaded&& loaded) {
+    actor_ = std::move(loaded.actor);
+    critic_ = std::move(loaded.critic);
+    actor_optimizer_ = std::move(loaded.actor_optimizer);
+    critic_optimizer_ = std::move(loaded.critic_optimizer);
+    actor_params_ = std::span<T>(actor_.parameters().data(), static_cast<std::size_t>(actor_.parameters().size()));
+    critic_params_ = std::span<T>(critic_.parameters().data(), static_cast<std::size_t>(critic_.parameters().size()));
+    steps_.store(loaded.steps, std::memory_order_relaxed);
+    updates_.store(loaded.updates, std::memory_order_relaxed);
   }
 
  private:

@@ -11,15 +11,19 @@
 #include <theta/core/rng.hpp>
 #include <theta/env/concepts.hpp>
 #include <theta/env/vector_env.hpp>
+#include <theta/io/checkpoint.hpp>
 #include <theta/io/policy_export.hpp>
+#include <theta/io/state.hpp>
 #include <theta/log/logger.hpp>
 #include <theta/train/async_config.hpp>
 #include <theta/train/detail/callbacks.hpp>
 #include <theta/train/episode_stats.hpp>
 #include <theta/train/evaluate.hpp>
+#include <theta/train/load_result.hpp>
 #include <theta/train/on_policy_trainer.hpp>
 #include <theta/train/training_result.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -30,6 +34,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -161,8 +168,17 @@ class AsyncTrainer {
     run_ = Run{.start = std::chrono::steady_clock::now(), .start_steps = shared_->steps()};
 
     const auto report = [&] { return this->report(logger, callbacks...); };
-    bool stopped = config_.deterministic ? run_in_turns(report) : run_in_threads(report);
-    if (!stopped && pending_updates() > 0) stopped = !report();
+    struct Running {
+      bool& flag;
+      explicit Running(bool& f) : flag(f) { flag = true; }
+      ~Running() { flag = false; }
+    };
+    bool stopped = false;
+    {
+      const Running running(running_);
+      stopped = config_.deterministic ? run_in_turns(report) : run_in_threads(report);
+      if (!stopped && pending_updates() > 0) stopped = !report();
+    }
     if (stopped) {
       drain();  // what the workers finished after the stop still counts
       target_ = shared_->steps();  // a stopped call's remaining budget is dropped
@@ -235,6 +251,121 @@ class AsyncTrainer {
     return policy;
   }
 
+  /// Writes the whole training state to `path` atomically (docs/checkpoints.md): the settings,
+  /// the shared actor, critic and optimizer statistics, the counters, the episode statistics,
+  /// and every worker's state as an on-policy trainer's checkpoint (its random streams,
+  /// counters and environments, their episodes too for a `SavableEnvironment`). Call it between
+  /// `learn` calls (with `deterministic`, also from `on_update_end`). With `deterministic`,
+  /// loading it into a trainer built with the same settings and calling `learn(n)` continues
+  /// the run bit for bit; an asynchronous run continues from the same state, not the same run.
+  void save(const std::filesystem::path& path) const { checkpoint().save(path); }
+
+  /// The checkpoint `save` writes, in memory.
+  [[nodiscard]] io::CheckpointWriter checkpoint() const {
+    require(!running_ || config_.deterministic,
+            "AsyncTrainer::save: the workers are running; save between learn calls (or from on_update_end with "
+            "AsyncConfig::deterministic)");
+    io::CheckpointWriter out(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
+    settings().save(out.section("async/config"));
+    auto& state = out.section("async/state");
+    state.i64(std::min(target_, shared_->steps())).i64(horizon_).u64(evaluations_);
+    io::save_rng(state, predict_rng_);
+    workers_[0]->algorithm().save(out);
+    shared_->save(out);
+    stats_.save(out.section("episode_stats"));
+    for (std::size_t w = 0; w < workers_.size(); ++w) {
+      const std::vector<std::uint8_t> bytes = workers_[w]->checkpoint().bytes();
+      out.section(fmt::format("worker/{}", w))
+          .string(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    }
+    return out;
+  }
+
+  /// Restores the state `save` wrote. The checkpoint must come from a trainer of the same
+  /// algorithm, scalar type, shapes and settings (`deterministic`, `log_interval` and
+  /// `check_numerics` may differ); anything else, and any damage to the file, raises
+  /// `CheckpointError` saying what and where, and leaves this trainer as it was. Not while
+  /// `learn` runs.
+  LoadResult load(const std::filesystem::path& path) {
+    io::CheckpointReader reader = io::CheckpointReader::open(path);
+    return load(reader);
+  }
+  /// The same from a checkpoint in memory (`checkpoint().bytes()`).
+  LoadResult load(std::span<const std::uint8_t> bytes) {
+    io::CheckpointReader reader = io::CheckpointReader::parse(bytes);
+    return load(reader);
+  }
+  LoadResult load(io::CheckpointReader& in) {
+    require(!running_, "AsyncTrainer::load: not while learn runs");
+    // Everything is read into copies first; the workers load one by one (each load is atomic),
+    // and a later worker's failure reloads the earlier ones from their own state; the shared
+    // state and the counters are installed last.
+    in.expect(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
+    {
+      auto config = in.section("async/config");
+      settings().check(config);
+      config.finish();
+    }
+    auto state = in.section("async/state");
+    const std::int64_t target = state.i64(), horizon = state.i64();
+    const std::uint64_t evaluations = state.u64();
+    const Rng predict_rng = io::load_rng(state, "predict");
+    const auto valid = [](std::int64_t v) { return v >= 0 && v <= io::max_saved_count; };
+    require<CheckpointError>(valid(target) && valid(horizon) && evaluations <= static_cast<std::uint64_t>(io::max_saved_count),
+                             "checkpoint section '{}': counters out of range (asked {}, horizon {}, evaluations {})",
+                             state.name(), target, horizon, evaluations);
+    state.finish();
+    workers_[0]->algorithm().load(in);  // compares the settings, assigns nothing
+    typename Shared::Loaded shared = shared_->read(in);
+    EpisodeStats stats = stats_;
+    {
+      auto s = in.section("episode_stats");
+      stats.load(s);
+      s.finish();
+    }
+    std::vector<std::string> worker_states(workers_.size());
+    for (std::size_t w = 0; w < workers_.size(); ++w) {
+      auto s = in.section(fmt::format("worker/{}", w));
+      worker_states[w] = s.string();
+      s.finish();
+    }
+    in.finish();
+
+    std::vector<std::vector<std::uint8_t>> backups;
+    backups.reserve(workers_.size());
+    for (const auto& worker : workers_) backups.push_back(worker->checkpoint().bytes());
+    LoadResult result;
+    std::size_t loaded = 0;
+    try {
+      std::int64_t worker_steps = 0;
+      for (; loaded < workers_.size(); ++loaded) {
+        const std::string& bytes = worker_states[loaded];
+        const LoadResult r = workers_[loaded]->load(std::span<const std::uint8_t>(
+            reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+        if (!r.episodes_continued && result.episodes_continued) {
+          result.episodes_continued = false;
+          result.message = fmt::format("worker {}: {}", loaded, r.message);
+        }
+        worker_steps += workers_[loaded]->steps();
+      }
+      require<CheckpointError>(worker_steps == shared.steps,
+                               "checkpoint: the workers took {} steps, the shared state counts {}", worker_steps,
+                               shared.steps);
+    } catch (...) {
+      for (std::size_t w = 0; w < std::min(loaded + 1, workers_.size()); ++w) {
+        workers_[w]->load(std::span<const std::uint8_t>(backups[w]));
+      }
+      throw;
+    }
+    shared_->install(std::move(shared));
+    stats_ = std::move(stats);
+    target_ = target;
+    horizon_ = horizon;
+    evaluations_ = evaluations;
+    predict_rng_ = predict_rng;
+    return result;
+  }
+
   /// Environment steps taken by all workers (safe while they run).
   [[nodiscard]] std::int64_t steps() const noexcept { return shared_->steps(); }
   /// Updates of the shared parameters by all workers (safe while they run).
@@ -256,6 +387,27 @@ class AsyncTrainer {
   [[nodiscard]] Critic& critic() noexcept { return shared_->critic(); }
 
  private:
+  std::string checkpoint_kind() const { return fmt::format("AsyncTrainer/{}", Rule::name); }
+
+  std::string checkpoint_shape() const {
+    return fmt::format("workers {}, envs_per_worker {}, n_steps {}, actor {} parameters, critic {} parameters",
+                       workers_.size(), config_.envs_per_worker, workers_[0]->n_steps(),
+                       shared_->actor().parameters().size(), shared_->critic().parameters().size());
+  }
+
+  // What a checkpoint records of the config (all but deterministic, log_interval and
+  // check_numerics, which change no state) and compares at load. Each worker's own checkpoint
+  // records its on-policy settings and seed.
+  io::Settings settings() const {
+    const AsyncConfig& c = config_;
+    io::Settings s("AsyncConfig");
+    s.add("workers", static_cast<std::int64_t>(c.workers)).add("envs_per_worker", c.envs_per_worker);
+    s.add("n_steps", workers_[0]->n_steps()).add("gamma", c.gamma).add("gae_lambda", c.gae_lambda);
+    s.add("total_steps", c.total_steps).add("normalize_rewards", c.normalize_rewards).add("reward_clip", c.reward_clip);
+    s.add("stats_window", c.stats_window).add("seed", c.seed);
+    return s;
+  }
+
   OnPolicyConfig worker_config(std::size_t w) const {
     return OnPolicyConfig{.n_envs = config_.envs_per_worker,
                           .n_steps = config_.n_steps,
@@ -488,6 +640,7 @@ class AsyncTrainer {
   std::int64_t target_ = 0;  // the steps asked of learn so far
   std::atomic<std::int64_t> claimed_{0};
   std::atomic<bool> stop_{false};
+  bool running_ = false;  // inside learn (read by save and load on the calling thread only)
   std::uint64_t evaluations_ = 0;
 };
 
