@@ -1,10 +1,13 @@
 // theta-bench: the benchmark suite. Runs the scenarios of ../shared/TARGETS.md for several
 // seeds, each run in its own process (so peak memory is per run and a crash loses one run),
-// and reports steps, wall time, speed, final evaluation, solved and solved-at step.
+// and reports steps, wall time, speed, final evaluation, solved and solved-at step and time.
+// The per-worker scenarios (A3C and its A2C comparators) run once per worker count of
+// --workers, and a second table gives their steps/s against the 1-worker run.
 //
 //   theta-bench --list
 //   theta-bench --scenario all --seeds 0,1,2,3,4 --json results.json --csv-dir curves/
 //   theta-bench --scenario ppo-cartpole-zoo --scenario a2c-cartpole-zoo --seeds 0
+//   theta-bench --scenario a3c-cartpole,a3c-cartpole-a2c --workers 1,2 --seeds 0,1,2,3,4 --json r.json
 //   theta-bench --help
 //
 // Micro-benchmarks (environments, networks, optimizers) are in the separate program
@@ -40,28 +43,34 @@ namespace {
 
 std::string to_json(const RunResult& r) {
   return fmt::format(
-      "{{\"scenario\": \"{}\", \"seed\": {}, \"steps\": {}, \"wall_s\": {:.6f}, \"steps_per_s\": {:.1f}, "
-      "\"eval_return\": {:.4f}, \"solved\": {}, \"solved_at_step\": {}, \"peak_rss_kb\": {}}}",
-      r.scenario, r.seed, r.steps, r.wall_s, r.steps_per_s, r.eval_return, r.solved ? "true" : "false",
-      r.solved_at_step ? std::to_string(*r.solved_at_step) : "null", r.peak_rss_kb);
+      "{{\"scenario\": \"{}\", \"workers\": {}, \"seed\": {}, \"steps\": {}, \"wall_s\": {:.6f}, "
+      "\"steps_per_s\": {:.1f}, \"eval_return\": {:.4f}, \"solved\": {}, \"solved_at_step\": {}, "
+      "\"solved_at_s\": {}, \"peak_rss_kb\": {}}}",
+      r.scenario, r.workers, r.seed, r.steps, r.wall_s, r.steps_per_s, r.eval_return, r.solved ? "true" : "false",
+      r.solved_at_step ? std::to_string(*r.solved_at_step) : "null",
+      r.solved_at_s ? fmt::format("{:.6f}", *r.solved_at_s) : "null", r.peak_rss_kb);
 }
 
 // Reads back the line the child wrote (fields in the order of to_json).
 bool from_json(const std::string& line, RunResult& r) {
   char scenario[128] = {};
-  char solved[8] = {}, solved_at[32] = {};
-  unsigned long long seed = 0;
+  char solved[8] = {}, solved_at[32] = {}, solved_at_s[32] = {};
+  unsigned long long workers = 0, seed = 0;
   long long steps = 0;
   const int n = std::sscanf(line.c_str(),
-                            "{\"scenario\": \"%127[^\"]\", \"seed\": %llu, \"steps\": %lld, \"wall_s\": %lf, "
-                            "\"steps_per_s\": %lf, \"eval_return\": %lf, \"solved\": %7[a-z], \"solved_at_step\": %31[0-9a-z]",
-                            scenario, &seed, &steps, &r.wall_s, &r.steps_per_s, &r.eval_return, solved, solved_at);
-  if (n != 8) return false;
+                            "{\"scenario\": \"%127[^\"]\", \"workers\": %llu, \"seed\": %llu, \"steps\": %lld, "
+                            "\"wall_s\": %lf, \"steps_per_s\": %lf, \"eval_return\": %lf, \"solved\": %7[a-z], "
+                            "\"solved_at_step\": %31[0-9a-z], \"solved_at_s\": %31[0-9a-z.]",
+                            scenario, &workers, &seed, &steps, &r.wall_s, &r.steps_per_s, &r.eval_return, solved,
+                            solved_at, solved_at_s);
+  if (n != 10) return false;
   r.scenario = scenario;
+  r.workers = static_cast<std::size_t>(workers);
   r.seed = seed;
   r.steps = steps;
   r.solved = std::strcmp(solved, "true") == 0;
   if (std::strcmp(solved_at, "null") != 0) r.solved_at_step = std::atoll(solved_at);
+  if (std::strcmp(solved_at_s, "null") != 0) r.solved_at_s = std::atof(solved_at_s);
   return true;
 }
 
@@ -77,7 +86,7 @@ std::optional<RunResult> run_isolated(const Scenario& s, std::uint64_t seed, con
     try {
       line = to_json(s.run(s, seed, options)) + "\n";
     } catch (const std::exception& e) {
-      fmt::print(stderr, "theta-bench: {} seed {} failed: {}\n", s.id, seed, e.what());
+      fmt::print(stderr, "theta-bench: {} seed {} failed: {}\n", run_label(s.id, options.workers), seed, e.what());
       code = 1;
     }
     if (!line.empty() && write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) code = 1;
@@ -96,7 +105,7 @@ std::optional<RunResult> run_isolated(const Scenario& s, std::uint64_t seed, con
   }
   RunResult r;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !from_json(output, r)) {
-    fmt::print(stderr, "theta-bench: {} seed {} did not complete\n", s.id, seed);
+    fmt::print(stderr, "theta-bench: {} seed {} did not complete\n", run_label(s.id, options.workers), seed);
     return std::nullopt;
   }
   r.peak_rss_kb = usage.ru_maxrss;
@@ -121,7 +130,8 @@ int main(int argc, char** argv) {
   // load, and a short scenario's speed should not depend on which long one ran before it.
   const std::vector<std::string> order{"ppo-cartpole-zoo", "ppo-cartpole-cleanrl", "ppo-pendulum-rltools",
                                        "sac-pendulum-rltools", "a2c-cartpole-zoo", "trpo-cartpole-zoo",
-                                       "trpo-pendulum", "reinforce-cartpole", "sac-pendulum-zoo", "ppo-halfcheetah"};
+                                       "trpo-pendulum", "reinforce-cartpole", "a3c-cartpole", "a3c-cartpole-a2c",
+                                       "a3c-pendulum", "a3c-pendulum-a2c", "sac-pendulum-zoo", "ppo-halfcheetah"};
   const auto rank = [&](const Scenario& s) {
     return std::find(order.begin(), order.end(), s.id) - order.begin();
   };
@@ -129,6 +139,7 @@ int main(int argc, char** argv) {
                    [&](const Scenario& a, const Scenario& b) { return rank(a) < rank(b); });
   std::vector<std::string> wanted;
   std::vector<std::uint64_t> seeds{0, 1, 2, 3, 4};
+  std::vector<std::uint64_t> workers{2};
   std::optional<std::filesystem::path> json_path;
   RunOptions options;
   bool list = false;
@@ -136,11 +147,15 @@ int main(int argc, char** argv) {
   cli.add("--list", list, "print the scenarios and exit");
   cli.add("--scenario", wanted, "ID", "scenarios to run, or all (comma-separated or repeated)");
   cli.add("--seeds", seeds, "S,S,...", "seeds of every scenario");
+  cli.add("--workers", workers, "W,W,...",
+          "worker counts of the per-worker scenarios (A3C's workers, the A2C comparators' environments); each runs "
+          "once per count and seed",
+          {.min = 1});
   cli.add("--json", json_path, "FILE", "write every run's result to FILE");
   cli.add("--csv-dir", options.csv_dir, "DIR", "write learning curves to DIR (one CSV per run, replaced if present)");
   cli.parse(argc, argv);
   if (list) {
-    for (const auto& s : registry()) fmt::print("{:<24} {}\n", s.id, s.description);
+    for (const auto& s : registry()) fmt::print("{:<24} {}{}\n", s.id, s.description, s.per_worker ? " [--workers]" : "");
     return 0;
   }
   if (wanted.empty()) cli.fail("--scenario is required (--list names them)");
@@ -158,46 +173,85 @@ int main(int argc, char** argv) {
 
   const auto suite_start = std::chrono::steady_clock::now();
   std::vector<RunResult> results;
-  const std::size_t total = selected.size() * seeds.size();
+  const auto worker_counts = [&](const Scenario& s) {
+    return s.per_worker ? std::vector<std::size_t>(workers.begin(), workers.end()) : std::vector<std::size_t>{0};
+  };
+  std::size_t total = 0;
+  for (const Scenario* s : selected) total += seeds.size() * worker_counts(*s).size();
   std::size_t done = 0;
   bool failed = false;
   for (const Scenario* s : selected) {
     for (const std::uint64_t seed : seeds) {
-      fmt::print(stderr, "[{}/{}] {} seed {} ({} steps)\n", ++done, total, s->id, seed, s->steps);
-      const auto r = run_isolated(*s, seed, options);
-      if (!r) {
-        failed = true;
-        continue;
+      // Worker counts innermost: the runs whose speeds are compared follow each other.
+      for (const std::size_t w : worker_counts(*s)) {
+        options.workers = w;
+        fmt::print(stderr, "[{}/{}] {} seed {} ({} steps)\n", ++done, total, run_label(s->id, w), seed, s->steps);
+        const auto r = run_isolated(*s, seed, options);
+        if (!r) {
+          failed = true;
+          continue;
+        }
+        fmt::print(stderr, "        {:.2f} s, {:.0f} steps/s, eval {:.1f}{}\n", r->wall_s, r->steps_per_s,
+                   r->eval_return, r->solved ? " (solved)" : "");
+        results.push_back(*r);
       }
-      fmt::print(stderr, "        {:.2f} s, {:.0f} steps/s, eval {:.1f}{}\n", r->wall_s, r->steps_per_s, r->eval_return,
-                 r->solved ? " (solved)" : "");
-      results.push_back(*r);
     }
   }
   const double suite_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
 
-  // ---- table of medians over seeds
-  fmt::print("\n{:<22} {:>7} {:>9} {:>11} {:>10} {:>7} {:>10} {:>8}  {}\n", "scenario", "steps", "wall_s", "steps/s",
-             "eval", "solved", "solved_at", "rss_MB", "target");
+  // ---- table of medians over seeds, one row per scenario (and worker count)
+  fmt::print("\n{:<26} {:>7} {:>9} {:>11} {:>10} {:>7} {:>10} {:>9} {:>8}  {}\n", "scenario", "steps", "wall_s",
+             "steps/s", "eval", "solved", "solved_at", "solved_s", "rss_MB", "target");
   for (const Scenario* s : selected) {
-    std::vector<double> wall, speed, eval, at, rss;
-    int solved = 0, n = 0;
-    for (const auto& r : results) {
-      if (r.scenario != s->id) continue;
-      ++n;
-      wall.push_back(r.wall_s);
-      speed.push_back(r.steps_per_s);
-      eval.push_back(r.eval_return);
-      rss.push_back(static_cast<double>(r.peak_rss_kb) / 1024.0);
-      solved += r.solved;
-      if (r.solved_at_step) at.push_back(static_cast<double>(*r.solved_at_step));
+    for (const std::size_t w : worker_counts(*s)) {
+      std::vector<double> wall, speed, eval, at, at_s, rss;
+      int solved = 0, n = 0;
+      for (const auto& r : results) {
+        if (r.scenario != s->id || r.workers != w) continue;
+        ++n;
+        wall.push_back(r.wall_s);
+        speed.push_back(r.steps_per_s);
+        eval.push_back(r.eval_return);
+        rss.push_back(static_cast<double>(r.peak_rss_kb) / 1024.0);
+        solved += r.solved;
+        if (r.solved_at_step) at.push_back(static_cast<double>(*r.solved_at_step));
+        if (r.solved_at_s) at_s.push_back(*r.solved_at_s);
+      }
+      if (n == 0) continue;
+      fmt::print("{:<26} {:>7} {:>9.2f} {:>11.0f} {:>10.1f} {:>4}/{:<2} {:>10} {:>9} {:>8.1f}  {}\n",
+                 run_label(s->id, w), s->steps, median(wall), median(speed), median(eval), solved, n,
+                 at.empty() ? std::string("-") : fmt::format("{:.0f}", median(at)),
+                 at_s.empty() ? std::string("-") : fmt::format("{:.2f}", median(at_s)), median(rss), s->target);
     }
-    if (n == 0) continue;
-    fmt::print("{:<22} {:>7} {:>9.2f} {:>11.0f} {:>10.1f} {:>4}/{:<2} {:>10} {:>8.1f}  {}\n", s->id, s->steps, median(wall),
-               median(speed), median(eval), solved, n, at.empty() ? std::string("-") : fmt::format("{:.0f}", median(at)),
-               median(rss), s->target);
   }
-  fmt::print("\n{} runs in {:.1f} s (medians over seeds; wall_s excludes periodic evaluations)\n", results.size(), suite_s);
+  fmt::print("\n{} runs in {:.1f} s (medians over seeds; wall_s excludes periodic evaluations; solved_at and "
+             "solved_s over the runs that reached the threshold)\n",
+             results.size(), suite_s);
+
+  // ---- scaling of the per-worker scenarios: steps/s against the 1-worker run of the same seed
+  bool scaling_header = false;
+  for (const Scenario* s : selected) {
+    if (!s->per_worker) continue;
+    for (const std::size_t w : worker_counts(*s)) {
+      std::vector<double> speed, ratio;
+      for (const auto& r : results) {
+        if (r.scenario != s->id || r.workers != w) continue;
+        speed.push_back(r.steps_per_s);
+        const auto one = std::find_if(results.begin(), results.end(), [&](const RunResult& o) {
+          return o.scenario == r.scenario && o.seed == r.seed && o.workers == 1;
+        });
+        if (one != results.end()) ratio.push_back(r.steps_per_s / one->steps_per_s);
+      }
+      if (speed.empty()) continue;
+      if (!scaling_header) {
+        fmt::print("\n{:<26} {:>8} {:>11} {:>11}\n", "per worker count", "workers", "steps/s", "x 1 worker");
+        scaling_header = true;
+      }
+      fmt::print("{:<26} {:>8} {:>11.0f} {:>11}\n", s->id, w, median(speed),
+                 ratio.empty() ? std::string("-") : fmt::format("{:.2f}", median(ratio)));
+    }
+  }
+  if (scaling_header) fmt::print("(medians over seeds; the ratio is taken per seed, against the run with 1 worker)\n");
 
   if (json_path) {
     std::ofstream out(*json_path);
