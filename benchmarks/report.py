@@ -32,7 +32,8 @@ TARGETS = {
     "reinforce-cartpole": ("PyTorch example: 67 s (3.0k steps/s); eval 500", 4, ("steps_per_s", 300_000)),
     "ppo-halfcheetah": ("CleanRL + PyTorch: 1.5-1.7k steps/s, ~10 min per 1M steps", 0, ("wall_s", 60.0)),
     # The comparators (A2C with the A3C scenario's per-worker settings) have no target of their own.
-    "a3c-cartpole": ("RLlib's tuned CartPole settings; A2C side by side", 5, ("x1_at_2", 1.7)),
+    "a3c-cartpole": ("RLlib's tuned CartPole settings, stopping when solved; A2C side by side", 5, ("steps_per_s", 0)),
+    "a3c-cartpole-throughput": ("a3c-cartpole over the whole budget", 0, ("x1_at_2", 1.7)),
     "a3c-cartpole-a2c": ("A2C with a3c-cartpole's per-worker settings", 0, ("steps_per_s", 0)),
     "a3c-pendulum": ("tuned here; A2C side by side", 4, ("steps_per_s", 0)),
     "a3c-pendulum-a2c": ("A2C with a3c-pendulum's per-worker settings", 0, ("steps_per_s", 0)),

@@ -130,7 +130,8 @@ int main(int argc, char** argv) {
   // load, and a short scenario's speed should not depend on which long one ran before it.
   const std::vector<std::string> order{"ppo-cartpole-zoo", "ppo-cartpole-cleanrl", "ppo-pendulum-rltools",
                                        "sac-pendulum-rltools", "a2c-cartpole-zoo", "trpo-cartpole-zoo",
-                                       "trpo-pendulum", "reinforce-cartpole", "a3c-cartpole", "a3c-cartpole-a2c",
+                                       "trpo-pendulum", "reinforce-cartpole", "a3c-cartpole", "a3c-cartpole-throughput",
+                                       "a3c-cartpole-a2c",
                                        "a3c-pendulum", "a3c-pendulum-a2c", "sac-pendulum-zoo", "ppo-halfcheetah"};
   const auto rank = [&](const Scenario& s) {
     return std::find(order.begin(), order.end(), s.id) - order.begin();

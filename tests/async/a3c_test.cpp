@@ -25,12 +25,13 @@ theta::Vector<float> actor_critic_parameters(Trainer& trainer) {
   return params;
 }
 
-// Both optimizers of the same configuration; A2C and A3C read their RMSprop settings alike.
+// Both optimizers of the same configuration (A2C's RMSprop is PyTorch's: tf_like off for A3C).
 template <class Env, class Opt>
 void require_one_worker_is_a2c(const Env& env) {
   const std::uint64_t seed = 5;
   const theta::Schedule lr = theta::Schedule::linear(3e-3, 1e-3);
-  theta::a3c::Config a3c_config{.learning_rate = lr, .rms_prop_alpha = 0.95, .rms_prop_eps = 1e-3, .adam_eps = 1e-4,
+  theta::a3c::Config a3c_config{.learning_rate = lr, .rms_prop_alpha = 0.95, .rms_prop_eps = 1e-3,
+                                .rms_prop_tf_like = false, .adam_eps = 1e-4,
                                 .ent_coef = 0.02, .vf_coef = 0.4, .max_grad_norm = 0.5, .actor = a3c_small, .critic = a3c_small};
   theta::a2c::Config a2c_config{.learning_rate = lr, .rms_prop_alpha = 0.95, .rms_prop_eps = 1e-3, .adam_eps = 1e-4,
                                 .ent_coef = 0.02, .vf_coef = 0.4, .max_grad_norm = 0.5, .actor = a3c_small, .critic = a3c_small};

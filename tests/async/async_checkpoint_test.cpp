@@ -4,7 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/toy_envs.hpp"
+
 #include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -133,11 +138,11 @@ TEST_CASE("a failed load changes nothing", "[unit]") {
   CHECK(target.checkpoint().bytes() == before);
 }
 
-TEST_CASE("a worker that cannot load puts the workers loaded before it back", "[unit]") {
+TEST_CASE("a worker that cannot load: no worker is installed", "[unit]") {
   using Env = theta::TimeLimit<Refusing>;
   theta::AsyncTrainer<Env, theta::a3c::A3c> source(checkpoint_config, checkpoint_rule);
   source.learn(600);
-  // Copies 2 and 3 are worker 1's: worker 0 loads first, then worker 1 refuses.
+  // Copies 2 and 3 are worker 1's: worker 0's state is read first, then worker 1's copy refuses.
   theta::AsyncTrainer<Env, theta::a3c::A3c> target(checkpoint_config, checkpoint_rule, {}, [](std::size_t i) {
     Refusing env;
     env.refuse = i == 2;
@@ -148,4 +153,93 @@ TEST_CASE("a worker that cannot load puts the workers loaded before it back", "[
   CHECK_THROWS_WITH(target.load(source.checkpoint().bytes()), Catch::Contains("this copy does not load"));
   CHECK(target.checkpoint().bytes() == before);
   CHECK(target.worker(0).steps() == 150);  // 300 steps in turns: 150 each
+}
+
+namespace {
+
+// `bytes` with the payload of section `target` replaced by that of section `source`, the
+// checksum recomputed: a well-formed file whose content is wrong.
+std::vector<std::uint8_t> with_payload_of(const std::vector<std::uint8_t>& bytes, const std::string& target,
+                                          const std::string& source) {
+  const auto get = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    for (int k = 7; k >= 0; --k) v = (v << 8) | bytes[at + static_cast<std::size_t>(k)];
+    return static_cast<std::size_t>(v);
+  };
+  const auto put = [](std::vector<std::uint8_t>& out, std::uint64_t v, int n) {
+    for (int k = 0; k < n; ++k) out.push_back(static_cast<std::uint8_t>(v >> (8 * k)));
+  };
+  std::size_t at = 8 + 4;                 // magic, version
+  at += 8 + get(at) + 4;                  // the header record
+  std::vector<std::uint8_t> out(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(at));
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> records;
+  while (at < bytes.size()) {
+    const std::size_t name_size = get(at);
+    std::string name(bytes.begin() + static_cast<std::ptrdiff_t>(at + 8),
+                     bytes.begin() + static_cast<std::ptrdiff_t>(at + 8 + name_size));
+    at += 8 + name_size;
+    const std::size_t payload_size = get(at);
+    records.emplace_back(std::move(name), std::vector<std::uint8_t>(bytes.begin() + static_cast<std::ptrdiff_t>(at + 8),
+                                                                    bytes.begin() + static_cast<std::ptrdiff_t>(at + 8 + payload_size)));
+    at += 8 + payload_size + 4;
+  }
+  std::vector<std::uint8_t> replacement;
+  for (const auto& [name, payload] : records) {
+    if (name == source) replacement = payload;
+  }
+  REQUIRE(!replacement.empty());
+  for (const auto& [name, payload] : records) {
+    const std::size_t start = out.size();
+    put(out, name.size(), 8);
+    out.insert(out.end(), name.begin(), name.end());
+    const std::vector<std::uint8_t>& p = name == target ? replacement : payload;
+    put(out, p.size(), 8);
+    out.insert(out.end(), p.begin(), p.end());
+    put(out, theta::io::crc32(std::span<const std::uint8_t>(out).subspan(start)), 4);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a worker checkpoint that cannot load: nothing is installed, environments that cannot be saved included",
+          "[unit]") {
+  // Worker 1's section holds worker 0's state, whose seed is not worker 1's: it fails after
+  // worker 0's was read. Corridor cannot be saved, so installing worker 0 would restart its
+  // episodes: the load must fail before anything is installed.
+  using Env = theta::TimeLimit<theta::test::Corridor>;
+  const Env env({}, 20);
+  theta::AsyncTrainer<Env, theta::a3c::A3c> source(checkpoint_config, checkpoint_rule, {}, env);
+  source.learn(600);
+  const std::vector<std::uint8_t> swapped = with_payload_of(source.checkpoint().bytes(), "worker/1", "worker/0");
+  theta::AsyncTrainer<Env, theta::a3c::A3c> target(checkpoint_config, checkpoint_rule, {}, env);
+  target.learn(300);
+  const std::vector<std::uint8_t> before = target.checkpoint().bytes();
+  CHECK_THROWS_WITH(target.load(swapped), Catch::Contains("worker/1") && Catch::Contains("seed"));
+  CHECK(target.checkpoint().bytes() == before);
+  CHECK_NOTHROW(target.load(source.checkpoint().bytes()));  // the file the swap was made from loads
+}
+
+TEST_CASE("workers taking turns continue the order across calls and checkpoints", "[unit]") {
+  const theta::AsyncConfig config{.workers = 2, .deterministic = true, .total_steps = 40, .log_interval = 3, .seed = 30};
+  theta::AsyncTrainer<CartPoleEnv, theta::a3c::A3c> straight(config, checkpoint_rule);
+  straight.learn(40);  // 8 turns of 5 steps: 4 each
+  theta::AsyncTrainer<CartPoleEnv, theta::a3c::A3c> split(config, checkpoint_rule);
+  split.learn(5);  // worker 0's turn; worker 1 goes next
+  split.learn(35);
+  CHECK(split.worker(0).steps() == 20);
+  CHECK(split.worker(1).steps() == 20);
+  CHECK(split.checkpoint().bytes() == straight.checkpoint().bytes());
+
+  // Saved at a record in the middle of a round (3 turns: worker 1 goes next), then resumed.
+  theta::AsyncTrainer<CartPoleEnv, theta::a3c::A3c> first(config, checkpoint_rule);
+  SaveOnRecord save;
+  first.learn(40, theta::NullLogger{}, save);
+  REQUIRE(first.steps() == 15);
+  theta::AsyncTrainer<CartPoleEnv, theta::a3c::A3c> resumed(config, checkpoint_rule);
+  resumed.load(save.bytes);
+  resumed.learn(25);
+  CHECK(resumed.actor().parameters() == straight.actor().parameters());
+  CHECK(resumed.critic().parameters() == straight.critic().parameters());
+  CHECK(resumed.worker(1).steps() == straight.worker(1).steps());
 }

@@ -9,6 +9,7 @@
 #include "support/toy_envs.hpp"
 
 #include <atomic>
+#include <memory>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -62,12 +63,14 @@ struct StopAtRecord {
   }
 };
 
-// A corridor whose copy throws on its `throw_at`-th step, once.
+// A corridor whose copies throw on their `throw_at`-th step; only the first to get there
+// (`fired` is shared by the copies).
 struct Fragile : theta::test::Corridor {
   int throw_at = 0;
   int taken = 0;
+  std::shared_ptr<std::atomic<bool>> fired = std::make_shared<std::atomic<bool>>(false);
   theta::StepResult<Observation> step(const Action& action) {
-    if (++taken == throw_at) throw theta::EnvironmentError("Fragile: thrown on purpose");
+    if (++taken == throw_at && !fired->exchange(true)) throw theta::EnvironmentError("Fragile: thrown on purpose");
     return Corridor::step(action);
   }
 };
@@ -137,7 +140,7 @@ TEST_CASE("workers on threads take the budget exactly and record from the callin
   const theta::Vector<float> after = shared_parameters(trainer);
   CHECK(after.allFinite());
   CHECK(after != before);
-  // Each worker did its share of the rollouts (two threads, neither starved).
+  // Every step was taken by one of the two workers (their shares depend on the scheduler).
   CHECK(trainer.worker(0).steps() + trainer.worker(1).steps() == 2005);
 
   // learn again: the budgets add up.
@@ -168,18 +171,25 @@ TEST_CASE("a worker's exception stops the others and reaches the caller; the nex
   for (const bool deterministic : {true, false}) {
     INFO("deterministic " << deterministic);
     using Env = theta::TimeLimit<Fragile>;
-    // Copy 2 (worker 1's only copy) throws on its 50th step.
-    theta::AsyncTrainer<Env, theta::a3c::A3c> trainer(
-        {.workers = 3, .deterministic = deterministic, .seed = 5}, async_rule, {}, [](std::size_t i) {
-          Fragile env;
-          env.throw_at = i == 1 ? 50 : 0;
-          return Env(env, 20);
-        });
+    // The first copy to take its 50th step throws (each worker has one copy): that worker stops
+    // them all, whichever the scheduler favoured.
+    Fragile fragile;
+    fragile.throw_at = 50;
+    theta::AsyncTrainer<Env, theta::a3c::A3c> trainer({.workers = 3, .deterministic = deterministic, .seed = 5},
+                                                      async_rule, {}, Env(fragile, 20));
     CHECK_THROWS_WITH(trainer.learn(3000), Catch::Contains("Fragile: thrown on purpose"));
-    CHECK(trainer.steps() < 3000);
     const std::int64_t at = trainer.steps();
+    CHECK(at < 3 * 50);
+    CHECK(at == trainer.worker(0).steps() + trainer.worker(1).steps() + trainer.worker(2).steps());
+    // Its checkpoint, a partial rollout and all, loads into a trainer like it.
+    theta::AsyncTrainer<Env, theta::a3c::A3c> twin({.workers = 3, .deterministic = deterministic, .seed = 5},
+                                                   async_rule, {}, Env(Fragile{}, 20));
+    CHECK_NOTHROW(twin.load(trainer.checkpoint().bytes()));
+    CHECK(twin.steps() == at);
+    // The failed call's budget is kept (as OnPolicyTrainer's): the next call trains it and its own,
+    // in whole rollouts of 5 from where the failure left the count.
     const theta::TrainingResult next = trainer.learn(300);
-    CHECK(next.steps >= at + 300);
+    CHECK(next.steps == at + (3300 - at + 4) / 5 * 5);
     CHECK(shared_parameters(trainer).allFinite());
   }
 }
@@ -229,4 +239,23 @@ TEST_CASE("continuous actions: workers on threads, predict and export of the sha
   }
   const theta::EvaluationResult eval = trainer.evaluate(3);
   CHECK(std::isfinite(eval.mean_return));
+}
+
+TEST_CASE("components handed in: the shared state and every worker start from them", "[unit]") {
+  theta::Rng rng(12);
+  theta::CategoricalPolicy<float> actor(2, 2, {.hidden = {5}}, 1, 5, rng);
+  theta::ValueFunction<float> critic(2, {.hidden = {7}}, 1, 5, rng);
+  actor.parameters().setConstant(0.125F);
+  theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c> trainer(
+      {.workers = 3, .deterministic = true, .seed = 1}, async_rule,
+      {.actor = actor, .critic = critic, .optimizer = theta::RmsPropConfig{.lr = 1e-3, .eps = 0.5}}, CorridorEnv({}, 20));
+  CHECK(trainer.actor().parameters() == actor.parameters());
+  CHECK(trainer.critic().parameters() == critic.parameters());
+  for (std::size_t w = 0; w < trainer.workers(); ++w) {
+    CHECK(trainer.worker(w).actor().parameters() == actor.parameters());
+    CHECK(trainer.worker(w).critic().parameters() == critic.parameters());
+  }
+  CHECK(trainer.shared().actor_optimizer().config().eps == 0.5);
+  trainer.learn(300);
+  CHECK(trainer.actor().parameters() != actor.parameters());
 }

@@ -95,10 +95,11 @@ TEST_CASE("relaxed_copy copies every entry and checks the size", "[unit]") {
                     Catch::Contains("10 shared parameters into a vector of 9"));
 }
 
-TEST_CASE("concurrent hogwild steps: every step counted, each entry moved by one or both threads", "[unit]") {
+TEST_CASE("concurrent hogwild steps: every step counted, each entry a whole number of kept steps", "[unit]") {
   // Plain SGD with a gradient of 1 and lr 2^-10: every entry ends at -k/1024 exactly, where k,
-  // the steps that entry kept, is between one thread's steps (another overwrote the rest)
-  // and both threads' (none lost).
+  // the steps that entry kept, is at most both threads' (none lost) and at least 1: a thread
+  // preempted between its load and its store of an entry overwrites whatever the other
+  // stored meanwhile (Hogwild! loses updates; it never invents or tears them).
   const theta::Index n = 4096;
   const int steps = 400;
   const double lr = 1.0 / 1024;
@@ -115,7 +116,7 @@ TEST_CASE("concurrent hogwild steps: every step counted, each entry moved by one
   for (theta::Index i = 0; i < n; ++i) {
     const double kept = -static_cast<double>(x[i]) * 1024;
     REQUIRE(kept == std::floor(kept));
-    REQUIRE(kept >= steps);
+    REQUIRE(kept >= 1);
     REQUIRE(kept <= 2 * steps);
   }
 }

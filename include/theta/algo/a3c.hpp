@@ -35,16 +35,20 @@
 namespace theta::a3c {
 
 /// A3C's own configuration (the trainer's fields, workers and t_max among them, are in
-/// `AsyncConfig`). Defaults are the paper's (Mnih et al. 2016, section 8 and supplementary
-/// section 8): RMSProp with shared statistics, decay 0.99 and epsilon 0.1, entropy weight
-/// 0.01, n-step returns (lambda 1); the paper samples the learning rate from LogUniform(1e-4,
-/// 1e-2) per run, theta's default is 7e-4 as its A2C's. Gradients are clipped to a global norm
-/// of 40 as the common implementations do (the paper does not say).
+/// `AsyncConfig`). Defaults: the paper's (Mnih et al. 2016) shared RMSProp, g ← αg + (1-α)Δθ²,
+/// θ ← θ - η Δθ / sqrt(g + ε), with α 0.99, entropy weight 0.01 and n-step returns; the
+/// paper gives neither ε nor the clip nor g's start, so those are a widely used reproduction's
+/// (miyosuda/async_deep_reinforce, constants.py and rmsprop_applier.py: TensorFlow's RMSProp,
+/// g starting at 1, ε = 0.1 inside the sqrt, gradients clipped to norm 40, learning rate about
+/// 7e-4, which the paper samples from LogUniform(1e-4, 1e-2)).
 struct Config {
   // ---- optimisation
   Schedule learning_rate = 7e-4;  ///< as a function of the remaining progress of all workers together
   double rms_prop_alpha = 0.99;   ///< the default optimizer's (shared RMSProp) decay, in [0, 1)
-  double rms_prop_eps = 0.1;      ///< RMSProp's epsilon (the paper's 0.1, outside the sqrt)
+  double rms_prop_eps = 0.1;      ///< RMSProp's epsilon
+  /// RMSProp as the paper writes it and TensorFlow computes it (ε inside the sqrt, g starting at
+  /// 1: `RmsPropConfig::tf_like`); false: PyTorch's (ε outside, g starting at 0).
+  bool rms_prop_tf_like = true;
   double adam_eps = 1e-8;         ///< Adam's epsilon when the optimizer is Adam
   bool normalize_advantage = false;  ///< over each worker's rollout, unbiased std
   double ent_coef = 0.01;         ///< entropy bonus coefficient (the paper's beta), >= 0
@@ -74,7 +78,7 @@ inline void validate(const Config& c) {
 inline io::Settings settings(const Config& c) {
   io::Settings s("a3c::Config");
   s.add("learning_rate", c.learning_rate).add("rms_prop_alpha", c.rms_prop_alpha).add("rms_prop_eps", c.rms_prop_eps);
-  s.add("adam_eps", c.adam_eps).add("normalize_advantage", c.normalize_advantage).add("ent_coef", c.ent_coef);
+  s.add("rms_prop_tf_like", c.rms_prop_tf_like).add("adam_eps", c.adam_eps).add("normalize_advantage", c.normalize_advantage).add("ent_coef", c.ent_coef);
   s.add("vf_coef", c.vf_coef).add("max_grad_norm", c.max_grad_norm);
   s.add("actor", c.actor).add("critic", c.critic).add("log_std_init", c.log_std_init);
   return s;
@@ -290,10 +294,12 @@ class A3c {
   static BatchCapacities capacities(const Config& /*config*/, Index n_envs, Index rollout_size) {
     return {.act = n_envs, .actor_train = rollout_size, .critic_train = rollout_size};
   }
-  /// RMSprop with `rms_prop_alpha` and `rms_prop_eps`, Adam with `adam_eps`, else `Opt::Config{}`.
+  /// RMSprop with `rms_prop_alpha`, `rms_prop_eps` and `rms_prop_tf_like`, Adam with
+  /// `adam_eps`, else `Opt::Config{}`.
   static typename Opt::Config optimizer_config(const Config& config) {
     if constexpr (std::same_as<typename Opt::Config, RmsPropConfig>) {
-      return RmsPropConfig{.lr = config.learning_rate(1.0), .alpha = config.rms_prop_alpha, .eps = config.rms_prop_eps};
+      return RmsPropConfig{.lr = config.learning_rate(1.0), .alpha = config.rms_prop_alpha, .eps = config.rms_prop_eps,
+                           .tf_like = config.rms_prop_tf_like};
     } else if constexpr (std::same_as<typename Opt::Config, AdamConfig>) {
       return AdamConfig{.lr = config.learning_rate(1.0), .eps = config.adam_eps};
     } else {

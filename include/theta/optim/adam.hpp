@@ -174,14 +174,13 @@ class Adam {
     T* v = exp_avg_sq_.data();
     const Index n = size();
     for (Index i = 0; i < n; ++i) {
-      const T xi = Access::load(x + i);
       T gi = g[i];
-      if constexpr (L2) gi += weight_decay * xi;
+      if constexpr (L2) gi += weight_decay * Access::load(x + i);
       const T mi = beta1 * Access::load(m + i) + one_minus_beta1 * gi;
       const T vi = beta2 * Access::load(v + i) + one_minus_beta2 * gi * gi;
       Access::store(m + i, mi);
       Access::store(v + i, vi);
-      Access::store(x + i, decay * xi - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps));
+      Access::store(x + i, decay * Access::load(x + i) - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps));
     }
   }
 };

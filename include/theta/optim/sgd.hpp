@@ -57,6 +57,7 @@ class Sgd {
     update<detail::RelaxedAccess>(params.data(), grads.data(), lr);
   }
 
+  /// The current learning rate.
   [[nodiscard]] double learning_rate() const noexcept { return config_.lr; }
   /// Sets the learning rate (>= 0).
   void set_learning_rate(double lr) {

@@ -31,6 +31,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -155,6 +156,7 @@ class AsyncTrainer {
                   "AsyncTrainer: a callback gets on_update_end(trainer, record) only, once per record on the calling "
                   "thread; on_step and on_rollout_end would have to run inside every worker (docs/algorithms/a3c.md)");
     require<ConfigError>(total_steps > 0, "AsyncTrainer::learn: total_steps must be > 0, got {}", total_steps);
+    require(!running_, "AsyncTrainer::learn: called again from inside learn (from a callback)");
     const std::optional<std::int64_t> new_target = checked_add(target_, total_steps);
     require<ConfigError>(new_target.has_value(),
                          "AsyncTrainer::learn: total_steps {} on top of the {} already asked overflows int64", total_steps,
@@ -174,10 +176,13 @@ class AsyncTrainer {
       ~Running() { flag = false; }
     };
     bool stopped = false;
-    {
+    try {
       const Running running(running_);
       stopped = config_.deterministic ? run_in_turns(report) : run_in_threads(report);
       if (!stopped && pending_updates() > 0) stopped = !report();
+    } catch (...) {
+      drain();  // the episodes and updates that did finish are counted (the budget asked is kept, as OnPolicyTrainer's)
+      throw;
     }
     if (stopped) {
       drain();  // what the workers finished after the stop still counts
@@ -268,7 +273,7 @@ class AsyncTrainer {
     io::CheckpointWriter out(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
     settings().save(out.section("async/config"));
     auto& state = out.section("async/state");
-    state.i64(std::min(target_, shared_->steps())).i64(horizon_).u64(evaluations_);
+    state.i64(std::min(target_, shared_->steps())).i64(horizon_).u64(evaluations_).u64(next_turn_);
     io::save_rng(state, predict_rng_);
     workers_[0]->algorithm().save(out);
     shared_->save(out);
@@ -297,9 +302,8 @@ class AsyncTrainer {
   }
   LoadResult load(io::CheckpointReader& in) {
     require(!running_, "AsyncTrainer::load: not while learn runs");
-    // Everything is read into copies first; the workers load one by one (each load is atomic),
-    // and a later worker's failure reloads the earlier ones from their own state; the shared
-    // state and the counters are installed last.
+    // Two phases: everything, every worker's checkpoint included, is read into copies and
+    // checked (OnPolicyTrainer::stage) before anything is installed.
     in.expect(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
     {
       auto config = in.section("async/config");
@@ -308,12 +312,13 @@ class AsyncTrainer {
     }
     auto state = in.section("async/state");
     const std::int64_t target = state.i64(), horizon = state.i64();
-    const std::uint64_t evaluations = state.u64();
+    const std::uint64_t evaluations = state.u64(), next_turn = state.u64();
     const Rng predict_rng = io::load_rng(state, "predict");
     const auto valid = [](std::int64_t v) { return v >= 0 && v <= io::max_saved_count; };
-    require<CheckpointError>(valid(target) && valid(horizon) && evaluations <= static_cast<std::uint64_t>(io::max_saved_count),
-                             "checkpoint section '{}': counters out of range (asked {}, horizon {}, evaluations {})",
-                             state.name(), target, horizon, evaluations);
+    require<CheckpointError>(valid(target) && valid(horizon) && evaluations <= static_cast<std::uint64_t>(io::max_saved_count) &&
+                                 next_turn < workers_.size(),
+                             "checkpoint section '{}': counters out of range (asked {}, horizon {}, evaluations {}, next "
+                             "turn {})", state.name(), target, horizon, evaluations, next_turn);
     state.finish();
     workers_[0]->algorithm().load(in);  // compares the settings, assigns nothing
     typename Shared::Loaded shared = shared_->read(in);
@@ -323,45 +328,44 @@ class AsyncTrainer {
       stats.load(s);
       s.finish();
     }
-    std::vector<std::string> worker_states(workers_.size());
+    std::vector<typename Worker::StagedCheckpoint> workers;
+    workers.reserve(workers_.size());
+    std::int64_t worker_steps = 0;
     for (std::size_t w = 0; w < workers_.size(); ++w) {
       auto s = in.section(fmt::format("worker/{}", w));
-      worker_states[w] = s.string();
+      const std::string bytes = s.string();
       s.finish();
+      io::CheckpointReader reader = io::CheckpointReader::parse(
+          std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+          fmt::format("worker/{}", w));
+      try {
+        workers.push_back(workers_[w]->stage(reader));
+      } catch (const CheckpointError& e) {
+        throw CheckpointError(fmt::format("checkpoint section 'worker/{}': {}", w, e.what()));
+      }
+      worker_steps += workers.back().counters.steps;
     }
     in.finish();
+    require<CheckpointError>(worker_steps == shared.steps, "checkpoint: the workers took {} steps, the shared state counts {}",
+                             worker_steps, shared.steps);
 
-    std::vector<std::vector<std::uint8_t>> backups;
-    backups.reserve(workers_.size());
-    for (const auto& worker : workers_) backups.push_back(worker->checkpoint().bytes());
+    // Everything is read and checked: install. Only an environment's own reset (copies that
+    // cannot be saved start fresh episodes) can fail from here on.
+    clear_mailbox();
     LoadResult result;
-    std::size_t loaded = 0;
-    try {
-      std::int64_t worker_steps = 0;
-      for (; loaded < workers_.size(); ++loaded) {
-        const std::string& bytes = worker_states[loaded];
-        const LoadResult r = workers_[loaded]->load(std::span<const std::uint8_t>(
-            reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
-        if (!r.episodes_continued && result.episodes_continued) {
-          result.episodes_continued = false;
-          result.message = fmt::format("worker {}: {}", loaded, r.message);
-        }
-        worker_steps += workers_[loaded]->steps();
+    for (std::size_t w = 0; w < workers_.size(); ++w) {
+      const LoadResult r = workers_[w]->commit(std::move(workers[w]));
+      if (!r.episodes_continued && result.episodes_continued) {
+        result.episodes_continued = false;
+        result.message = fmt::format("worker {}: {}", w, r.message);
       }
-      require<CheckpointError>(worker_steps == shared.steps,
-                               "checkpoint: the workers took {} steps, the shared state counts {}", worker_steps,
-                               shared.steps);
-    } catch (...) {
-      for (std::size_t w = 0; w < std::min(loaded + 1, workers_.size()); ++w) {
-        workers_[w]->load(std::span<const std::uint8_t>(backups[w]));
-      }
-      throw;
     }
     shared_->install(std::move(shared));
     stats_ = std::move(stats);
     target_ = target;
     horizon_ = horizon;
     evaluations_ = evaluations;
+    next_turn_ = static_cast<std::size_t>(next_turn);
     predict_rng_ = predict_rng;
     return result;
   }
@@ -426,11 +430,9 @@ class AsyncTrainer {
     AsyncTrainer* trainer;
     std::size_t w;
     bool on_step(Worker& worker) {
+      // Counted step by step, so the shared count is the workers' sum even after a failed rollout.
+      trainer->shared_->add_steps(worker.config().n_envs);
       for (const EpisodeRecord& e : worker.envs().finished_episodes()) trainer->episodes_[w].push_back(e);
-      return true;
-    }
-    bool on_rollout_end(Worker&) {
-      trainer->shared_->add_steps(trainer->rollout_size_);
       return true;
     }
     bool on_update_end(Worker&, LogRecord&) { return false; }
@@ -473,14 +475,15 @@ class AsyncTrainer {
   }
 
   // Workers take turns in order on this thread. Returns true when a callback stopped training.
+  // The turn order continues across calls and checkpoints (next_turn_), so that learn(a);
+  // learn(b) and a resumed run take the same turns as learn(a + b).
   template <class Report>
   bool run_in_turns(Report& report) {
     for (;;) {
-      for (std::size_t w = 0; w < workers_.size(); ++w) {
-        if (!claim()) return false;
-        turn(w);
-        if (pending_updates() >= config_.log_interval && !report()) return true;
-      }
+      if (!claim()) return false;
+      turn(next_turn_);
+      next_turn_ = (next_turn_ + 1) % workers_.size();
+      if (pending_updates() >= config_.log_interval && !report()) return true;
     }
   }
 
@@ -491,6 +494,8 @@ class AsyncTrainer {
     mailbox_.error = nullptr;
     std::vector<std::thread> threads;
     threads.reserve(workers_.size());
+    // Workers start together, so the first one created does not take the first rollouts alone.
+    std::latch started(static_cast<std::ptrdiff_t>(workers_.size()));
     // Whatever leaves this function (a callback's exception too) stops and joins the workers first.
     struct Joiner {
       AsyncTrainer* trainer;
@@ -501,7 +506,8 @@ class AsyncTrainer {
       }
     } joiner{this, threads};
     for (std::size_t w = 0; w < workers_.size(); ++w) {
-      threads.emplace_back([this, w] {
+      threads.emplace_back([this, w, &started] {
+        started.arrive_and_wait();
         try {
           while (!stop_.load(std::memory_order_relaxed) && claim()) turn(w);
         } catch (...) {
@@ -519,7 +525,10 @@ class AsyncTrainer {
     bool stopped = false;
     for (;;) {
       std::unique_lock lock(mailbox_.mutex);
-      mailbox_.wake.wait(lock, [&] { return mailbox_.updates >= config_.log_interval || mailbox_.running == 0; });
+      // After a stop or a worker's error nothing more is recorded: wait for the workers to end.
+      mailbox_.wake.wait(lock, [&] {
+        return mailbox_.running == 0 || (mailbox_.updates >= config_.log_interval && !mailbox_.error && !stopped);
+      });
       const bool finished = mailbox_.running == 0;
       const bool due = mailbox_.updates >= config_.log_interval && !mailbox_.error;
       lock.unlock();
@@ -542,6 +551,15 @@ class AsyncTrainer {
       stop_.store(true, std::memory_order_relaxed);
     }
     mailbox_.caught_up.notify_all();
+  }
+
+  // Forgets what the workers handed over and did not hand over yet (a load replaces the run).
+  void clear_mailbox() {
+    const std::lock_guard lock(mailbox_.mutex);
+    mailbox_.episodes.clear();
+    mailbox_.stats.reset();
+    mailbox_.updates = 0;
+    for (auto& episodes : episodes_) episodes.clear();
   }
 
   std::int64_t pending_updates() {
@@ -642,6 +660,7 @@ class AsyncTrainer {
   std::atomic<bool> stop_{false};
   bool running_ = false;  // inside learn (read by save and load on the calling thread only)
   std::uint64_t evaluations_ = 0;
+  std::size_t next_turn_ = 0;  // the worker whose turn comes next (deterministic mode)
 };
 
 }  // namespace theta

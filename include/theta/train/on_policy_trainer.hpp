@@ -412,18 +412,100 @@ class OnPolicyTrainer {
     io::CheckpointReader reader = io::CheckpointReader::parse(bytes);
     return load(reader);
   }
-  LoadResult load(io::CheckpointReader& reader) {
+  LoadResult load(io::CheckpointReader& reader) { return commit(stage(reader)); }
+
+  /// What `stage` read from a checkpoint, for `commit`.
+  struct StagedCheckpoint {
+    detail::TrainerCounters counters;
+    Rng init_rng;
+    Rng act_rng;
+    Rule rule;
+    Estimator estimator;
+    std::optional<ObservationNormalizer> normalizer;
+    std::optional<RewardScaler> scaler;
+    EpisodeStats stats;
+    Matrix<T> observations;
+    typename VectorEnv<Env>::LoadedState envs;
+  };
+
+  /// The first half of `load`: reads and checks a whole checkpoint into copies and changes
+  /// nothing here (CheckpointError naming what is wrong; an environment type that is savable
+  /// but not copyable is the exception, see `VectorEnv::read`). `commit` installs the result;
+  /// a caller loading several trainers together (`AsyncTrainer`'s workers) stages them all first.
+  [[nodiscard]] StagedCheckpoint stage(io::CheckpointReader& in) const {
     static_assert(std::is_copy_assignable_v<Rule> && std::is_copy_assignable_v<Estimator>,
                   "OnPolicyTrainer::load: the update rule (with its actor, critic and optimizers) and the estimator "
-                  "must be copyable: a failed load restores a copy taken before it");
-    // Every component validates before it assigns, but a later section can fail after an earlier
-    // one was assigned: a copy of everything a load assigns is put back on any error (copies,
-    // not the trainer's own bytes, so a state the loaders would refuse, such as NaN after a
-    // divergence, is restored too). The environments are read into copies and installed last.
+                  "must be copyable: a checkpoint is read into copies before anything is assigned");
+    in.expect(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
+    {
+      auto config = in.section("trainer/config");
+      settings().check(config);
+      config.finish();
+    }
+    auto state = in.section("trainer/state");
+    const detail::TrainerCounters counters = detail::TrainerCounters::load(state);
+    const Rng init = io::load_rng(state, "init"), act = io::load_rng(state, "act");
+    state.finish();
+    StagedCheckpoint staged{.counters = counters, .init_rng = init, .act_rng = act, .rule = rule_,
+                            .estimator = estimator_, .normalizer = normalizer_, .scaler = scaler_, .stats = stats_,
+                            .observations = {}, .envs = {}};
+    staged.rule.load(in);
+    if constexpr (io::SectionState<Estimator>) io::load_component(in, "estimator", staged.estimator);
+    if (staged.normalizer) {
+      auto s = in.section("observation_normalizer");
+      staged.normalizer->load(s);
+      s.finish();
+      // Frozen once observation_statistics_steps were taken (observe() decides it from steps_).
+      staged.normalizer->freeze(config_.observation_statistics_steps > 0 &&
+                                counters.steps >= config_.observation_statistics_steps);
+    }
+    if (staged.scaler) {
+      auto s = in.section("reward_scaler");
+      staged.scaler->load(s);
+      s.finish();
+    }
+    {
+      auto s = in.section("episode_stats");
+      staged.stats.load(s);
+      s.finish();
+    }
+    auto s = in.section("environments");
+    staged.observations = s.matrix<T>("observations", obs_.rows(), obs_.cols());
+    require<CheckpointError>(staged.observations.allFinite(), "checkpoint section '{}': the observations are not finite",
+                             s.name());
+    staged.envs = envs_.read(s);
+    s.finish();
+    in.finish();
+    require<CheckpointError>(staged.envs.started == counters.started,
+                             "checkpoint section '{}': the environments are {}started, the trainer {}", s.name(),
+                             staged.envs.started ? "" : "not ", counters.started ? "was" : "was not");
+    return staged;
+  }
+
+  /// The second half of `load`: installs what `stage` read. Only an environment's own reset,
+  /// when the copies start fresh episodes (an environment that cannot be saved), can fail here;
+  /// the trainer's previous state (but for the environments) is then put back.
+  LoadResult commit(StagedCheckpoint&& staged) {
     auto backup = std::make_tuple(rule_, estimator_, normalizer_, scaler_, stats_, trainer_counters(), init_rng_,
                                   act_rng_, obs_);
     try {
-      return read_checkpoint(reader);
+      set_counters(staged.counters);
+      init_rng_ = staged.init_rng;
+      act_rng_ = staged.act_rng;
+      rule_ = std::move(staged.rule);
+      estimator_ = std::move(staged.estimator);
+      normalizer_ = std::move(staged.normalizer);
+      scaler_ = std::move(staged.scaler);
+      stats_ = std::move(staged.stats);
+      obs_ = std::move(staged.observations);
+      LoadResult result;
+      if (!envs_.commit(std::move(staged.envs))) {
+        if (scaler_) scaler_->reset_returns();
+        observe(envs_.observations());
+        result.episodes_continued = false;
+        result.message = detail::fresh_episodes_message(config_.n_envs, VectorEnv<Env>::saves_episodes);
+      }
+      return result;
     } catch (...) {
       detail::TrainerCounters counters;
       std::tie(rule_, estimator_, normalizer_, scaler_, stats_, counters, init_rng_, act_rng_, obs_) = std::move(backup);
@@ -472,64 +554,6 @@ class OnPolicyTrainer {
     s.add("normalize_rewards", c.normalize_rewards).add("reward_clip", c.reward_clip);
     s.add("stats_window", c.stats_window).add("seed", c.seed);
     return s;
-  }
-
-  // Reads a checkpoint section by section, assigning as it goes (load() restores on errors);
-  // the environments are read into a staged state and installed only after the whole file was
-  // read.
-  LoadResult read_checkpoint(io::CheckpointReader& in) {
-    in.expect(checkpoint_kind(), io::scalar_name<T>(), checkpoint_shape());
-    {
-      auto config = in.section("trainer/config");
-      settings().check(config);
-      config.finish();
-    }
-    {
-      auto s = in.section("trainer/state");
-      const detail::TrainerCounters counters = detail::TrainerCounters::load(s);
-      const Rng init = io::load_rng(s, "init"), act = io::load_rng(s, "act");
-      s.finish();
-      set_counters(counters);
-      init_rng_ = init;
-      act_rng_ = act;
-    }
-    rule_.load(in);
-    if constexpr (io::SectionState<Estimator>) io::load_component(in, "estimator", estimator_);
-    if (normalizer_) {
-      auto s = in.section("observation_normalizer");
-      normalizer_->load(s);
-      s.finish();
-      // Frozen once observation_statistics_steps were taken (observe() decides it from steps_).
-      normalizer_->freeze(config_.observation_statistics_steps > 0 && steps_ >= config_.observation_statistics_steps);
-    }
-    if (scaler_) {
-      auto s = in.section("reward_scaler");
-      scaler_->load(s);
-      s.finish();
-    }
-    {
-      auto s = in.section("episode_stats");
-      stats_.load(s);
-      s.finish();
-    }
-    auto s = in.section("environments");
-    Matrix<T> obs = s.matrix<T>("observations", obs_.rows(), obs_.cols());
-    require<CheckpointError>(obs.allFinite(), "checkpoint section '{}': the observations are not finite", s.name());
-    typename VectorEnv<Env>::LoadedState envs = envs_.read(s);
-    s.finish();
-    in.finish();
-    require<CheckpointError>(envs.started == started_, "checkpoint section '{}': the environments are {}started, the "
-                             "trainer {}", s.name(), envs.started ? "" : "not ", started_ ? "was" : "was not");
-    // Nothing can fail from here on but an environment's own reset when its copies restart.
-    obs_ = std::move(obs);
-    LoadResult result;
-    if (!envs_.commit(std::move(envs))) {
-      if (scaler_) scaler_->reset_returns();
-      observe(envs_.observations());
-      result.episodes_continued = false;
-      result.message = detail::fresh_episodes_message(config_.n_envs, VectorEnv<Env>::saves_episodes);
-    }
-    return result;
   }
 
   void check_numerics(const typename Rule::Stats& stats) {
