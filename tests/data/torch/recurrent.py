@@ -74,7 +74,6 @@ def run_case(name, cell, n_in, hidden, batch, steps, starts_at, gen):
     if not starts_at:
         outputs, state = rnn(x, state_in(h0, c0))
         h_t, c_t = (state[0], None) if cell == "gru" else (state[0][0], state[1][0])
-        h_t = h_t if cell == "lstm" else state[0]
     else:
         h, c = h0, c0
         outs = []
