@@ -120,6 +120,24 @@ TEST_CASE("RecurrentCategoricalPolicy: acting carries the state, evaluate with t
   check_act_evaluate<float, Cell::gru>(1e-5);
 }
 
+TEST_CASE("RecurrentCategoricalPolicy through the trainer's helpers: act_recording and evaluate_with_context",
+          "[unit]") {
+  Rng rng(8);
+  RecurrentCategoricalPolicy<float, Cell::gru> policy(3, 2, {.hidden = 5}, 4, 8, rng);
+  CHECK(theta::context_rows(policy) == 5);
+  const Matrix<float> obs = normal_columns<float>(3, 8, rng);
+  Matrix<float> actions(1, 8), context(5, 8);
+  Vector<float> log_probs(8), evaluated(8), entropy(8);
+  for (Index t = 0; t < 2; ++t) {
+    theta::act_recording(policy, obs.middleCols(4 * t, 4), rng, actions.middleCols(4 * t, 4), log_probs.segment(4 * t, 4),
+                         context.middleCols(4 * t, 4));
+  }
+  CHECK(context.leftCols(4).isZero(0.0f));
+  CHECK(context.rightCols(4).norm() > 0);
+  theta::evaluate_with_context(policy, obs, actions, context, evaluated, entropy);
+  CHECK((evaluated - log_probs).cwiseAbs().maxCoeff() <= 1e-5f);
+}
+
 TEST_CASE("RecurrentCategoricalPolicy: deterministic acting takes the largest logit, sampling is reproducible",
           "[unit]") {
   Rng rng(4);
