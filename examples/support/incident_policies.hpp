@@ -11,20 +11,26 @@
 
 namespace theta::examples {
 
-/// The expert runbook: the order in which an on-call engineer checks the usual suspects.
-/// 1. The data check failed: if a deploy is recent, roll it back first (a bad release may be
-///    what corrupts the data, and restoring under it is wasted), then restore the backup, once.
-/// 2. The dependency health check fails: fail over to the replica.
-/// 3. A recent deploy and many errors: roll back.
-/// 4. Saturated: scale out.
-/// 5. Otherwise watch; after 60 minutes, or 4 actions that changed nothing, escalate.
-/// It reads the observation and the mask (what the console offers), never the hidden state.
+/// The expert runbook: the order in which an on-call engineer checks the usual suspects, and
+/// the habit of not acting on a single alert (the checks have false alarms).
+/// 1. The data check has failed twice in this incident: if a deploy is recent, roll it back
+///    first (a bad release may be what corrupts the data, and restoring under it is wasted),
+///    then restore the backup, once.
+/// 2. The dependency check has failed twice, or fails now with a p99 latency of 3 s or more:
+///    fail over to the replica.
+/// 3. A recent deploy and an error rate above 0.3: roll back.
+/// 4. Saturation above 0.7: scale out.
+/// 5. Otherwise watch; after 60 minutes, or 4 corrective actions that improved nothing, escalate.
+/// It reads the observation and the mask (what the console offers) and remembers what it saw
+/// and did in this incident; it never reads the hidden state.
 class Runbook {
  public:
   using Env = IncidentResponse;
 
   void start() noexcept {
     fruitless_ = 0;
+    dependency_alarms_ = 0;
+    data_alarms_ = 0;
     restored_ = false;
   }
 
@@ -37,22 +43,29 @@ class Runbook {
     } else if (acted && obs[Env::obs_last_action + Env::wait] < 0.5f) {
       ++fruitless_;  // a corrective action (not a wait) that improved nothing
     }
+    const bool dependency_alarm = obs[Env::obs_dependency_alarm] > 0.5f;
+    dependency_alarms_ += dependency_alarm ? 1 : 0;
+    data_alarms_ += obs[Env::obs_data_alarm] > 0.5f ? 1 : 0;
     const bool recent_deploy = obs[Env::obs_deploy_recent] > 0.5f;
     const float minutes = obs[Env::obs_elapsed] * static_cast<float>(Env::time_limit_minutes);
+
     if (minutes >= 60.0f || fruitless_ >= 4) return Env::escalate;
-    if (valid[Env::restore_backup] && !restored_) {  // the data check has failed in this incident
+    if (data_alarms_ >= 2 && valid[Env::restore_backup] && !restored_) {
       if (recent_deploy && valid[Env::roll_back]) return Env::roll_back;
       restored_ = true;  // once: a restore that did not help points elsewhere
       return Env::restore_backup;
     }
-    if (obs[Env::obs_dependency_alarm] > 0.5f && valid[Env::fail_over]) return Env::fail_over;
-    if (recent_deploy && obs[Env::obs_error_rate] > 0.35f && valid[Env::roll_back]) return Env::roll_back;
-    if (obs[Env::obs_saturation] > 0.85f && valid[Env::scale_out]) return Env::scale_out;
+    const bool slow = obs[Env::obs_latency] >= 0.3f;  // p99 >= 3 s
+    if ((dependency_alarms_ >= 2 || (dependency_alarm && slow)) && valid[Env::fail_over]) return Env::fail_over;
+    if (recent_deploy && obs[Env::obs_error_rate] > 0.3f && valid[Env::roll_back]) return Env::roll_back;
+    if (obs[Env::obs_saturation] > 0.7f && valid[Env::scale_out]) return Env::scale_out;
     return Env::wait;
   }
 
  private:
   int fruitless_ = 0;
+  int dependency_alarms_ = 0;
+  int data_alarms_ = 0;
   bool restored_ = false;
 };
 

@@ -55,8 +55,8 @@ TEST_CASE("IncidentResponse: every cause is drawn with its stated probability", 
   CHECK(IncidentResponse::draw_cause(0.0) == IncidentResponse::Cause::overload);
   CHECK(IncidentResponse::draw_cause(0.2999) == IncidentResponse::Cause::overload);
   CHECK(IncidentResponse::draw_cause(0.3001) == IncidentResponse::Cause::bad_deploy);
-  CHECK(IncidentResponse::draw_cause(0.9499) == IncidentResponse::Cause::data_corruption);
-  CHECK(IncidentResponse::draw_cause(0.9999) == IncidentResponse::Cause::deploy_and_corruption);
+  CHECK(IncidentResponse::draw_cause(0.8999) == IncidentResponse::Cause::data_corruption);
+  CHECK(IncidentResponse::draw_cause(0.9001) == IncidentResponse::Cause::deploy_and_corruption);
 
   constexpr int n = 20'000;
   std::array<int, IncidentResponse::cause_count> counts{};
