@@ -7,7 +7,7 @@
 // a feed-forward policy are compared by time to recovery and cost (docs/corrective-actions.md).
 //
 //   ./build/release/examples/incident_response [--full] [--steps N] [--seed S] [--csv run.csv] [--save F] [--resume F] [--export F]
-// ctest-expect: PPO beats escalating every incident: yes
+// ctest-expect: feed-forward PPO beats the runbook: yes
 //
 // The environment, the two hand-written policies and the evaluation are in examples/support/
 // (incident_response.hpp, incident_policies.hpp, incident_evaluation.hpp): copy them along.
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
       seeds, [&](const Env&, const Env::Observation& obs) { return trainer.predict(obs); });
 
   fmt::print("\nover the same {} incidents (time in minutes; cost in minutes of outage):\n", seeds.size());
-  fmt::print("{:<32} {:>9} {:>7} {:>7} {:>10} {:>8} {:>8}\n", "policy", "recovery", "cost", "total", "recovered",
+  fmt::print("{:<32} {:>9} {:>7} {:>7} {:>10} {:>8} {:>8}\n", "policy", "TTR", "cost", "total", "recovered",
              "actions", "refused");
   print_row("escalate every incident", escalate);
   print_row("expert runbook", runbook);
@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
   const double gap = runbook.mean_total() - oracle.mean_total();
   fmt::print("\nPPO closes {:.0f}% of the runbook-to-oracle gap in total cost\n",
              100.0 * (runbook.mean_total() - ppo.mean_total()) / gap);
-  const bool beats_escalation = ppo.mean_total() < escalate.mean_total();
-  fmt::print("PPO beats escalating every incident: {}\n", beats_escalation ? "yes" : "no");
-  return beats_escalation ? 0 : 1;
+  // Seeds 0-3 all clear the runbook at the CTest budget by about 6 (docs/corrective-actions.md).
+  const bool beats_runbook = ppo.mean_total() < runbook.mean_total();
+  fmt::print("feed-forward PPO beats the runbook: {}\n", beats_runbook ? "yes" : "no");
+  return beats_runbook ? 0 : 1;
 }

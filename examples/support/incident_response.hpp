@@ -263,11 +263,11 @@ class IncidentResponse {
   Observation observe() {
     const double o = overloaded_ ? 1.0 : 0.0, b = bad_release_ ? 1.0 : 0.0, d = dependency_down_ ? 1.0 : 0.0,
                  c = data_corrupt_ ? 1.0 : 0.0;
-    const double error_rate = 0.05 + 0.25 * o + 0.35 * b + 0.4 * d + 0.1 * c + rng_.normal(0.0, 0.15);
-    const double latency_s = 0.5 + 2.5 * o + 1.5 * b + 3.5 * d + 0.5 * c + rng_.normal(0.0, 2.0);
-    const double saturation = 0.5 + 0.25 * o + 0.1 * b + 0.15 * d + rng_.normal(0.0, 0.12);
-    const bool dependency_alarm = rng_.uniform() < (dependency_down_ ? 0.65 : 0.2);
-    const bool data_alarm = rng_.uniform() < (data_corrupt_ ? 0.7 : 0.1);
+    const double error_rate = 0.05 + 0.25 * o + 0.35 * b + 0.4 * d + 0.1 * c + rng_.normal(0.0, 0.2);
+    const double latency_s = 0.5 + 2.5 * o + 1.5 * b + 3.5 * d + 0.5 * c + rng_.normal(0.0, 3.0);
+    const double saturation = 0.5 + 0.25 * o + 0.1 * b + 0.15 * d + rng_.normal(0.0, 0.15);
+    const bool dependency_alarm = rng_.uniform() < (dependency_down_ ? 0.6 : 0.25);
+    const bool data_alarm = rng_.uniform() < (data_corrupt_ ? 0.6 : 0.15);
     data_alarm_seen_ = data_alarm_seen_ || data_alarm;
 
     Observation obs = Observation::Zero();
