@@ -10,13 +10,17 @@
 //     env.action_mask(valid);                       // which actions the current state allows
 //     auto step = env.step(theta::examples::IncidentResponse::roll_back);
 //
-// Everything random comes from the seed of `reset`; `step` allocates nothing.
+// Everything random comes from the seed of `reset`; `step` allocates nothing. `save` and `load`
+// make it a theta::SavableEnvironment: an incident continues exactly across a checkpoint.
 
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
 #include <theta/env/spaces.hpp>
 #include <theta/env/step_result.hpp>
+#include <theta/io/checkpoint_reader.hpp>
+#include <theta/io/checkpoint_writer.hpp>
+#include <theta/io/state.hpp>
 
 #include <Eigen/Core>
 
@@ -26,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 namespace theta::examples {
 
@@ -184,6 +189,59 @@ class IncidentResponse {
       case restore_backup: return data_alarm_seen_;
       default: return action >= 0 && action < action_count;
     }
+  }
+
+  /// Writes the current incident (every field the next step depends on, the random stream
+  /// included) into a checkpoint section (theta::SavableEnvironment).
+  void save(io::CheckpointSectionWriter& out) const {
+    out.string("IncidentResponse").boolean(started_);
+    io::save_rng(out, rng_);
+    out.i64(static_cast<int>(cause_)).boolean(overloaded_).boolean(bad_release_).boolean(dependency_down_);
+    out.boolean(data_corrupt_).boolean(deploy_recent_).f64(deploy_age_).boolean(failed_over_).boolean(data_alarm_seen_);
+    out.i64(scale_outs_).f64(minutes_).f64(cost_).i64(steps_).i64(last_action_).i64(last_outcome_);
+  }
+
+  /// Restores what `save` wrote. Another environment's state or a value this environment
+  /// cannot reach raises CheckpointError naming it, and changes nothing.
+  void load(io::CheckpointSectionReader& in) {
+    const std::string id = in.string();
+    require<CheckpointError>(id == "IncidentResponse", "checkpoint section '{}': the state of {}, this environment is "
+                             "IncidentResponse", in.name(), id);
+    IncidentResponse next;
+    next.started_ = in.boolean();
+    next.rng_ = io::load_rng(in, "IncidentResponse");
+    const std::int64_t cause = in.i64();
+    next.overloaded_ = in.boolean();
+    next.bad_release_ = in.boolean();
+    next.dependency_down_ = in.boolean();
+    next.data_corrupt_ = in.boolean();
+    next.deploy_recent_ = in.boolean();
+    next.deploy_age_ = in.f64();
+    next.failed_over_ = in.boolean();
+    next.data_alarm_seen_ = in.boolean();
+    const std::int64_t scale_outs = in.i64();
+    next.minutes_ = in.f64();
+    next.cost_ = in.f64();
+    const std::int64_t steps = in.i64(), last_action = in.i64(), last_outcome = in.i64();
+    const auto check = [&](bool ok, const char* field, auto value) {
+      require<CheckpointError>(ok, "checkpoint section '{}': IncidentResponse {} = {} is out of range", in.name(),
+                               field, value);
+    };
+    check(cause >= 0 && cause < cause_count, "cause", cause);
+    check(scale_outs >= 0 && scale_outs <= max_scale_outs, "scale_outs", scale_outs);
+    check(std::isfinite(next.deploy_age_) && next.deploy_age_ >= 0 && next.deploy_age_ <= 240, "deploy_age",
+          next.deploy_age_);
+    check(std::isfinite(next.minutes_) && next.minutes_ >= 0 && next.minutes_ < 1000, "minutes", next.minutes_);
+    check(std::isfinite(next.cost_) && next.cost_ >= 0 && next.cost_ < 10'000, "cost", next.cost_);
+    check(steps >= 0 && steps < 1000, "steps", steps);
+    check(last_action >= -1 && last_action < action_count, "last_action", last_action);
+    check(last_outcome >= -1 && last_outcome <= 1, "last_outcome", last_outcome);
+    next.cause_ = static_cast<Cause>(cause);
+    next.scale_outs_ = static_cast<int>(scale_outs);
+    next.steps_ = static_cast<int>(steps);
+    next.last_action_ = static_cast<int>(last_action);
+    next.last_outcome_ = static_cast<int>(last_outcome);
+    *this = next;
   }
 
   // ---- the hidden state (for the oracle, the tests and the reports; a policy must not read it)

@@ -5,7 +5,10 @@
 #include "incident_response.hpp"
 
 #include <theta/env/check.hpp>
+#include <theta/env/savable.hpp>
 #include <theta/train/evaluate.hpp>
+
+#include "support/env_checkpoint.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -232,4 +235,70 @@ TEST_CASE("evaluate_incidents agrees with theta::evaluate_policy on the same inc
   CHECK(report.recovery_rate == 1.0);  // escalation fixes anything
   CHECK(report.mean_actions > 1.0);
   CHECK(report.mean_actions <= 3.0);
+}
+
+TEST_CASE("IncidentResponse: an incident continues exactly after save and load", "[unit]") {
+  STATIC_REQUIRE(theta::SavableEnvironment<IncidentResponse>);
+  const std::vector<int> actions{0, 3, 2, 1, 0, 5, 4, 2, 1, 0, 0, 6};
+  int compared = 0;
+  for (std::uint64_t seed = 0; seed < 30; ++seed) {
+    IncidentResponse a;
+    a.reset(seed);
+    a.step(IncidentResponse::wait);  // mid-incident, with feedback and a used random stream
+    if (a.recovered()) continue;
+    IncidentResponse b;
+    b.reset(seed + 500);  // another incident, overwritten by the load
+    theta::test::load_env(b, theta::test::save_env(a));
+    CHECK(b.cause() == a.cause());
+    CHECK(b.minutes() == a.minutes());
+    for (const int action : actions) {
+      std::array<bool, IncidentResponse::action_count> mask_a{}, mask_b{};
+      a.action_mask(mask_a);
+      b.action_mask(mask_b);
+      REQUIRE(mask_a == mask_b);
+      const auto sa = a.step(action);
+      const auto sb = b.step(action);
+      REQUIRE((sa.observation.array() == sb.observation.array()).all());
+      REQUIRE(sa.reward == sb.reward);
+      REQUIRE(sa.terminated == sb.terminated);
+      REQUIRE(sa.truncated == sb.truncated);
+      ++compared;
+      if (sa.terminated || sa.truncated) break;
+    }
+  }
+  CHECK(compared > 50);
+}
+
+TEST_CASE("IncidentResponse: a bad saved state raises CheckpointError and changes nothing", "[unit]") {
+  // A section written field by field as `save` writes it, with one value changed.
+  const auto bytes_with = [](const char* id, std::int64_t cause, std::int64_t scale_outs) {
+    theta::io::CheckpointWriter writer("env-test", "float64", "none");
+    auto& out = writer.section("env");
+    out.string(id).boolean(true);
+    theta::io::save_rng(out, theta::Rng(1));
+    out.i64(cause).boolean(true).boolean(false).boolean(false).boolean(false).boolean(false).f64(0.0);
+    out.boolean(false).boolean(false).i64(scale_outs).f64(10.0).f64(5.0).i64(2).i64(2).i64(0);
+    return writer.bytes();
+  };
+  IncidentResponse env;
+  const IncidentObs first = env.reset(4);
+  const IncidentResponse before = env;
+  theta::test::load_env(env, bytes_with("IncidentResponse", 0, 1));  // the good state loads
+  CHECK(env.minutes() == 10.0);
+  CHECK(env.cost() == 5.0);
+  env = before;
+  CHECK_THROWS_WITH(theta::test::load_env(env, bytes_with("IncidentResponse", 5, 1)),
+                    Catch::Contains("IncidentResponse cause = 5 is out of range"));
+  CHECK_THROWS_WITH(theta::test::load_env(env, bytes_with("IncidentResponse", 0, 3)),
+                    Catch::Contains("IncidentResponse scale_outs = 3 is out of range"));
+  CHECK_THROWS_AS(theta::test::load_env(env, bytes_with("CartPole-v1", 0, 1)), theta::CheckpointError);
+  CHECK_THROWS_WITH(theta::test::load_env(env, bytes_with("CartPole-v1", 0, 1)),
+                    Catch::Contains("the state of CartPole-v1, this environment is IncidentResponse"));
+  // Unchanged: the next step is the one the untouched incident takes.
+  IncidentResponse reference;
+  CHECK((reference.reset(4).array() == first.array()).all());
+  const auto s_env = env.step(IncidentResponse::wait);
+  const auto s_ref = reference.step(IncidentResponse::wait);
+  CHECK((s_env.observation.array() == s_ref.observation.array()).all());
+  CHECK(env.minutes() == 5.0);
 }
