@@ -43,10 +43,10 @@ class IncidentResponse {
   using Observation = Eigen::Matrix<float, 16, 1>;
   using Action = int;
 
-  /// The hidden cause, drawn at reset with `cause_probabilities`.
+  /// The hidden cause, drawn at reset with `cause_probabilities`; escalation clears any of them.
   enum class Cause : int {
     overload,              ///< transient overload: scaling out clears it, and it drains by itself
-    bad_deploy,            ///< the last release is broken: only a roll back clears it
+    bad_deploy,            ///< the last release is broken: a roll back clears it
     dead_dependency,       ///< a downstream dependency is down: failing over to its replica clears it
     data_corruption,       ///< corrupt data: restoring from the backup clears it
     deploy_and_corruption  ///< a bad release corrupts data: roll back, then restore (in this order)
