@@ -6,6 +6,10 @@
 #include <theta/policy/recurrent_categorical_policy.hpp>
 #include <theta/policy/stochastic_policy.hpp>
 #include <theta/policy/trust_region_policy.hpp>
+#include <theta/algo/ppo.hpp>
+#include <theta/env/classic/cartpole.hpp>
+#include <theta/env/time_limit.hpp>
+#include <theta/train/on_policy_trainer.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -136,6 +140,35 @@ TEST_CASE("RecurrentCategoricalPolicy through the trainer's helpers: act_recordi
   CHECK(context.rightCols(4).norm() > 0);
   theta::evaluate_with_context(policy, obs, actions, context, evaluated, entropy);
   CHECK((evaluated - log_probs).cwiseAbs().maxCoeff() <= 1e-5f);
+}
+
+TEST_CASE("RecurrentCategoricalPolicy in the OnPolicyTrainer starts every episode from a zero state", "[unit]") {
+  // The trainer owns the resets: the context stored for an episode's first step must be 0,
+  // not the state the environment's previous episode ended in.
+  using Env = theta::TimeLimit<theta::CartPole>;
+  using Policy = RecurrentCategoricalPolicy<float, Cell::gru>;
+  const Index n_envs = 2, n_steps = 64;
+  Rng rng(3);
+  theta::OnPolicyTrainer<Env, theta::ppo::Ppo, Policy> trainer(
+      {.n_envs = n_envs, .n_steps = n_steps, .seed = 5}, {.batch_size = 32, .n_epochs = 1},
+      {.actor = Policy(4, 2, {.hidden = 8}, n_envs, 32, rng)}, Env(theta::CartPole{}, 500));
+  trainer.learn(n_envs * n_steps);
+  const auto& buffer = trainer.buffer();
+  Index episode_starts = 0;
+  for (Index e = 0; e < n_envs; ++e) {
+    CHECK(buffer.contexts().col(e).isZero(0.0f));  // the first step of the run
+    for (Index t = 1; t < n_steps; ++t) {
+      const Index col = t * n_envs + e;
+      if (buffer.terminated(t - 1, e) || buffer.truncated(t - 1, e)) {
+        ++episode_starts;
+        INFO("environment " << e << ", step " << t);
+        CHECK(buffer.contexts().col(col).isZero(0.0f));
+      } else {
+        CHECK(buffer.contexts().col(col).norm() > 0.0f);
+      }
+    }
+  }
+  CHECK(episode_starts >= 2);  // CartPole under a near-uniform policy ends within ~40 steps
 }
 
 TEST_CASE("RecurrentCategoricalPolicy: deterministic acting takes the largest logit, sampling is reproducible",

@@ -170,6 +170,7 @@ class OnPolicyTrainer {
         final_value_(1),
         last_values_(config.n_envs),
         rewards_(config.n_envs),
+        episode_starts_(config.n_envs),
         stats_(config.stats_window),
         horizon_(config.total_steps) {
     if (config.normalize_observations) normalizer_.emplace(space_.obs_dim, config.observation_normalizer);
@@ -629,8 +630,19 @@ class OnPolicyTrainer {
     }
   }
 
+  // A policy that carries state from step to step (RecurrentCategoricalPolicy) cannot see
+  // where an episode starts: the trainer, which owns the resets, tells it with
+  // reset_states(flags) before it acts on an episode's first observation.
+  static constexpr bool actor_has_states = requires(Actor& a, const Eigen::Ref<const Vector<T>>& flags) {
+    a.reset_states(flags);
+  };
+
   void reset_envs() {
     envs_.reset();
+    if constexpr (actor_has_states) {
+      episode_starts_.setOnes();
+      rule_.actor().reset_states(episode_starts_);
+    }
     observe(envs_.observations());
     started_ = true;
   }
@@ -710,6 +722,12 @@ class OnPolicyTrainer {
         }
       }
       for (const EpisodeRecord& episode : envs_.finished_episodes()) stats_.add(episode.episode_return, episode.length);
+      if constexpr (actor_has_states) {
+        if (any_done) {
+          for (Index e = 0; e < n_envs; ++e) episode_starts_[e] = envs_.done(static_cast<std::size_t>(e)) ? T(1) : T(0);
+          policy.reset_states(episode_starts_);
+        }
+      }
       observe(envs_.observations());
 
       bool go_on = true;
@@ -746,6 +764,7 @@ class OnPolicyTrainer {
   Vector<T> final_value_;
   Vector<T> last_values_;
   Vector<T> rewards_;
+  Vector<T> episode_starts_;  // 1 where an environment was reset, for a policy with states
   std::vector<Action> env_actions_;
   Vector<T> low_, high_;
   Matrix<T> clipped_;
