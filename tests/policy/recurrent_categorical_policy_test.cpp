@@ -3,12 +3,12 @@
 // states recomputing the acting distribution, its gradient against central differences, and
 // its errors.
 
-#include <theta/policy/recurrent_categorical_policy.hpp>
-#include <theta/policy/stochastic_policy.hpp>
-#include <theta/policy/trust_region_policy.hpp>
 #include <theta/algo/ppo.hpp>
 #include <theta/env/classic/cartpole.hpp>
 #include <theta/env/time_limit.hpp>
+#include <theta/policy/recurrent_categorical_policy.hpp>
+#include <theta/policy/stochastic_policy.hpp>
+#include <theta/policy/trust_region_policy.hpp>
 #include <theta/train/on_policy_trainer.hpp>
 
 #include <catch2/catch.hpp>
@@ -16,7 +16,9 @@
 #include "support/finite_difference.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
+#include <vector>
 
 namespace recurrent_policy_test {
 
@@ -217,6 +219,12 @@ TEST_CASE("RecurrentCategoricalPolicy rejects bad configurations and inputs with
   REQUIRE_THROWS_WITH(policy.evaluate(obs, actions, lp, ent), Catch::Contains("needs the state each step started from"));
   REQUIRE_THROWS_WITH(policy.evaluate(obs, actions, Matrix<float>::Zero(4, 2), lp, ent),
                       Catch::Contains("context must be 8 x 2, got 4 x 2"));
+  // A training batch larger than the policy was built for names the constructor argument,
+  // not the recurrent layer's initial_state the caller never passed.
+  Vector<float> lp5(5), ent5(5);
+  REQUIRE_THROWS_WITH(policy.evaluate(Matrix<float>::Ones(2, 5), Matrix<float>::Zero(1, 5), Matrix<float>::Zero(8, 5),
+                                      lp5, ent5),
+                      Catch::Contains("a batch of 5; the policy was built for training batches of 1 to 4 (max_train_batch)"));
   Matrix<float> context(8, 3);
   Matrix<float> acted(1, 2);
   REQUIRE_THROWS_WITH(policy.act(obs, rng, acted, lp, context), Catch::Contains("context must be 8 x 2, got 8 x 3"));
