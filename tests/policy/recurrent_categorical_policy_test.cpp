@@ -173,6 +173,29 @@ TEST_CASE("RecurrentCategoricalPolicy in the OnPolicyTrainer starts every episod
   CHECK(episode_starts >= 2);  // CartPole under a near-uniform policy ends within ~40 steps
 }
 
+TEST_CASE("RecurrentCategoricalPolicy in the OnPolicyTrainer: evaluate starts each episode from zero and leaves "
+          "the collection state alone", "[unit]") {
+  using Env = theta::TimeLimit<theta::CartPole>;
+  using Policy = RecurrentCategoricalPolicy<float, Cell::lstm>;
+  Rng rng(4);
+  theta::OnPolicyTrainer<Env, theta::ppo::Ppo, Policy> trainer(
+      {.n_envs = 2, .n_steps = 16, .seed = 6}, {.batch_size = 32, .n_epochs = 1},
+      {.actor = Policy(4, 2, {.hidden = 8}, 2, 32, rng)}, Env(theta::CartPole{}, 500));
+  trainer.learn(32);
+  auto& actor = trainer.algorithm().actor();
+  const Matrix<float> collecting = actor.state();
+  REQUIRE(collecting.norm() > 0.0f);  // mid-episode states, which evaluation must not touch
+  const std::vector<std::uint64_t> both{11, 12}, second{12};
+  const theta::EvaluationResult a = trainer.evaluate(both);
+  CHECK(actor.state() == collecting);
+  // The second episode does not start from the state the first ended in.
+  const theta::EvaluationResult b = trainer.evaluate(second);
+  CHECK(a.returns[1] == b.returns[0]);
+  CHECK(a.lengths[1] == b.lengths[0]);
+  trainer.evaluate(3);
+  CHECK(actor.state() == collecting);
+}
+
 TEST_CASE("RecurrentCategoricalPolicy: deterministic acting takes the largest logit, sampling is reproducible",
           "[unit]") {
   Rng rng(4);
