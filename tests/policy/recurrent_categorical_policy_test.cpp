@@ -3,16 +3,22 @@
 // states recomputing the acting distribution, its gradient against central differences, and
 // its errors.
 
+#include <theta/algo/ppo.hpp>
+#include <theta/env/classic/cartpole.hpp>
+#include <theta/env/time_limit.hpp>
 #include <theta/policy/recurrent_categorical_policy.hpp>
 #include <theta/policy/stochastic_policy.hpp>
 #include <theta/policy/trust_region_policy.hpp>
+#include <theta/train/on_policy_trainer.hpp>
 
 #include <catch2/catch.hpp>
 
 #include "support/finite_difference.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
+#include <vector>
 
 namespace recurrent_policy_test {
 
@@ -138,6 +144,58 @@ TEST_CASE("RecurrentCategoricalPolicy through the trainer's helpers: act_recordi
   CHECK((evaluated - log_probs).cwiseAbs().maxCoeff() <= 1e-5f);
 }
 
+TEST_CASE("RecurrentCategoricalPolicy in the OnPolicyTrainer starts every episode from a zero state", "[unit]") {
+  // The trainer owns the resets: the context stored for an episode's first step must be 0,
+  // not the state the environment's previous episode ended in.
+  using Env = theta::TimeLimit<theta::CartPole>;
+  using Policy = RecurrentCategoricalPolicy<float, Cell::gru>;
+  const Index n_envs = 2, n_steps = 64;
+  Rng rng(3);
+  theta::OnPolicyTrainer<Env, theta::ppo::Ppo, Policy> trainer(
+      {.n_envs = n_envs, .n_steps = n_steps, .seed = 5}, {.batch_size = 32, .n_epochs = 1},
+      {.actor = Policy(4, 2, {.hidden = 8}, n_envs, 32, rng)}, Env(theta::CartPole{}, 500));
+  trainer.learn(n_envs * n_steps);
+  const auto& buffer = trainer.buffer();
+  Index episode_starts = 0;
+  for (Index e = 0; e < n_envs; ++e) {
+    CHECK(buffer.contexts().col(e).isZero(0.0f));  // the first step of the run
+    for (Index t = 1; t < n_steps; ++t) {
+      const Index col = t * n_envs + e;
+      if (buffer.terminated(t - 1, e) || buffer.truncated(t - 1, e)) {
+        ++episode_starts;
+        INFO("environment " << e << ", step " << t);
+        CHECK(buffer.contexts().col(col).isZero(0.0f));
+      } else {
+        CHECK(buffer.contexts().col(col).norm() > 0.0f);
+      }
+    }
+  }
+  CHECK(episode_starts >= 2);  // CartPole under a near-uniform policy ends within ~40 steps
+}
+
+TEST_CASE("RecurrentCategoricalPolicy in the OnPolicyTrainer: evaluate starts each episode from zero and leaves "
+          "the collection state alone", "[unit]") {
+  using Env = theta::TimeLimit<theta::CartPole>;
+  using Policy = RecurrentCategoricalPolicy<float, Cell::lstm>;
+  Rng rng(4);
+  theta::OnPolicyTrainer<Env, theta::ppo::Ppo, Policy> trainer(
+      {.n_envs = 2, .n_steps = 16, .seed = 6}, {.batch_size = 32, .n_epochs = 1},
+      {.actor = Policy(4, 2, {.hidden = 8}, 2, 32, rng)}, Env(theta::CartPole{}, 500));
+  trainer.learn(32);
+  auto& actor = trainer.algorithm().actor();
+  const Matrix<float> collecting = actor.state();
+  REQUIRE(collecting.norm() > 0.0f);  // mid-episode states, which evaluation must not touch
+  const std::vector<std::uint64_t> both{11, 12}, second{12};
+  const theta::EvaluationResult a = trainer.evaluate(both);
+  CHECK(actor.state() == collecting);
+  // The second episode does not start from the state the first ended in.
+  const theta::EvaluationResult b = trainer.evaluate(second);
+  CHECK(a.returns[1] == b.returns[0]);
+  CHECK(a.lengths[1] == b.lengths[0]);
+  trainer.evaluate(3);
+  CHECK(actor.state() == collecting);
+}
+
 TEST_CASE("RecurrentCategoricalPolicy: deterministic acting takes the largest logit, sampling is reproducible",
           "[unit]") {
   Rng rng(4);
@@ -184,6 +242,12 @@ TEST_CASE("RecurrentCategoricalPolicy rejects bad configurations and inputs with
   REQUIRE_THROWS_WITH(policy.evaluate(obs, actions, lp, ent), Catch::Contains("needs the state each step started from"));
   REQUIRE_THROWS_WITH(policy.evaluate(obs, actions, Matrix<float>::Zero(4, 2), lp, ent),
                       Catch::Contains("context must be 8 x 2, got 4 x 2"));
+  // A training batch larger than the policy was built for names the constructor argument,
+  // not the recurrent layer's initial_state the caller never passed.
+  Vector<float> lp5(5), ent5(5);
+  REQUIRE_THROWS_WITH(policy.evaluate(Matrix<float>::Ones(2, 5), Matrix<float>::Zero(1, 5), Matrix<float>::Zero(8, 5),
+                                      lp5, ent5),
+                      Catch::Contains("a batch of 5; the policy was built for training batches of 1 to 4 (max_train_batch)"));
   Matrix<float> context(8, 3);
   Matrix<float> acted(1, 2);
   REQUIRE_THROWS_WITH(policy.act(obs, rng, acted, lp, context), Catch::Contains("context must be 8 x 2, got 8 x 3"));

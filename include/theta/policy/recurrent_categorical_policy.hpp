@@ -175,6 +175,10 @@ class RecurrentCategoricalPolicy {
                 const Eigen::Ref<const Matrix<T>>& context, Eigen::Ref<Vector<T>> log_probs,
                 Eigen::Ref<Vector<T>> entropy) {
     const Index batch = obs.cols();
+    require(batch >= 1 && batch <= train_ws_.batch_capacity(),
+            "RecurrentCategoricalPolicy::evaluate: a batch of {}; the policy was built for training batches of 1 to {} "
+            "(max_train_batch)",
+            batch, train_ws_.batch_capacity());
     require(context.rows() == context_rows() && context.cols() == batch,
             "RecurrentCategoricalPolicy::evaluate: context must be {} x {}, got {} x {}", context_rows(), batch,
             context.rows(), context.cols());

@@ -170,6 +170,7 @@ class OnPolicyTrainer {
         final_value_(1),
         last_values_(config.n_envs),
         rewards_(config.n_envs),
+        episode_starts_(config.n_envs),
         stats_(config.stats_window),
         horizon_(config.total_steps) {
     if (config.normalize_observations) normalizer_.emplace(space_.obs_dim, config.observation_normalizer);
@@ -279,6 +280,13 @@ class OnPolicyTrainer {
   /// derived from the config's seed, unless `seed` is given.
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
+    if constexpr (actor_has_states) {
+      require<ConfigError>(episodes >= 1, "evaluate_policy: episodes must be >= 1, got {}", episodes);
+      // The same episode seeds as evaluate_policy(env, episodes, seed, act).
+      std::vector<std::uint64_t> seeds(static_cast<std::size_t>(episodes));
+      for (std::size_t k = 0; k < seeds.size(); ++k) seeds[k] = derive_seed(eval_seed, static_cast<std::uint64_t>(k));
+      return evaluate(std::span<const std::uint64_t>(seeds));
+    }
     return evaluate_policy(make_eval_env_(), episodes, eval_seed,
                            [&](const typename Env::Observation& o) { return predict(o); });
   }
@@ -288,8 +296,29 @@ class OnPolicyTrainer {
   ///     const std::vector<std::uint64_t> seeds{11, 12, 13};
   ///     auto eval = trainer.evaluate(seeds);
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
-    return evaluate_policy(make_eval_env_(), episode_seeds,
-                           [&](const typename Env::Observation& o) { return predict(o); });
+    const auto act = [&](const typename Env::Observation& o) { return predict(o); };
+    if constexpr (actor_has_states) {
+      // predict steps slot 0 of the actor's acting state: keep the collection state aside, and
+      // start every evaluation episode from a zero state (run_evaluation asks for episode k's
+      // seed just before resetting the environment for it).
+      require<ConfigError>(!episode_seeds.empty(), "evaluate_policy: episode_seeds must not be empty");
+      auto& actor = rule_.actor();
+      const Matrix<T> collecting = actor.state();
+      const auto seed_of = [&](std::size_t k) {
+        actor.reset_states();
+        return episode_seeds[k];
+      };
+      Env env = make_eval_env_();
+      try {
+        EvaluationResult result = detail::run_evaluation(env, episode_seeds.size(), seed_of, act, 1'000'000);
+        actor.state() = collecting;
+        return result;
+      } catch (...) {
+        actor.state() = collecting;
+        throw;
+      }
+    }
+    return evaluate_policy(make_eval_env_(), episode_seeds, act);
   }
 
   /// The deterministic action for one observation, as `evaluate` takes it: the observation
@@ -629,8 +658,22 @@ class OnPolicyTrainer {
     }
   }
 
+  // A policy that carries state from step to step (RecurrentCategoricalPolicy) cannot see
+  // where an episode starts: the trainer, which owns the resets, tells it with
+  // reset_states(flags) before it acts on an episode's first observation.
+  // evaluate() also keeps the acting state (state()) aside and resets every slot (reset_states()).
+  static constexpr bool actor_has_states = requires(Actor& a, const Eigen::Ref<const Vector<T>>& flags) {
+    a.reset_states(flags);
+    a.reset_states();
+    a.state() = a.state();
+  };
+
   void reset_envs() {
     envs_.reset();
+    if constexpr (actor_has_states) {
+      episode_starts_.setOnes();
+      rule_.actor().reset_states(episode_starts_);
+    }
     observe(envs_.observations());
     started_ = true;
   }
@@ -710,6 +753,12 @@ class OnPolicyTrainer {
         }
       }
       for (const EpisodeRecord& episode : envs_.finished_episodes()) stats_.add(episode.episode_return, episode.length);
+      if constexpr (actor_has_states) {
+        if (any_done) {
+          for (Index e = 0; e < n_envs; ++e) episode_starts_[e] = envs_.done(static_cast<std::size_t>(e)) ? T(1) : T(0);
+          policy.reset_states(episode_starts_);
+        }
+      }
       observe(envs_.observations());
 
       bool go_on = true;
@@ -746,6 +795,7 @@ class OnPolicyTrainer {
   Vector<T> final_value_;
   Vector<T> last_values_;
   Vector<T> rewards_;
+  Vector<T> episode_starts_;  // 1 where an environment was reset, for a policy with states
   std::vector<Action> env_actions_;
   Vector<T> low_, high_;
   Matrix<T> clipped_;
