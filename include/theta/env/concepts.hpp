@@ -17,7 +17,7 @@
 /// The environment never resets itself: `VectorEnv` and the trainers own resets.
 ///
 /// A discrete environment may also say which actions are valid in its current state
-/// (`MaskedEnvironment`, docs/environments.md, "Action masks"):
+/// (`MaskedEnvironment`, docs/writing-an-environment.md, "Action masks"):
 ///
 ///     void action_mask(std::span<bool> valid) const;  // one entry per action, true = valid
 

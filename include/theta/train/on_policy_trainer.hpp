@@ -102,7 +102,7 @@ struct OnPolicyComponents {
 /// environment is stepped. For a `MaskedEnvironment` the collector stores each state's action
 /// mask beside the transition and acts with `act_masked` (the actor must be a `MaskedPolicy`),
 /// every update recomputes the distribution under the stored masks, and evaluation, `predict`
-/// and the exported policy take the mask too (docs/environments.md, "Action masks").
+/// and the exported policy take the mask too (docs/writing-an-environment.md, "Action masks").
 // `Algorithm` is a pack so that update rules with defaulted extra parameters bind without
 // relying on P0522 (clang 14 does not apply it by default). `Env` is checked by the requires
 // clause alone: diagnose_environment names the missing member, where a `theta::Environment Env`
