@@ -58,7 +58,7 @@ TEST_CASE("CategoricalPolicy: the masked training pass matches finite difference
     policy.evaluate_masked(obs, actions, valid, logp, ent);
     return w.dot(logp) + u.dot(ent);
   };
-  const MaskedVec params = policy.parameters();
+  MaskedVec params = policy.parameters();  // numerical_gradient moves its entries in place
   objective();
   REQUIRE((logp - logp_act).cwiseAbs().maxCoeff() < 1e-12);  // the pass that acted
   REQUIRE(ent.allFinite());
