@@ -68,8 +68,8 @@ struct Drift {
 };
 
 /// A walk on 0..6 toward the goal at 6, whose moves depend on the state (a MaskedEnvironment,
-/// issue 15): 0 steps left (not from 0), 1 steps right, 2 waits (not twice in a row), 3 jumps two
-/// right (from an even position below 5 only). Each step costs 1, the goal pays 10. An invalid
+/// issue 15): 0 steps left (not from 0), 1 steps right, 2 waits (not as the first move of an
+/// episode, not twice in a row), 3 jumps two right (from an even position below 5 only). Each step costs 1, the goal pays 10. An invalid
 /// action throws EnvironmentError, so a trainer that ignored the mask fails. With
 /// `dead_end_step` >= 0 the mask has no valid action once an episode has taken that many steps.
 /// Savable, so that masked training resumes exactly from a checkpoint.
@@ -93,7 +93,7 @@ struct MaskedWalk {
   void action_mask(std::span<bool> valid) const {
     valid[0] = position > 0;
     valid[1] = true;
-    valid[2] = !waited;
+    valid[2] = steps > 0 && !waited;
     valid[3] = position % 2 == 0 && position < 5;
     if (dead_end_step >= 0 && steps >= dead_end_step) std::fill(valid.begin(), valid.end(), false);
   }

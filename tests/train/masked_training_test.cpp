@@ -56,16 +56,22 @@ void masked_check_rollout(Trainer& trainer) {
 
   theta::Vector<float> logp(n), ent(n), unmasked_logp(n), unmasked_ent(n);
   const auto batch = buffer.batch();
-  theta::evaluate_with_context(trainer.actor(), batch.observations, batch.actions, batch.action_masks, batch.contexts,
-                               logp, ent);
-  // The acting batch (n_envs columns) and this one (n) run through other matrix kernels: equal
-  // to float rounding, as the dropout tests of on_policy_trainer_test.cpp.
+  // In chunks of 8 columns, within every rule's training capacity here (PPO's batch_size).
+  for (theta::Index start = 0; start < n; start += 8) {
+    const theta::Index m = std::min<theta::Index>(8, n - start);
+    theta::evaluate_with_context(trainer.actor(), batch.observations.middleCols(start, m),
+                                 batch.actions.middleCols(start, m), batch.action_masks.middleCols(start, m),
+                                 batch.contexts.middleCols(start, m), logp.segment(start, m), ent.segment(start, m));
+    theta::evaluate_with_context(trainer.actor(), batch.observations.middleCols(start, m),
+                                 batch.actions.middleCols(start, m), batch.contexts.middleCols(start, m),
+                                 unmasked_logp.segment(start, m), unmasked_ent.segment(start, m));
+  }
+  // The acting batch (n_envs columns) and these run through other matrix kernels: equal to
+  // float rounding, as the dropout tests of on_policy_trainer_test.cpp.
   CHECK((logp - buffer.log_probs().head(n)).cwiseAbs().maxCoeff() < 1e-6f);
   CHECK(logp.maxCoeff() <= 0.0f);
-  theta::evaluate_with_context(trainer.actor(), batch.observations, batch.actions, batch.contexts, unmasked_logp,
-                               unmasked_ent);
-  CHECK((unmasked_logp - buffer.log_probs().head(n)).cwiseAbs().maxCoeff() > 1e-2f);
   CHECK(ent.allFinite());
+  CHECK((unmasked_logp - buffer.log_probs().head(n)).cwiseAbs().maxCoeff() > 1e-2f);
 }
 
 // Trains `steps` on the masked walk (which throws on an invalid action), checks the rollout,
@@ -138,12 +144,14 @@ TEST_CASE("Masked training is bit-reproducible and resumes exactly from a checkp
   CHECK(a == b);
 
   using Trainer = theta::OnPolicyTrainer<MaskedWalkEnv, theta::ppo::Ppo>;
-  Trainer straight(masked_two_by_16, masked_ppo, {}, masked_walk());
+  theta::OnPolicyConfig config = masked_two_by_16;
+  config.total_steps = 160;  // one schedule horizon for the straight and the resumed run
+  Trainer straight(config, masked_ppo, {}, masked_walk());
   straight.learn(160);
-  Trainer first(masked_two_by_16, masked_ppo, {}, masked_walk());
+  Trainer first(config, masked_ppo, {}, masked_walk());
   first.learn(64);
   const std::vector<std::uint8_t> saved = first.checkpoint().bytes();
-  Trainer resumed(masked_two_by_16, masked_ppo, {}, masked_walk());
+  Trainer resumed(config, masked_ppo, {}, masked_walk());
   const theta::LoadResult loaded = resumed.load(saved);
   CHECK(loaded.episodes_continued);  // the walk is savable: its masks come back with its states
   for (std::size_t i = 0; i < 2; ++i) {
