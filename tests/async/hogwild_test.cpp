@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
 #include <thread>
 #include <vector>
@@ -71,6 +73,36 @@ TEST_CASE("hogwild_step on one thread equals step, bit for bit", "[unit]") {
   SECTION("Sgd") { require_same_as_step<theta::Sgd<float>>({.lr = 1e-2}); }
   SECTION("Sgd, momentum") { require_same_as_step<theta::Sgd<float>>({.lr = 1e-2, .momentum = 0.9}); }
   SECTION("Sgd, Nesterov") { require_same_as_step<theta::Sgd<float>>({.lr = 1e-2, .momentum = 0.9, .nesterov = true}); }
+}
+
+TEST_CASE("a shared step visits every entry once, from a start that spreads with the step number", "[unit]") {
+  for (const theta::Index n : {0, 1, 2, 37, 1000}) {
+    std::vector<theta::Index> starts;
+    for (std::int64_t step = 1; step <= 64; ++step) {
+      std::vector<int> visits(static_cast<std::size_t>(n), 0);
+      theta::Index start = -1;
+      theta::detail::RelaxedAccess::for_range(n, step, [&](theta::Index begin, theta::Index end) {
+        if (start < 0) start = begin;
+        for (theta::Index i = begin; i < end; ++i) ++visits[static_cast<std::size_t>(i)];
+      });
+      for (theta::Index i = 0; i < n; ++i) REQUIRE(visits[static_cast<std::size_t>(i)] == 1);
+      starts.push_back(start);
+    }
+    if (n == 1000) {
+      // Consecutive steps (threads stepping at the same time) start at least n / 8 apart, circularly.
+      for (std::size_t k = 1; k < starts.size(); ++k) {
+        const theta::Index d = std::abs(starts[k] - starts[k - 1]);
+        CHECK(std::min(d, n - d) >= n / 8);
+      }
+    }
+  }
+  // The plain step runs in order.
+  std::vector<theta::Index> begins;
+  theta::detail::PlainAccess::for_range(10, 7, [&](theta::Index begin, theta::Index end) {
+    begins.push_back(begin);
+    CHECK(end == 10);
+  });
+  CHECK(begins == std::vector<theta::Index>{0});
 }
 
 TEST_CASE("hogwild_step checks sizes and takes its learning rate as given", "[unit]") {

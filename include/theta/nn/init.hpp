@@ -1,5 +1,6 @@
 #pragma once
-/// \file Weight initialisers for `Linear` layers and whole `Mlp`s, drawing from `theta::Rng`.
+/// \file Weight initialisers for `Linear` layers, whole `Mlp`s and recurrent layers, drawing
+/// from `theta::Rng`.
 /// Entries are drawn in the flat (column-major) order, so the same seed gives the same
 /// weights on every platform.
 
@@ -8,6 +9,7 @@
 #include <theta/core/scalar.hpp>
 #include <theta/nn/linear.hpp>
 #include <theta/nn/mlp.hpp>
+#include <theta/nn/recurrent.hpp>
 
 #include <Eigen/Core>
 #include <Eigen/QR>
@@ -90,6 +92,39 @@ void init_xavier_uniform(Mlp<T>& net, Rng& rng, double gain = 1.0) {
 template <Real T>
 void init_torch_default(Mlp<T>& net, Rng& rng) {
   for (Index l = 0; l < net.num_layers(); ++l) init_torch_default(net.layer(l), rng);
+}
+
+/// PyTorch's default for `nn.GRU` and `nn.LSTM`: every weight and bias ~ U(-1/sqrt(H),
+/// 1/sqrt(H)), H the hidden size, drawn in flat order. sb3-contrib's RecurrentPPO keeps this
+/// default for its LSTM (its orthogonal initialisation reaches only the linear layers), so it
+/// is the recurrent policies' default here too (docs/nn.md, "Recurrent layers").
+///
+///     theta::nn::init_torch_default(gru, rng);
+template <Cell C, Real T>
+void init_torch_default(Recurrent<C, T>& layer, Rng& rng) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(layer.hidden()));
+  auto p = layer.parameters();
+  for (Index k = 0; k < p.size(); ++k) p[k] = static_cast<T>(rng.uniform<double>(-bound, bound));
+}
+
+/// W_ih <- gain * Q1 and W_hh <- gain * Q2, each a random (semi-)orthogonal matrix over all its
+/// gates at once (G H x in and G H x H, as `torch.nn.init.orthogonal_` on `weight_ih_l0` and
+/// `weight_hh_l0`), both biases 0: CleanRL's initialisation of its LSTM (gain 1) in
+/// ppo_atari_lstm.py. W_ih is drawn first.
+template <Cell C, Real T>
+void init_orthogonal(Recurrent<C, T>& layer, double gain, Rng& rng) {
+  // Through the Linear initialiser (whose instances may be compiled once, THETA_EXTERN_KERNELS)
+  // on a scratch layer: the recurrent weights have no bias of their own right after them.
+  const auto draw = [&](auto weight) {
+    Vector<T> scratch(Linear<T>::size(weight.cols(), weight.rows()));
+    const Linear<T> linear(weight.cols(), weight.rows(), scratch.data());
+    init_orthogonal(linear, gain, rng);
+    weight = linear.weight();
+  };
+  draw(layer.weight_ih());
+  draw(layer.weight_hh());
+  layer.bias_ih().setZero();
+  layer.bias_hh().setZero();
 }
 
 /// The orthogonal initialiser's float and double instances (a double QR and Eigen's double

@@ -127,21 +127,24 @@ class RmsProp {
     const auto one_minus_alpha = static_cast<T>(1.0 - config_.alpha);
     const auto eps = static_cast<T>(config_.eps);
     T* v = square_avg_.data();
-    const Index n = size();
+    const std::int64_t step = Access::count_step(step_);
     if (config_.tf_like) {
-      for (Index i = 0; i < n; ++i) {
-        const T vi = alpha * Access::load(v + i) + one_minus_alpha * g[i] * g[i];
-        Access::store(v + i, vi);
-        Access::store(x + i, Access::load(x + i) - lr * g[i] / std::sqrt(vi + eps));
-      }
+      Access::for_range(size(), step, [=](Index begin, Index end) {
+        for (Index i = begin; i < end; ++i) {
+          const T vi = alpha * Access::load(v + i) + one_minus_alpha * g[i] * g[i];
+          Access::store(v + i, vi);
+          Access::store(x + i, Access::load(x + i) - lr * g[i] / std::sqrt(vi + eps));
+        }
+      });
     } else {
-      for (Index i = 0; i < n; ++i) {
-        const T vi = alpha * Access::load(v + i) + one_minus_alpha * g[i] * g[i];
-        Access::store(v + i, vi);
-        Access::store(x + i, Access::load(x + i) - lr * g[i] / (std::sqrt(vi) + eps));
-      }
+      Access::for_range(size(), step, [=](Index begin, Index end) {
+        for (Index i = begin; i < end; ++i) {
+          const T vi = alpha * Access::load(v + i) + one_minus_alpha * g[i] * g[i];
+          Access::store(v + i, vi);
+          Access::store(x + i, Access::load(x + i) - lr * g[i] / (std::sqrt(vi) + eps));
+        }
+      });
     }
-    Access::count_step(step_);
   }
 
   Config config_;

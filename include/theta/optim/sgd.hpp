@@ -118,29 +118,33 @@ class Sgd {
     const auto lr = static_cast<T>(learning_rate);
     const auto mu = static_cast<T>(config_.momentum);
     T* buffer = momentum_buffer_.data();
-    const Index n = size();
     // The step's number decides whether the momentum buffer starts here (torch: at step 1).
-    const bool first = Access::count_step(step_) == 1;
-    if (config_.momentum == 0.0) {
-      for (Index i = 0; i < n; ++i) Access::store(x + i, Access::load(x + i) - lr * g[i]);
-    } else if (first) {
-      for (Index i = 0; i < n; ++i) {
-        Access::store(buffer + i, g[i]);
-        Access::store(x + i, Access::load(x + i) - lr * (config_.nesterov ? g[i] + mu * g[i] : g[i]));
+    const std::int64_t step = Access::count_step(step_);
+    const bool first = step == 1;
+    const bool plain = config_.momentum == 0.0;
+    const bool nesterov = config_.nesterov;
+    Access::for_range(size(), step, [=](Index begin, Index end) {
+      if (plain) {
+        for (Index i = begin; i < end; ++i) Access::store(x + i, Access::load(x + i) - lr * g[i]);
+      } else if (first) {
+        for (Index i = begin; i < end; ++i) {
+          Access::store(buffer + i, g[i]);
+          Access::store(x + i, Access::load(x + i) - lr * (nesterov ? g[i] + mu * g[i] : g[i]));
+        }
+      } else if (nesterov) {
+        for (Index i = begin; i < end; ++i) {
+          const T b = mu * Access::load(buffer + i) + g[i];
+          Access::store(buffer + i, b);
+          Access::store(x + i, Access::load(x + i) - lr * (g[i] + mu * b));
+        }
+      } else {
+        for (Index i = begin; i < end; ++i) {
+          const T b = mu * Access::load(buffer + i) + g[i];
+          Access::store(buffer + i, b);
+          Access::store(x + i, Access::load(x + i) - lr * b);
+        }
       }
-    } else if (config_.nesterov) {
-      for (Index i = 0; i < n; ++i) {
-        const T b = mu * Access::load(buffer + i) + g[i];
-        Access::store(buffer + i, b);
-        Access::store(x + i, Access::load(x + i) - lr * (g[i] + mu * b));
-      }
-    } else {
-      for (Index i = 0; i < n; ++i) {
-        const T b = mu * Access::load(buffer + i) + g[i];
-        Access::store(buffer + i, b);
-        Access::store(x + i, Access::load(x + i) - lr * b);
-      }
-    }
+    });
   }
 
   Config config_;

@@ -4,6 +4,8 @@
 /// the Hogwild! step of asynchronous training (relaxed atomics, so threads updating the same
 /// buffers at once is defined behaviour: docs/algorithms/a3c.md, "Memory model").
 
+#include <theta/core/scalar.hpp>
+
 #include <atomic>
 #include <cstdint>
 
@@ -18,6 +20,11 @@ struct PlainAccess {
   template <class T>
   static void store(T* p, T value) noexcept {
     *p = value;
+  }
+  /// Runs `loop(begin, end)` over the entries [0, n) in order.
+  template <class Loop>
+  static void for_range(Index n, std::int64_t /*step*/, Loop&& loop) {
+    loop(Index{0}, n);
   }
   /// Counts one step; returns the 1-based number of this step.
   static std::int64_t count_step(std::int64_t& steps) noexcept { return ++steps; }
@@ -35,6 +42,20 @@ struct RelaxedAccess {
   template <class T>
   static void store(T* p, T value) noexcept {
     std::atomic_ref<T>(*p).store(value, std::memory_order_relaxed);
+  }
+  /// Runs `loop(begin, end)` over the entries [0, n) starting at an entry that depends on the
+  /// step number (s, ..., n - 1, then 0, ..., s - 1). Steps that run at the same time (they
+  /// drew consecutive numbers) start far apart (the golden-ratio sequence of the step numbers:
+  /// any W consecutive steps start at least about n / (2.6 W) entries apart), so threads that
+  /// fell into the same rhythm do not write the same cache lines together for the whole step.
+  /// The order does not change what an elementwise update computes.
+  template <class Loop>
+  static void for_range(Index n, std::int64_t step, Loop&& loop) {
+    // Fibonacci hashing: the fractional part of step * 0.618..., in 32 bits, scaled to n.
+    const auto fraction = static_cast<std::uint32_t>(static_cast<std::uint64_t>(step) * 2654435769ULL);
+    const auto start = static_cast<Index>((static_cast<std::uint64_t>(fraction) * static_cast<std::uint64_t>(n)) >> 32);
+    loop(start, n);
+    loop(Index{0}, start);
   }
   static std::int64_t count_step(std::int64_t& steps) noexcept {
     return std::atomic_ref<std::int64_t>(steps).fetch_add(1, std::memory_order_relaxed) + 1;
