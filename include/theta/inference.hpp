@@ -44,6 +44,13 @@ namespace theta::inference {
 ///     auto policy = theta::inference::Policy::load("cartpole.policy");
 ///     std::int64_t action = policy.predict_index(observation);       // discrete
 ///     const Eigen::VectorXf& u = policy.predict(observation);          // continuous (or the index)
+///
+/// A policy trained on a `MaskedEnvironment` (transform masked_argmax) takes the state's valid
+/// actions with each observation, as the environment's `action_mask` writes them:
+///
+///     bool valid[4];
+///     env.action_mask(valid);
+///     std::int64_t action = policy.predict_index(observation, valid);  // never an invalid one
 template <Real T>
 class BasicPolicy {
  public:
@@ -68,10 +75,10 @@ class BasicPolicy {
   /// Entries of the action `predict` returns (1 for a discrete policy: the index).
   [[nodiscard]] Index action_size() const noexcept { return action_.size(); }
   /// The number of discrete actions, or 0 for a continuous policy.
-  [[nodiscard]] Index n_actions() const noexcept {
-    return transform_ == io::ActionTransform::argmax ? widths_.back() : 0;
-  }
-  [[nodiscard]] bool is_discrete() const noexcept { return transform_ == io::ActionTransform::argmax; }
+  [[nodiscard]] Index n_actions() const noexcept { return is_discrete() ? widths_.back() : 0; }
+  [[nodiscard]] bool is_discrete() const noexcept { return io::is_discrete(transform_); }
+  /// Whether `predict` needs the valid actions of the state (a policy trained with action masks).
+  [[nodiscard]] bool needs_action_mask() const noexcept { return transform_ == io::ActionTransform::masked_argmax; }
   [[nodiscard]] io::ActionTransform transform() const noexcept { return transform_; }
   /// Whether the observations are normalised before the network sees them.
   [[nodiscard]] bool normalizes_observations() const noexcept { return normalize_; }
@@ -79,9 +86,85 @@ class BasicPolicy {
   /// The deterministic action for one observation (`observation_size()` entries of any
   /// arithmetic type; each is rounded to `T` first, as the trainer does). For a discrete policy
   /// the result holds the action's index. The reference is valid until the next call.
-  /// Throws `theta::Error` for an observation of another size.
+  /// Throws `theta::Error` for an observation of another size, and for a policy trained with
+  /// action masks (`needs_action_mask()`), which takes the overload with the mask.
   template <class Derived>
   const Vector<T>& predict(const Eigen::MatrixBase<Derived>& observation) {
+    if (needs_action_mask()) {
+      throw Error("inference::Policy::predict: the policy was trained with action masks (masked_argmax); pass the "
+                  "state's valid actions: predict(observation, valid)");
+    }
+    const Eigen::Map<const Vector<T>> output = forward(observation);
+    switch (transform_) {
+      case io::ActionTransform::argmax:
+      case io::ActionTransform::masked_argmax: {
+        Index k = 0;
+        output.maxCoeff(&k);  // the first largest logit, as CategoricalPolicy's deterministic act
+        action_[0] = static_cast<T>(k);
+        break;
+      }
+      case io::ActionTransform::clip:
+        action_ = output.head(action_.size()).cwiseMax(low_).cwiseMin(high_);
+        break;
+      case io::ActionTransform::tanh_rescale:
+        // SquashedGaussian::mode, then OffPolicyTrainer's rescale to the bounds.
+        squashed_.array() = output.head(action_.size()).array().tanh();
+        action_ = (offset_.array() + scale_.array() * squashed_.array()).matrix().cwiseMax(low_).cwiseMin(high_);
+        break;
+    }
+    return action_;
+  }
+
+  /// The deterministic action of a discrete policy among the valid actions of the state:
+  /// `valid` has `n_actions()` entries, true = valid (a `MaskedEnvironment`'s `action_mask`),
+  /// and the action is the first largest logit among them, as the trainer's `predict` with the
+  /// same mask. Throws `theta::Error` for a continuous policy, a mask of another size or a
+  /// mask without a valid action.
+  template <class Derived>
+  const Vector<T>& predict(const Eigen::MatrixBase<Derived>& observation, std::span<const bool> valid) {
+    if (!is_discrete()) {
+      throw Error("inference::Policy::predict: action masks need a discrete policy, this one is " +
+                  std::string(io::to_string(transform_)));
+    }
+    if (static_cast<Index>(valid.size()) != n_actions()) {
+      throw Error(io::detail::text("inference::Policy::predict: the action mask has ", valid.size(),
+                                   " entries, the policy has ", n_actions(), " actions"));
+    }
+    const Eigen::Map<const Vector<T>> output = forward(observation);
+    Index k = -1;
+    for (Index j = 0; j < output.size(); ++j) {
+      if (valid[static_cast<std::size_t>(j)] && (k < 0 || output[j] > output[k])) k = j;
+    }
+    if (k < 0) throw Error("inference::Policy::predict: the action mask has no valid action");
+    action_[0] = static_cast<T>(k);
+    return action_;
+  }
+
+  /// The index of the action a discrete policy takes; throws `theta::Error` for a continuous one.
+  template <class Derived>
+  std::int64_t predict_index(const Eigen::MatrixBase<Derived>& observation) {
+    require_discrete("predict_index");
+    return static_cast<std::int64_t>(predict(observation)[0]);
+  }
+
+  /// The index of the action a discrete policy takes among the valid ones (see `predict`).
+  template <class Derived>
+  std::int64_t predict_index(const Eigen::MatrixBase<Derived>& observation, std::span<const bool> valid) {
+    require_discrete("predict_index");
+    return static_cast<std::int64_t>(predict(observation, valid)[0]);
+  }
+
+ private:
+  void require_discrete(const char* who) const {
+    if (!is_discrete()) {
+      throw Error("inference::Policy::" + std::string(who) + ": the policy is continuous (" +
+                  std::string(io::to_string(transform_)) + "); use predict");
+    }
+  }
+
+  // The network's output for one observation (normalised first, when the file says so).
+  template <class Derived>
+  Eigen::Map<const Vector<T>> forward(const Eigen::MatrixBase<Derived>& observation) {
     if (observation.size() != observation_size()) {
       throw Error(io::detail::text("inference::Policy::predict: the observation has ", observation.size(),
                                    " entries, the policy takes ", observation_size()));
@@ -100,37 +183,9 @@ class BasicPolicy {
       nn::detail::affine(out, 1, in, w, activations_[l].data(), w + out * in, z, gemm_);
       nn::activate(activations_fn_[l], std::span<T>(z, static_cast<std::size_t>(out)));
     }
-    const Eigen::Map<const Vector<T>> output(activations_.back().data(), widths_.back());
-    switch (transform_) {
-      case io::ActionTransform::argmax: {
-        Index k = 0;
-        output.maxCoeff(&k);  // the first largest logit, as CategoricalPolicy's deterministic act
-        action_[0] = static_cast<T>(k);
-        break;
-      }
-      case io::ActionTransform::clip:
-        action_ = output.head(action_.size()).cwiseMax(low_).cwiseMin(high_);
-        break;
-      case io::ActionTransform::tanh_rescale:
-        // SquashedGaussian::mode, then OffPolicyTrainer's rescale to the bounds.
-        squashed_.array() = output.head(action_.size()).array().tanh();
-        action_ = (offset_.array() + scale_.array() * squashed_.array()).matrix().cwiseMax(low_).cwiseMin(high_);
-        break;
-    }
-    return action_;
+    return Eigen::Map<const Vector<T>>(activations_.back().data(), widths_.back());
   }
 
-  /// The index of the action a discrete policy takes; throws `theta::Error` for a continuous one.
-  template <class Derived>
-  std::int64_t predict_index(const Eigen::MatrixBase<Derived>& observation) {
-    if (!is_discrete()) {
-      throw Error("inference::Policy::predict_index: the policy is continuous (" +
-                  std::string(io::to_string(transform_)) + "); use predict");
-    }
-    return static_cast<std::int64_t>(predict(observation)[0]);
-  }
-
- private:
   // Bounds that keep a crafted file from asking for absurd buffers (a CRC does not stop a forged file).
   static constexpr std::uint64_t max_width = std::uint64_t{1} << 24;
   static constexpr std::uint64_t max_layers = 1024;
@@ -222,8 +277,11 @@ class BasicPolicy {
     transform_ = *transform;
     const std::uint64_t size = s.u64();
     const auto outputs = static_cast<std::uint64_t>(widths_.back());
-    if (transform_ == io::ActionTransform::argmax) {
-      if (size != outputs) fail(io::detail::text("argmax over ", size, " actions, but the network has ", outputs, " outputs"));
+    if (io::is_discrete(transform_)) {
+      if (size != outputs) {
+        fail(io::detail::text(io::to_string(transform_), " over ", size, " actions, but the network has ", outputs,
+                              " outputs"));
+      }
       action_.setZero(1);
     } else {
       if (size < 1 || size > outputs) {

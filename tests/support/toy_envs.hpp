@@ -6,9 +6,14 @@
 #include <theta/env/spaces.hpp>
 #include <theta/env/step_result.hpp>
 
+#include <theta/io/checkpoint_reader.hpp>
+#include <theta/io/checkpoint_writer.hpp>
+
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cstdint>
+#include <span>
 
 namespace theta::test {
 
@@ -60,6 +65,78 @@ struct Drift {
   }
 
   Eigen::VectorXd x;
+};
+
+/// A walk on 0..6 toward the goal at 6, whose moves depend on the state (a MaskedEnvironment,
+/// issue 15): 0 steps left (not from 0), 1 steps right, 2 waits (not as the first move of an
+/// episode, not twice in a row), 3 jumps two right (from an even position below 5 only). Each step costs 1, the goal pays 10. An invalid
+/// action throws EnvironmentError, so a trainer that ignored the mask fails. With
+/// `dead_end_step` >= 0 the mask has no valid action once an episode has taken that many steps.
+/// Savable, so that masked training resumes exactly from a checkpoint.
+struct MaskedWalk {
+  using Observation = Eigen::Vector3f;
+  using Action = int;
+  static constexpr std::int64_t max_episode_steps = 25;  // theta::TimeLimit's default
+
+  int dead_end_step = -1;
+
+  Box observation_space() const { return Box({0.0, 0.0, 0.0}, {6.0, 1e6, 1.0}); }
+  Discrete action_space() const { return Discrete{4}; }
+
+  Observation reset(std::uint64_t seed) {
+    Rng rng(seed);
+    position = static_cast<int>(rng.below(3));
+    steps = 0;
+    waited = false;
+    return observe();
+  }
+  void action_mask(std::span<bool> valid) const {
+    valid[0] = position > 0;
+    valid[1] = true;
+    valid[2] = steps > 0 && !waited;
+    valid[3] = position % 2 == 0 && position < 5;
+    if (dead_end_step >= 0 && steps >= dead_end_step) std::fill(valid.begin(), valid.end(), false);
+  }
+  StepResult<Observation> step(const Action& action) {
+    bool valid[4];
+    action_mask(valid);
+    require<EnvironmentError>(action >= 0 && action < 4 && valid[action],
+                              "MaskedWalk: action {} is invalid at position {} (step {}, waited {})", action, position,
+                              steps, waited);
+    waited = action == 2;
+    position += action == 0 ? -1 : action == 1 ? 1 : action == 3 ? 2 : 0;
+    ++steps;
+    const bool done = position >= 6;
+    return {observe(), done ? 10.0 : -1.0, done, false};
+  }
+  Observation observe() const {
+    return {static_cast<float>(position), static_cast<float>(steps), waited ? 1.0f : 0.0f};
+  }
+
+  void save(io::CheckpointSectionWriter& out) const { out.i64(position).i64(steps).boolean(waited); }
+  void load(io::CheckpointSectionReader& in) {
+    const std::int64_t p = in.i64(), s = in.i64();
+    const bool w = in.boolean();
+    require<CheckpointError>(p >= 0 && p <= 6 && s >= 0, "MaskedWalk: position {}, steps {}", p, s);
+    position = static_cast<int>(p);
+    steps = static_cast<int>(s);
+    waited = w;
+  }
+
+  int position = 0;
+  int steps = 0;
+  bool waited = false;
+};
+
+/// `MaskedWalk` without its `action_mask`: what a trainer that ignores masks would do to it.
+struct UnmaskedWalk {
+  using Observation = MaskedWalk::Observation;
+  using Action = int;
+  Box observation_space() const { return walk.observation_space(); }
+  Discrete action_space() const { return walk.action_space(); }
+  Observation reset(std::uint64_t seed) { return walk.reset(seed); }
+  StepResult<Observation> step(const Action& action) { return walk.step(action); }
+  MaskedWalk walk;
 };
 
 }  // namespace theta::test

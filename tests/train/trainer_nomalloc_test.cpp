@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/toy_envs.hpp"
+
 namespace {
 
 using CartPoleV1 = theta::TimeLimit<theta::CartPole>;
@@ -47,6 +49,11 @@ TEST_CASE("On-policy training allocates nothing after warm-up", "[alloc]") {
   SECTION("TRPO, discrete and continuous") {
     check_trainer_no_allocation<theta::trpo::Trpo, CartPoleV1>({.n_envs = 2, .n_steps = 256}, {}, 512);
     check_trainer_no_allocation<theta::trpo::Trpo, PendulumV1>({.n_envs = 2, .n_steps = 256}, {}, 512);
+  }
+  SECTION("PPO and TRPO on a masked environment (masks read, stored, applied when acting and updating)") {
+    using MaskedWalkV0 = theta::TimeLimit<theta::test::MaskedWalk>;
+    check_trainer_no_allocation<theta::ppo::Ppo, MaskedWalkV0>({.n_envs = 4, .n_steps = 16}, {.batch_size = 16}, 64);
+    check_trainer_no_allocation<theta::trpo::Trpo, MaskedWalkV0>({.n_envs = 2, .n_steps = 32}, {.batch_size = 32}, 64);
   }
   SECTION("REINFORCE with dropout and a baseline") {
     check_trainer_no_allocation<theta::reinforce::Reinforce, CartPoleV1>({.n_steps = 500}, {.use_baseline = true}, 50);

@@ -132,7 +132,7 @@ class A2c {
         critic_(std::move(critic)),
         actor_optimizer_(make_optimizer<Opt>(actor_, optimizer)),
         critic_optimizer_(make_optimizer<Opt>(critic_, optimizer)),
-        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_)),
+        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_), shape.action_mask_rows),
         indices_(static_cast<std::size_t>(shape.size)) {}
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }

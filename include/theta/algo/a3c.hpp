@@ -312,7 +312,7 @@ class A3c {
       : config_((a3c::validate(config), config)),
         actor_(std::move(actor)),
         critic_(std::move(critic)),
-        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_)),
+        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_), shape.action_mask_rows),
         indices_(static_cast<std::size_t>(shape.size)) {}
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }

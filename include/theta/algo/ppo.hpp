@@ -153,7 +153,8 @@ class Ppo {
         critic_(std::move(critic)),
         actor_optimizer_(make_optimizer<Opt>(actor_, optimizer)),
         critic_optimizer_(make_optimizer<Opt>(critic_, optimizer)),
-        minibatch_(config.batch_size, shape.obs_dim, actor_.action_rows(), context_rows(actor_)),
+        minibatch_(config.batch_size, shape.obs_dim, actor_.action_rows(), context_rows(actor_),
+                   shape.action_mask_rows),
         indices_(static_cast<std::size_t>(shape.size)),
         shuffle_rng_(rng.split(0x707071)) {}
 
@@ -218,7 +219,8 @@ class Ppo {
         if (config_.normalize_advantage) normalize_advantages(adv);
 
         // ---- forward: new log-probabilities, entropy, values
-        evaluate_with_context(actor_, mb.obs(), mb.act(), mb.ctx(), mb.head(mb.log_probs), mb.head(mb.entropy));
+        evaluate_with_context(actor_, mb.obs(), mb.act(), mb.masks(), mb.ctx(), mb.head(mb.log_probs),
+                              mb.head(mb.entropy));
         const Eigen::Map<const Vector<T>> values = critic_.forward(mb.obs());
 
         // ---- losses and their gradients with respect to log pi, H and V

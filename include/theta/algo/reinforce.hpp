@@ -184,9 +184,10 @@ class Reinforce {
       const T std = std::sqrt((w.array() - mean).square().sum() / static_cast<T>(n - 1));
       w = ((w.array() - mean) / (std + std::numeric_limits<float>::epsilon())).matrix();
     }
-    // The training pass with the context of acting (dropout masks): the same pi that chose a_t.
-    evaluate_with_context(actor_, batch.observations, batch.actions, batch.contexts, log_probs_.head(n),
-                          entropy_.head(n));
+    // The training pass with the action masks (a MaskedEnvironment) and the context (dropout
+    // masks) of acting: the same pi that chose a_t.
+    evaluate_with_context(actor_, batch.observations, batch.actions, batch.action_masks, batch.contexts,
+                          log_probs_.head(n), entropy_.head(n));
     const double loss = -static_cast<double>(w.dot(log_probs_.head(n)));
     actor_.zero_grad();
     weights_.head(n) = -w;  // d loss / d log pi_t = -w_t (a sum over the episode, as the example)

@@ -153,8 +153,9 @@ class Trpo {
         actor_(std::move(actor)),
         critic_(std::move(critic)),
         critic_optimizer_(make_optimizer<Opt>(critic_, optimizer)),
-        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_)),
-        minibatch_(config.batch_size, shape.obs_dim, actor_.action_rows(), context_rows(actor_)),
+        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_), shape.action_mask_rows),
+        minibatch_(config.batch_size, shape.obs_dim, actor_.action_rows(), context_rows(actor_),
+                   shape.action_mask_rows),
         indices_(static_cast<std::size_t>(shape.size)),
         old_params_(actor_.parameters().size()),
         gradient_(actor_.parameters().size()),
@@ -208,7 +209,7 @@ class Trpo {
     const T inv_n = T(1) / static_cast<T>(n);
 
     // ---- 1. surrogate gradient at the old policy (ratio 1): d L / d log pi = A / n
-    evaluate_with_context(actor_, b.obs(), b.act(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
+    evaluate_with_context(actor_, b.obs(), b.act(), b.masks(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
     actor_.snapshot();
     const double old_objective = static_cast<double>(adv.sum() * inv_n);
     b.head(b.grad_log_probs) = adv * inv_n;
@@ -235,7 +236,7 @@ class Trpo {
     const auto accepted = backtracking_line_search(
         [&](double fraction) {
           actor_.parameters() = old_params_ + static_cast<T>(fraction * step_size) * direction_;
-          evaluate_with_context(actor_, b.obs(), b.act(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
+          evaluate_with_context(actor_, b.obs(), b.act(), b.masks(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
           actor_.kl_from_snapshot(kl_.head(n));
           const double kl = static_cast<double>(kl_.head(n).mean());
           const double objective = static_cast<double>(

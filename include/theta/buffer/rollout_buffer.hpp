@@ -24,6 +24,8 @@ struct RolloutBatch {
   Eigen::Ref<const Vector<T>> values;        ///< V_old(s) (0 without a critic)
   Eigen::Ref<const Vector<T>> advantages;    ///< from the trainer's advantage estimator
   Eigen::Ref<const Vector<T>> returns;       ///< regression targets of the critic
+  /// n_actions x n: the valid actions of each state, 1 = valid (0 rows without masking)
+  Eigen::Ref<const Matrix<T>> action_masks;
   [[nodiscard]] Index size() const noexcept { return log_probs.size(); }
 };
 
@@ -42,21 +44,29 @@ struct RolloutBatch {
 ///
 /// Policies that keep per-sample context (`ContextPolicy`: dropout masks, a recurrent state)
 /// get `context_rows` rows per transition, written when acting and read back by the update.
+/// A `MaskedEnvironment`'s action masks get `action_mask_rows` (n_actions) rows per transition,
+/// 1 = valid, written by the collector before acting, so that the update recomputes the
+/// distribution over the same valid actions (issue 15).
 template <Real T = Scalar>
 class RolloutBuffer {
  public:
-  /// `context_rows`: rows of the policy's context kept per transition (0: none).
-  RolloutBuffer(Index n_steps, Index n_envs, Index obs_dim, Index act_dim, Index context_rows = 0)
+  /// `context_rows`: rows of the policy's context kept per transition (0: none);
+  /// `action_mask_rows`: rows of the action masks kept per transition (0: none).
+  RolloutBuffer(Index n_steps, Index n_envs, Index obs_dim, Index act_dim, Index context_rows = 0,
+                Index action_mask_rows = 0)
       : n_steps_(n_steps), n_envs_(n_envs) {
     require<ConfigError>(n_steps > 0, "RolloutBuffer: n_steps must be > 0, got {}", n_steps);
     require<ConfigError>(n_envs > 0, "RolloutBuffer: n_envs must be > 0, got {}", n_envs);
     require<ConfigError>(obs_dim > 0, "RolloutBuffer: obs_dim must be > 0, got {}", obs_dim);
     require<ConfigError>(act_dim > 0, "RolloutBuffer: act_dim must be > 0, got {}", act_dim);
     require<ConfigError>(context_rows >= 0, "RolloutBuffer: context_rows must be >= 0, got {}", context_rows);
+    require<ConfigError>(action_mask_rows >= 0, "RolloutBuffer: action_mask_rows must be >= 0, got {}",
+                         action_mask_rows);
     const Index n = n_steps * n_envs;
     observations_.setZero(obs_dim, n);
     actions_.setZero(act_dim, n);
     contexts_.setZero(context_rows, n);
+    action_masks_.setZero(action_mask_rows, n);
     log_probs_.setZero(n);
     values_.setZero(n);
     rewards_.setZero(n);
@@ -89,6 +99,8 @@ class RolloutBuffer {
   auto actions(Index t) { return actions_.middleCols(t * n_envs_, n_envs_); }
   /// The `context_rows x n_envs` context the policy kept when acting at step t.
   auto contexts(Index t) { return contexts_.middleCols(t * n_envs_, n_envs_); }
+  /// The `action_mask_rows x n_envs` action masks (1 = valid) the policy acted under at step t.
+  auto action_masks(Index t) { return action_masks_.middleCols(t * n_envs_, n_envs_); }
   auto log_probs(Index t) { return log_probs_.segment(t * n_envs_, n_envs_); }
   auto values(Index t) { return values_.segment(t * n_envs_, n_envs_); }
   auto rewards(Index t) { return rewards_.segment(t * n_envs_, n_envs_); }
@@ -113,6 +125,7 @@ class RolloutBuffer {
   [[nodiscard]] const Matrix<T>& observations() const noexcept { return observations_; }
   [[nodiscard]] const Matrix<T>& actions() const noexcept { return actions_; }
   [[nodiscard]] const Matrix<T>& contexts() const noexcept { return contexts_; }
+  [[nodiscard]] const Matrix<T>& action_masks() const noexcept { return action_masks_; }
   [[nodiscard]] const Vector<T>& log_probs() const noexcept { return log_probs_; }
   [[nodiscard]] const Vector<T>& values() const noexcept { return values_; }
   [[nodiscard]] const Vector<T>& rewards() const noexcept { return rewards_; }
@@ -131,7 +144,8 @@ class RolloutBuffer {
                            .log_probs = log_probs_.head(n),
                            .values = values_.head(n),
                            .advantages = advantages_.head(n),
-                           .returns = returns_.head(n)};
+                           .returns = returns_.head(n),
+                           .action_masks = action_masks_.leftCols(n)};
   }
 
  private:
@@ -141,6 +155,7 @@ class RolloutBuffer {
   Matrix<T> observations_;
   Matrix<T> actions_;
   Matrix<T> contexts_;
+  Matrix<T> action_masks_;
   Vector<T> log_probs_;
   Vector<T> values_;
   Vector<T> rewards_;

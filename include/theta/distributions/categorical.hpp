@@ -1,7 +1,7 @@
 #pragma once
 /// \file Categorical: a batch of categorical distributions over K actions, parameterised by
 /// logits (K x B, one column per sample), with the gradients and the Fisher-vector product
-/// the policy-gradient algorithms need.
+/// the policy-gradient algorithms need, and invalid-action masking (logits of -infinity).
 
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 
 namespace theta {
@@ -25,6 +26,15 @@ namespace theta {
 /// Every gradient is with respect to the logits and is the gradient of the batch sum
 /// Σ_b f_b, or of Σ_b w_b f_b in the overloads that take per-sample `weights` (the upstream
 /// gradient dL/df_b). Column b of a gradient is sample b's own gradient times w_b.
+///
+/// Masked actions (Huang and Ontanon 2020, "A Closer Look at Invalid Action Masking in Policy
+/// Gradient Algorithms"): a logit of -infinity, or an entry 0 of the `valid` matrix of
+/// `set_logits(logits, valid)`, gives its action probability exactly 0 (log p = -infinity).
+/// Every quantity is then the one of the distribution over the valid actions alone: sampling
+/// and the mode never return a masked action, the entropy and the KL sum over valid actions
+/// only (0 log 0 = 0, never NaN), the Fisher-vector product is 0 in masked rows, and every
+/// gradient is exactly 0 for a masked logit. The log-probability of a masked action is an
+/// error (it would be -infinity), and so is a sample with no valid action.
 ///
 ///     theta::Categorical<float> pi(logits);          // logits: K x B
 ///     pi.sample(rng, actions);                       // std::span<std::int64_t>, B entries
@@ -45,21 +55,59 @@ class Categorical {
   /// The distributions softmax(logits), logits K x B.
   explicit Categorical(const Eigen::Ref<const Matrix<T>>& logits) { set_logits(logits); }
 
-  /// Replaces the parameters: log p = logits - logsumexp(logits), per column.
+  /// Replaces the parameters: log p = logits - logsumexp(logits), per column. A logit of
+  /// -infinity masks its action (probability 0); a column whose logits are all -infinity has
+  /// no valid action and raises `theta::Error` naming the sample.
   void set_logits(const Eigen::Ref<const Matrix<T>>& logits) {
     require(logits.rows() >= 1 && logits.cols() >= 1, "Categorical::set_logits: logits must be at least 1 x 1, got {} x {}",
             logits.rows(), logits.cols());
     log_probs_.resize(logits.rows(), logits.cols());
     probs_.resize(logits.rows(), logits.cols());
+    masked_ = false;
     for (Index b = 0; b < logits.cols(); ++b) {
       const T max = logits.col(b).maxCoeff();
+      if (max == -infinity) [[unlikely]] no_valid_action("Categorical::set_logits", b);
       // (l - max) is exact for the largest logits, so subtracting log Σ exp afterwards keeps
-      // the shift invariance that l - (max + log Σ) would lose to rounding.
+      // the shift invariance that l - (max + log Σ) would lose to rounding. A logit of -inf
+      // gives exp(-inf) = 0 in the sum and log p = -inf, p = 0.
       const T log_sum = std::log((logits.col(b).array() - max).exp().sum());
       log_probs_.col(b).array() = (logits.col(b).array() - max) - log_sum;
       probs_.col(b).array() = log_probs_.col(b).array().exp();
+      masked_ = masked_ || (logits.col(b).array() == -infinity).any();
     }
   }
+
+  /// The distributions softmax(logits) restricted to the valid actions: `valid` is K x B, an
+  /// entry 0 masks its action (probability 0, whatever its logit), any other value keeps it.
+  /// Equal to `set_logits` of the logits with -infinity at the masked entries. A sample with
+  /// no valid action raises `theta::Error` naming it.
+  ///
+  ///     theta::Matrix<float> valid(3, 1);
+  ///     valid << 1, 0, 1;             // action 1 is invalid in this state
+  ///     pi.set_logits(logits, valid);  // pi.probs()(1, 0) == 0
+  void set_logits(const Eigen::Ref<const Matrix<T>>& logits, const Eigen::Ref<const Matrix<T>>& valid) {
+    require(logits.rows() >= 1 && logits.cols() >= 1, "Categorical::set_logits: logits must be at least 1 x 1, got {} x {}",
+            logits.rows(), logits.cols());
+    detail::require_shape("Categorical::set_logits", "valid", valid.rows(), valid.cols(), logits.rows(), logits.cols());
+    log_probs_.resize(logits.rows(), logits.cols());
+    probs_.resize(logits.rows(), logits.cols());
+    masked_ = false;
+    for (Index b = 0; b < logits.cols(); ++b) {
+      const auto keep = valid.col(b).array() != T(0);
+      const T max = keep.select(logits.col(b).array(), -infinity).maxCoeff();
+      if (max == -infinity) [[unlikely]] no_valid_action("Categorical::set_logits", b);
+      // As above, with the masked logits replaced by -inf.
+      log_probs_.col(b).array() = keep.select(logits.col(b).array() - max, -infinity);
+      const T log_sum = std::log(log_probs_.col(b).array().exp().sum());
+      log_probs_.col(b).array() -= log_sum;
+      probs_.col(b).array() = log_probs_.col(b).array().exp();
+      masked_ = masked_ || !keep.all();
+    }
+  }
+
+  /// True when some action of some sample is masked (probability exactly 0 from a logit of
+  /// -infinity or a `valid` entry of 0).
+  [[nodiscard]] bool has_masked_actions() const noexcept { return masked_; }
 
   /// K, the number of actions.
   [[nodiscard]] Index n_actions() const noexcept { return log_probs_.rows(); }
@@ -137,6 +185,7 @@ class Categorical {
   /// KL(p_b || q_b) = Σ_k p_k (log p_k - log q_k) per sample.
   friend void kl_divergence(const Categorical& p, const Categorical& q, Eigen::Ref<Vector<T>> out) {
     p.require_same_shape("kl_divergence(Categorical)", q);
+    p.require_same_masks("kl_divergence(Categorical)", q);
     p.require_out("kl_divergence(Categorical)", out.size());
     for (Index b = 0; b < p.batch_size(); ++b) out[b] = p.kl_of(q, b);
   }
@@ -166,13 +215,46 @@ class Categorical {
  private:
   detail::BatchMatrix<T> log_probs_;
   detail::BatchMatrix<T> probs_;
+  bool masked_ = false;  // some log p is -inf (a masked action)
+
+  static constexpr T infinity = std::numeric_limits<T>::infinity();
+
+  // Masked actions (log p = -inf) contribute 0 to every sum below and get a gradient of 0:
+  // the limits of p log p, p (log p - log q) and their derivatives as p -> 0. The unmasked
+  // path keeps its plain expressions (and their results bit for bit).
+  auto valid(Index b) const { return log_probs_.col(b).array() != -infinity; }
 
   T entropy_of(Index b) const {
     // p log p is 0 when p underflows to 0, because log p stays finite (logits are finite).
-    return -(probs_.col(b).array() * log_probs_.col(b).array()).sum();
+    if (!masked_) return -(probs_.col(b).array() * log_probs_.col(b).array()).sum();
+    return -valid(b).select(probs_.col(b).array() * log_probs_.col(b).array(), T(0)).sum();
   }
   T kl_of(const Categorical& q, Index b) const {
-    return (probs_.col(b).array() * (log_probs_.col(b).array() - q.log_probs_.col(b).array())).sum();
+    if (!masked_ && !q.masked_) {
+      return (probs_.col(b).array() * (log_probs_.col(b).array() - q.log_probs_.col(b).array())).sum();
+    }
+    return valid(b)
+        .select(probs_.col(b).array() * (log_probs_.col(b).array() - q.log_probs_.col(b).array()), T(0))
+        .sum();
+  }
+
+  // KL(p || q) with masks: p and q must mask the same actions (KL would be +inf where q masks
+  // an action p allows, and its gradient NaN); TRPO's old and new policies share the stored masks.
+  void require_same_masks(const char* where, const Categorical& q) const {
+    if (!masked_ && !q.masked_) return;
+    for (Index b = 0; b < batch_size(); ++b) {
+      if ((valid(b) != q.valid(b)).any()) [[unlikely]] {
+        Index k = 0;
+        (valid(b) != q.valid(b)).template cast<int>().maxCoeff(&k);
+        throw Error(fmt::format("{}: p and q must mask the same actions, but action {} of sample {} is {} in p and {} "
+                                "in q",
+                                where, k, b, valid(b)(k) ? "valid" : "masked", q.valid(b)(k) ? "valid" : "masked"));
+      }
+    }
+  }
+
+  [[noreturn]] static void no_valid_action(const char* where, Index b) {
+    throw Error(fmt::format("{}: sample {} has no valid action (every action is masked)", where, b));
   }
 
   void require_batch(const char* where, std::size_t n) const {
@@ -187,6 +269,9 @@ class Categorical {
   Index checked(std::span<const Action> actions, Index b, const char* where) const {
     const Action a = actions[static_cast<std::size_t>(b)];
     require(a >= 0 && a < n_actions(), "{}: action {} of sample {} is outside [0, {})", where, a, b, n_actions());
+    if (masked_ && log_probs_(static_cast<Index>(a), b) == -infinity) [[unlikely]] {
+      throw Error(fmt::format("{}: action {} of sample {} is masked (invalid, probability 0)", where, a, b));
+    }
     return static_cast<Index>(a);
   }
 
@@ -206,7 +291,12 @@ class Categorical {
     detail::require_shape("Categorical::grad_entropy", "grad_logits", grad.rows(), grad.cols(), n_actions(), batch_size());
     for (Index b = 0; b < batch_size(); ++b) {
       const T h = entropy_of(b);
-      grad.col(b).array() = -weight(b) * probs_.col(b).array() * (log_probs_.col(b).array() + h);
+      if (!masked_) {
+        grad.col(b).array() = -weight(b) * probs_.col(b).array() * (log_probs_.col(b).array() + h);
+      } else {
+        grad.col(b).array() =
+            valid(b).select(-weight(b) * probs_.col(b).array() * (log_probs_.col(b).array() + h), T(0));
+      }
     }
   }
 
@@ -215,6 +305,7 @@ class Categorical {
     detail::require_shape("Categorical::fisher_vector_product", "v", v.rows(), v.cols(), n_actions(), batch_size());
     detail::require_shape("Categorical::fisher_vector_product", "out", out.rows(), out.cols(), n_actions(), batch_size());
     for (Index b = 0; b < batch_size(); ++b) {
+      // Masked actions have p = 0: they add nothing to pᵀv and their rows are 0 (v is finite).
       const T p_dot_v = probs_.col(b).dot(v.col(b));
       // Element-wise in k, so out may alias v.
       out.col(b).array() = weight(b) * probs_.col(b).array() * (v.col(b).array() - p_dot_v);
@@ -224,18 +315,25 @@ class Categorical {
   template <class W>
   void grad_kl_p_impl(const Categorical& q, W weight, Eigen::Ref<Matrix<T>> grad) const {
     require_same_shape("grad_kl_divergence_p(Categorical)", q);
+    require_same_masks("grad_kl_divergence_p(Categorical)", q);
     detail::require_shape("grad_kl_divergence_p(Categorical)", "grad_logits_p", grad.rows(), grad.cols(), n_actions(),
                           batch_size());
     for (Index b = 0; b < batch_size(); ++b) {
       const T kl = kl_of(q, b);
-      grad.col(b).array() =
-          weight(b) * probs_.col(b).array() * ((log_probs_.col(b).array() - q.log_probs_.col(b).array()) - kl);
+      if (!masked_) {
+        grad.col(b).array() =
+            weight(b) * probs_.col(b).array() * ((log_probs_.col(b).array() - q.log_probs_.col(b).array()) - kl);
+      } else {
+        grad.col(b).array() = valid(b).select(
+            weight(b) * probs_.col(b).array() * ((log_probs_.col(b).array() - q.log_probs_.col(b).array()) - kl), T(0));
+      }
     }
   }
 
   template <class W>
   void grad_kl_q_impl(const Categorical& q, W weight, Eigen::Ref<Matrix<T>> grad) const {
     require_same_shape("grad_kl_divergence_q(Categorical)", q);
+    require_same_masks("grad_kl_divergence_q(Categorical)", q);
     detail::require_shape("grad_kl_divergence_q(Categorical)", "grad_logits_q", grad.rows(), grad.cols(), n_actions(),
                           batch_size());
     for (Index b = 0; b < batch_size(); ++b) {

@@ -5,8 +5,11 @@
 #include <theta/core/rng.hpp>
 #include <theta/env/concepts.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <vector>
 
 namespace theta {
@@ -22,6 +25,10 @@ struct EnvironmentCheck {
 /// finite bounds, and the same seed replays the same trajectory (observations, rewards and
 /// flags bit for bit) under the same actions. Random actions come from a stream derived from
 /// `seed`. Throws `EnvironmentError` naming the step and the value on the first failure.
+///
+/// For a `MaskedEnvironment` it also reads `action_mask` after every reset and step, requires
+/// at least one valid action (naming the step of a mask without one), takes random actions
+/// among the valid ones only, and requires the same seed to replay the same masks.
 ///
 ///     MyEnv env;
 ///     theta::check_environment(env, /*seed=*/0);   // throws if something is wrong
@@ -54,6 +61,42 @@ EnvironmentCheck check_environment(Env& env, std::uint64_t seed, std::int64_t st
     double reward;
     bool terminated;
     bool truncated;
+    std::vector<bool> mask;  // MaskedEnvironment: the valid actions after this record
+  };
+
+  // A MaskedEnvironment's mask of the current state, checked for a valid action.
+  Index mask_size = 0;
+  if constexpr (MaskedEnvironment<Env>) mask_size = action_mask_size(env);
+  const std::unique_ptr<bool[]> mask(new bool[static_cast<std::size_t>(mask_size)]);
+  const auto read_mask = [&](std::int64_t step, const char* where) {
+    std::vector<bool> valid;
+    if constexpr (MaskedEnvironment<Env>) {
+      const std::span<bool> entries(mask.get(), static_cast<std::size_t>(mask_size));
+      std::fill(entries.begin(), entries.end(), false);
+      env.action_mask(entries);
+      valid.assign(entries.begin(), entries.end());
+      require<EnvironmentError>(std::find(entries.begin(), entries.end(), true) != entries.end(),
+                                "check_environment: action_mask() after {} at step {} has no valid action (all {} "
+                                "entries are false)",
+                                where, step, mask_size);
+    }
+    return valid;
+  };
+  // A uniformly random valid action (any action without a mask).
+  const auto random_action = [&](Rng& rng) -> std::int64_t {
+    if constexpr (MaskedEnvironment<Env>) {
+      const std::span<const bool> entries(mask.get(), static_cast<std::size_t>(mask_size));
+      const auto count = static_cast<std::uint64_t>(std::count(entries.begin(), entries.end(), true));
+      std::uint64_t pick = rng.below(count);
+      for (std::size_t k = 0; k < entries.size(); ++k) {
+        if (entries[k] && pick-- == 0) return static_cast<std::int64_t>(k);
+      }
+      return 0;  // unreachable: read_mask found a valid action
+    } else if constexpr (DiscreteEnvironment<Env>) {
+      return action_space.sample(rng);
+    } else {
+      return 0;  // continuous actions are drawn below
+    }
   };
   const auto check_observation = [&](const Observation& obs, std::int64_t step, const char* where) {
     require<EnvironmentError>(obs.size() == obs_dim,
@@ -73,12 +116,12 @@ EnvironmentCheck check_environment(Env& env, std::uint64_t seed, std::int64_t st
     EnvironmentCheck report;
     Observation first = env.reset(derive_seed(seed, episode++));
     check_observation(first, 0, "reset()");
-    trace.push_back({first, 0.0, false, false});
+    trace.push_back({first, 0.0, false, false, read_mask(0, "reset()")});
     report.episodes = 1;
     for (std::int64_t t = 1; t <= steps; ++t) {
       Action action{};
       if constexpr (DiscreteEnvironment<Env>) {
-        action = static_cast<Action>(action_space.sample(action_rng));
+        action = static_cast<Action>(random_action(action_rng));
       } else {
         action = action_space.template sample<typename Action::Scalar>(action_rng);
       }
@@ -87,12 +130,15 @@ EnvironmentCheck check_environment(Env& env, std::uint64_t seed, std::int64_t st
       require<EnvironmentError>(std::isfinite(result.reward),
                                 "check_environment: step() at step {} returned a non-finite reward {}", t,
                                 result.reward);
-      trace.push_back({result.observation, result.reward, result.terminated, result.truncated});
-      if (result.terminated || result.truncated) {
+      const bool done = result.terminated || result.truncated;
+      // The mask of a state that ended an episode is never used (the next action follows a reset).
+      trace.push_back({result.observation, result.reward, result.terminated, result.truncated,
+                       done ? std::vector<bool>{} : read_mask(t, "step()")});
+      if (done) {
         if (t == steps) break;
         Observation next = env.reset(derive_seed(seed, episode++));
         check_observation(next, t, "reset()");
-        trace.push_back({next, 0.0, false, false});
+        trace.push_back({next, 0.0, false, false, read_mask(t, "reset()")});
         ++report.episodes;
       }
     }
@@ -116,6 +162,11 @@ EnvironmentCheck check_environment(Env& env, std::uint64_t seed, std::int64_t st
                               "differs (reward {} vs {}, terminated {} vs {}, truncated {} vs {}); does reset(seed) "
                               "reseed every source of randomness?",
                               k, a.reward, b.reward, a.terminated, b.terminated, a.truncated, b.truncated);
+    require<EnvironmentError>(a.mask == b.mask,
+                              "check_environment: the same seed did not replay the same action masks: record {} "
+                              "differs; does action_mask() depend only on the state that reset(seed) and step() "
+                              "produce?",
+                              k);
   }
   return report;
 }

@@ -15,7 +15,13 @@
 /// `terminated` means the MDP ended (no bootstrap); `truncated` means the episode was cut
 /// (bootstrap from the true final observation); both may be true and then `terminated` wins.
 /// The environment never resets itself: `VectorEnv` and the trainers own resets.
+///
+/// A discrete environment may also say which actions are valid in its current state
+/// (`MaskedEnvironment`, docs/writing-an-environment.md, "Action masks"):
+///
+///     void action_mask(std::span<bool> valid) const;  // one entry per action, true = valid
 
+#include <theta/core/scalar.hpp>
 #include <theta/env/spaces.hpp>
 #include <theta/env/step_result.hpp>
 
@@ -23,6 +29,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <span>
 #include <type_traits>
 
 namespace theta {
@@ -88,6 +95,32 @@ concept ContinuousEnvironment = Environment<E> && EigenColumnVector<typename E::
                                   { env.action_space() } -> std::same_as<Box>;
                                 };
 
+/// `action_mask(std::span<bool>) const` exists, with that signature.
+template <class E>
+concept HasActionMask = requires(const E& env, std::span<bool> valid) {
+  { env.action_mask(valid) } -> std::same_as<void>;
+};
+
+/// A discrete environment that says which actions are valid in its current state (Huang and
+/// Ontanon 2020, "A Closer Look at Invalid Action Masking in Policy Gradient Algorithms"):
+/// `action_mask(valid)` writes one entry per action of `Discrete(n)` (n entries, true =
+/// valid) for the state after the last `reset` or `step`, and at least one must be valid.
+/// The trainers read it before every action, sample among the valid actions only and keep the
+/// mask with the transition, so that the update differentiates the distribution that acted.
+///
+///     void action_mask(std::span<bool> valid) const {
+///       valid[0] = true;                  // "wait" is always allowed
+///       valid[1] = deployed_ > 0;         // "roll back" only after a deploy
+///     }
+template <class E>
+concept MaskedEnvironment = DiscreteEnvironment<E> && HasActionMask<E>;
+
+/// The number of entries of `E`'s action mask (`MaskedEnvironment`): n for `Discrete(n)`.
+template <MaskedEnvironment E>
+[[nodiscard]] Index action_mask_size(const E& env) {
+  return static_cast<Index>(env.action_space().n);
+}
+
 /// The observation scalar (float for the built-in environments).
 template <Environment E>
 using observation_scalar_t = typename E::Observation::Scalar;
@@ -133,6 +166,16 @@ consteval bool diagnose_environment() {
     static_assert(DiscreteEnvironment<E> || ContinuousEnvironment<E>,
                   "theta::Environment: 'Action' must be an integer with action_space() returning "
                   "theta::Discrete, or an Eigen column vector with action_space() returning theta::Box");
+    return false;
+  } else if constexpr (requires { &E::action_mask; } && !HasActionMask<E>) {
+    static_assert(HasActionMask<E>,
+                  "theta::MaskedEnvironment: 'action_mask' must be 'void action_mask(std::span<bool> valid) const' "
+                  "(one entry per action, true = valid)");
+    return false;
+  } else if constexpr (HasActionMask<E> && !DiscreteEnvironment<E>) {
+    static_assert(DiscreteEnvironment<E>,
+                  "theta::MaskedEnvironment: action masks need a discrete action space (action_space() returning "
+                  "theta::Discrete)");
     return false;
   } else {
     return true;

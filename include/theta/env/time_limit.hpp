@@ -6,6 +6,7 @@
 #include <theta/env/savable.hpp>
 
 #include <cstdint>
+#include <span>
 #include <utility>
 
 namespace theta {
@@ -54,6 +55,13 @@ class TimeLimit {
     ++elapsed_steps_;
     result.truncated = result.truncated || elapsed_steps_ >= max_episode_steps_;
     return result;
+  }
+
+  /// The wrapped environment's action mask (`MaskedEnvironment`, when the wrapped one is).
+  void action_mask(std::span<bool> valid) const
+    requires MaskedEnvironment<Env>
+  {
+    env_.action_mask(valid);
   }
 
   /// Steps taken since the last reset.

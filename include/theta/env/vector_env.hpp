@@ -49,6 +49,11 @@ struct EpisodeRecord {
 /// episode. Copy i's k-th episode starts from `reset(derive_seed(derive_seed(seed, i), k))`, so
 /// a run depends on the seed only, whatever the number of threads.
 ///
+/// For a `MaskedEnvironment`, `action_masks().col(i)` is copy i's `action_mask` for the state
+/// of `observations().col(i)` (after an automatic reset: the new episode's first state), read
+/// after every reset and step; a mask with no valid action, and an action the mask marks
+/// invalid, raise `EnvironmentError` naming the copy, the step and the episode.
+///
 ///     theta::VectorEnv<theta::TimeLimit<theta::CartPole>> envs(8, /*seed=*/1);
 ///     envs.reset();
 ///     std::vector<int> actions(8, 1);
@@ -94,6 +99,7 @@ class VectorEnv {
     episode_lengths_.assign(n, 0);
     episode_counts_.assign(n, 0);
     counts_before_step_.assign(n, 0);
+    if constexpr (MaskedEnvironment<Env>) masks_.setConstant(static_cast<Index>(action_space_.n), count, true);
     ended_returns_.assign(n, 0.0);
     ended_lengths_.assign(n, 0);
     finished_.resize(n);
@@ -220,6 +226,12 @@ class VectorEnv {
     if constexpr (saves_episodes && std::is_copy_constructible_v<Env>) {
       if (!state.needs_restart) envs_ = std::move(state.envs);
     }
+    if constexpr (saves_episodes && MaskedEnvironment<Env>) {
+      // The masks are not saved: they are the loaded states' own.
+      if (state.started && !state.needs_restart) {
+        for (std::size_t i = 0; i < size(); ++i) read_mask(i, "load");
+      }
+    }
     episode_counts_ = std::move(state.counts);
     episode_returns_ = std::move(state.returns);
     episode_lengths_ = std::move(state.lengths);
@@ -268,6 +280,14 @@ class VectorEnv {
     });
   }
 
+  /// The valid actions of every copy's current state (`MaskedEnvironment`): `n_actions x N`,
+  /// column i is copy i's `action_mask` for `observations().col(i)`, true = valid.
+  [[nodiscard]] const Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>& action_masks() const noexcept
+    requires MaskedEnvironment<Env>
+  {
+    return masks_;
+  }
+
   /// Current observations: for a copy that just finished, the first of its next episode.
   [[nodiscard]] const ObservationMatrix& observations() const noexcept { return observations_; }
   /// True last observations of the episodes that ended on the last step (other columns hold
@@ -294,6 +314,23 @@ class VectorEnv {
     observations_.col(static_cast<Index>(i)) = first;
     episode_returns_[i] = 0.0;
     episode_lengths_[i] = 0;
+    if constexpr (MaskedEnvironment<Env>) read_mask(i, "reset");
+  }
+
+  // Copy i's action mask for its current state, into column i (each copy writes its own column,
+  // so the threads share nothing). Issue 15: a state with no valid action is an error that names
+  // the copy, the step and the episode.
+  void read_mask(std::size_t i, const char* where) {
+    if constexpr (MaskedEnvironment<Env>) {
+      auto column = masks_.col(static_cast<Index>(i));
+      column.setConstant(false);
+      envs_[i].action_mask(std::span<bool>(column.data(), static_cast<std::size_t>(column.size())));
+      if (!column.any()) [[unlikely]] {
+        throw EnvironmentError(fmt::format("VectorEnv: environment {} has no valid action at step {} of episode {}: "
+                                           "every entry of its action_mask() after {} is false",
+                                           i, episode_lengths_[i], episode_counts_[i] - 1, where));
+      }
+    }
   }
 
   void check_observation(std::size_t i, const Observation& obs, const char* where) const {
@@ -322,6 +359,13 @@ class VectorEnv {
             i, episode_lengths_[i] + 1, episode_counts_[i] - 1,
             n == 1 ? std::string("0") : n == 2 ? std::string("0 or 1") : fmt::format("in {{0, ..., {}}}", n - 1),
             action, n));
+      }
+      if constexpr (MaskedEnvironment<Env>) {
+        if (!masks_(static_cast<Index>(action), static_cast<Index>(i))) [[unlikely]] {
+          throw EnvironmentError(fmt::format("VectorEnv: environment {} at step {} of episode {}: action {} is "
+                                             "invalid in this state (its action_mask() entry is false)",
+                                             i, episode_lengths_[i] + 1, episode_counts_[i] - 1, action));
+        }
       }
     } else {
       require<EnvironmentError>(action.size() == action_space_.size(),
@@ -388,6 +432,7 @@ class VectorEnv {
       reset_copy(i);
     } else {
       observations_.col(column) = result.observation;
+      if constexpr (MaskedEnvironment<Env>) read_mask(i, "step");
     }
   }
 
@@ -398,6 +443,7 @@ class VectorEnv {
   std::decay_t<decltype(std::declval<const Env&>().action_space())> action_space_{};
   ObservationMatrix observations_;
   ObservationMatrix final_observations_;
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> masks_;  // MaskedEnvironment: n_actions x N
   Eigen::VectorXd rewards_;
   std::vector<std::uint8_t> terminated_;
   std::vector<std::uint8_t> truncated_;

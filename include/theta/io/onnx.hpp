@@ -173,6 +173,12 @@ class Graph {
 template <Real T>
 [[nodiscard]] std::vector<std::uint8_t> onnx_model(const PolicyDescription<T>& policy) {
   (void)policy_writer(policy);  // the same checks as export_policy
+  // Issue 15: a masked policy's action depends on a mask input this graph does not have yet;
+  // exporting its plain argmax would take invalid actions.
+  require<ConfigError>(policy.transform != ActionTransform::masked_argmax,
+                       "export_onnx: the policy acts under action masks (transform masked_argmax, a "
+                       "MaskedEnvironment); the ONNX export has no mask input: use theta/inference.hpp, whose "
+                       "predict(observation, valid) applies the mask");
   using detail::onnx::Graph;
   const nn::Mlp<T>& net = *policy.network;
   constexpr int type = detail::onnx::tensor_type<T>;

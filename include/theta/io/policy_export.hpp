@@ -23,7 +23,8 @@ namespace theta::io {
 /// the action is read from, `const nn::Mlp<Scalar>& network() const`. The trainer adds the
 /// transform its algorithm uses: argmax over the outputs (discrete on-policy actors), the
 /// first action-size outputs clipped to the bounds (Gaussian actors) or their tanh rescaled to
-/// the bounds (SAC's squashed actors). An actor whose deterministic `act` computes anything
+/// the bounds (SAC's squashed actors); for a `MaskedEnvironment`, argmax among the valid
+/// actions of a mask given at inference (masked_argmax). An actor whose deterministic `act` computes anything
 /// else must not satisfy this concept, or its exported policy will act differently.
 ///
 ///     static_assert(theta::io::ExportableActor<theta::CategoricalPolicy<float>>);
@@ -59,7 +60,7 @@ template <Real T>
   require<ConfigError>(policy.network != nullptr, "export_policy: no network");
   const nn::Mlp<T>& net = *policy.network;
   const Index obs = net.inputs();
-  const bool argmax = policy.transform == ActionTransform::argmax;
+  const bool argmax = is_discrete(policy.transform);  // argmax or masked_argmax: an index, no bounds
   require<ConfigError>(policy.action_size >= 1, "export_policy: action_size must be >= 1, got {}", policy.action_size);
   require<ConfigError>(argmax ? net.outputs() == policy.action_size : net.outputs() >= policy.action_size,
                        "export_policy: the network has {} outputs, the {} transform needs {} {}", net.outputs(),

@@ -17,6 +17,9 @@ inline constexpr std::string_view policy_kind = "Policy";
 enum class ActionTransform {
   /// The index of the first largest of the network's n outputs (a categorical policy's mode).
   argmax,
+  /// The same among the actions a mask marks valid, the mask given with each observation: a
+  /// categorical policy trained on a `MaskedEnvironment` (issue 15). Its `predict` needs the mask.
+  masked_argmax,
   /// The first `action_size` outputs (a Gaussian's mean) clipped to [low, high].
   clip,
   /// offset + scale * tanh(mean), mean the first `action_size` outputs, with scale = (high -
@@ -25,19 +28,26 @@ enum class ActionTransform {
   tanh_rescale,
 };
 
-/// The transform's name in a policy file: "argmax", "clip" or "tanh_rescale".
+/// The transform's name in a policy file: "argmax", "masked_argmax", "clip" or "tanh_rescale".
 [[nodiscard]] constexpr std::string_view to_string(ActionTransform t) noexcept {
   switch (t) {
     case ActionTransform::argmax: return "argmax";
+    case ActionTransform::masked_argmax: return "masked_argmax";
     case ActionTransform::clip: return "clip";
     case ActionTransform::tanh_rescale: return "tanh_rescale";
   }
   return "unknown";
 }
 
+/// True for the transforms whose action is an index (argmax, masked_argmax).
+[[nodiscard]] constexpr bool is_discrete(ActionTransform t) noexcept {
+  return t == ActionTransform::argmax || t == ActionTransform::masked_argmax;
+}
+
 /// The transform named `name`, or nothing for an unknown name.
 [[nodiscard]] constexpr std::optional<ActionTransform> action_transform_from(std::string_view name) noexcept {
-  for (const ActionTransform t : {ActionTransform::argmax, ActionTransform::clip, ActionTransform::tanh_rescale}) {
+  for (const ActionTransform t : {ActionTransform::argmax, ActionTransform::masked_argmax, ActionTransform::clip,
+                                  ActionTransform::tanh_rescale}) {
     if (to_string(t) == name) return t;
   }
   return std::nullopt;

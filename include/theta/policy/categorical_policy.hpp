@@ -18,6 +18,8 @@ namespace theta {
 
 /// pi(a|s) = softmax(f(s)), f an MLP `obs_dim -> hidden -> n_actions` (orthogonal head gain
 /// 0.01, SB3's policy head). Actions are stored as their index in a 1 x B matrix of `T`.
+/// `act_masked` / `evaluate_masked` restrict pi to the valid actions of each state
+/// (`MaskedPolicy`: invalid-action masking, logits of masked actions at -infinity).
 ///
 /// The training path records a pass (`evaluate`) and differentiates it (`backward`); TRPO's
 /// pieces (`snapshot`, `kl_from_snapshot`, `fisher_vector_product`) work on the recorded pass.
@@ -57,24 +59,24 @@ class CategoricalPolicy {
   /// from `rng` first; a deterministic one from the evaluation-mode pass.
   void act(const Eigen::Ref<const Matrix<T>>& obs, Rng& rng, bool deterministic, Eigen::Ref<Matrix<T>> actions,
            Eigen::Ref<Vector<T>> log_probs) {
-    const Index batch = obs.cols();
-    const auto logits = deterministic ? net_.forward(obs, act_ws_) : net_.forward(obs, act_ws_, rng);
-    act_dist_.set_logits(logits);
-    std::span<std::int64_t> index(act_index_.data(), static_cast<std::size_t>(batch));
-    if (deterministic) {
-      // The first largest logit: the mode of softmax(logits), read from the logits rather
-      // than from the normalised log-probabilities, whose rounding can tie two nearly equal
-      // logits. An exported policy (theta/inference.hpp) takes the same argmax.
-      for (Index b = 0; b < batch; ++b) {
-        Index k = 0;
-        logits.col(b).maxCoeff(&k);
-        index[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(k);
-      }
-    } else {
-      act_dist_.sample(rng, index);
-    }
-    act_dist_.log_prob(index, log_probs);
-    for (Index b = 0; b < batch; ++b) actions(0, b) = static_cast<T>(index[static_cast<std::size_t>(b)]);
+    act_impl(obs, nullptr, rng, deterministic, actions, log_probs);
+  }
+
+  /// `act` among the valid actions only (`MaskedPolicy`): `action_masks` is n_actions x B, 1 =
+  /// valid, 0 = invalid (probability 0). The deterministic action is the first largest logit
+  /// among the valid ones, as an exported policy given the same mask takes it.
+  void act_masked(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& action_masks, Rng& rng,
+                  bool deterministic, Eigen::Ref<Matrix<T>> actions, Eigen::Ref<Vector<T>> log_probs) {
+    check_action_masks(action_masks, obs.cols(), "CategoricalPolicy::act_masked");
+    act_impl(obs, &action_masks, rng, deterministic, actions, log_probs);
+  }
+
+  /// A sampling `act_masked` that also writes the dropout masks it drew (`MaskedContextPolicy`).
+  void act_masked(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& action_masks, Rng& rng,
+                  Eigen::Ref<Matrix<T>> actions, Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Matrix<T>> masks) {
+    detail::check_masks(masks, context_rows(), obs.cols(), "CategoricalPolicy::act_masked");
+    act_masked(obs, action_masks, rng, /*deterministic=*/false, actions, log_probs);
+    masks = act_ws_.masks();
   }
 
   /// A sampling `act` that also writes the dropout masks it drew (`context_rows()` x B; nothing
@@ -104,7 +106,70 @@ class CategoricalPolicy {
     record(actions, log_probs, entropy);
   }
 
+  /// `evaluate` under the action masks the actions were taken with (`MaskedPolicy`): the
+  /// distribution over the valid actions, whose gradients (`backward`), KL and Fisher product
+  /// (TRPO) leave the masked logits out. A network with dropout needs the overload with its masks.
+  void evaluate_masked(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
+                       const Eigen::Ref<const Matrix<T>>& action_masks, Eigen::Ref<Vector<T>> log_probs,
+                       Eigen::Ref<Vector<T>> entropy) {
+    require(context_rows() == 0,
+            "CategoricalPolicy::evaluate_masked: the network has dropout; pass the masks drawn when acting");
+    check_action_masks(action_masks, obs.cols(), "CategoricalPolicy::evaluate_masked");
+    train_dist_.set_logits(net_.forward(obs, train_ws_), action_masks);
+    record(actions, log_probs, entropy);
+  }
+
+  /// As above, recomputing the training-mode pass with the dropout masks `act_masked` drew.
+  void evaluate_masked(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>& actions,
+                       const Eigen::Ref<const Matrix<T>>& action_masks, const Eigen::Ref<const Matrix<T>>& masks,
+                       Eigen::Ref<Vector<T>> log_probs, Eigen::Ref<Vector<T>> entropy) {
+    detail::check_masks(masks, context_rows(), obs.cols(), "CategoricalPolicy::evaluate_masked");
+    check_action_masks(action_masks, obs.cols(), "CategoricalPolicy::evaluate_masked");
+    train_dist_.set_logits(net_.forward(obs, train_ws_, masks), action_masks);
+    record(actions, log_probs, entropy);
+  }
+
  private:
+  void check_action_masks(const Eigen::Ref<const Matrix<T>>& action_masks, Index batch, const char* who) const {
+    require(action_masks.rows() == n_actions() && action_masks.cols() == batch,
+            "{}: action masks must be {} x {} (n_actions x batch), got {} x {}", who, n_actions(), batch,
+            action_masks.rows(), action_masks.cols());
+  }
+
+  void act_impl(const Eigen::Ref<const Matrix<T>>& obs, const Eigen::Ref<const Matrix<T>>* action_masks, Rng& rng,
+                bool deterministic, Eigen::Ref<Matrix<T>> actions, Eigen::Ref<Vector<T>> log_probs) {
+    const Index batch = obs.cols();
+    const auto logits = deterministic ? net_.forward(obs, act_ws_) : net_.forward(obs, act_ws_, rng);
+    if (action_masks != nullptr) {
+      act_dist_.set_logits(logits, *action_masks);
+    } else {
+      act_dist_.set_logits(logits);
+    }
+    std::span<std::int64_t> index(act_index_.data(), static_cast<std::size_t>(batch));
+    if (deterministic) {
+      // The first largest logit: the mode of softmax(logits), read from the logits rather
+      // than from the normalised log-probabilities, whose rounding can tie two nearly equal
+      // logits. An exported policy (theta/inference.hpp) takes the same argmax (among the
+      // valid actions, given the mask).
+      for (Index b = 0; b < batch; ++b) {
+        Index k = 0;
+        if (action_masks == nullptr) {
+          logits.col(b).maxCoeff(&k);
+        } else {
+          k = -1;
+          for (Index j = 0; j < logits.rows(); ++j) {
+            if ((*action_masks)(j, b) != T(0) && (k < 0 || logits(j, b) > logits(k, b))) k = j;
+          }
+        }
+        index[static_cast<std::size_t>(b)] = static_cast<std::int64_t>(k);
+      }
+    } else {
+      act_dist_.sample(rng, index);
+    }
+    act_dist_.log_prob(index, log_probs);
+    for (Index b = 0; b < batch; ++b) actions(0, b) = static_cast<T>(index[static_cast<std::size_t>(b)]);
+  }
+
   void record(const Eigen::Ref<const Matrix<T>>& actions, Eigen::Ref<Vector<T>> log_probs,
               Eigen::Ref<Vector<T>> entropy) {
     const Index batch = actions.cols();

@@ -1,8 +1,11 @@
 #pragma once
 /// \file The policy concepts of the on-policy trainers: a stochastic policy (discrete or
-/// continuous actions) and its refinement for policies whose acting pass keeps per-sample
-/// context (dropout masks, a recurrent state) that the training pass must reuse.
+/// continuous actions), its refinement for policies whose acting pass keeps per-sample
+/// context (dropout masks, a recurrent state) that the training pass must reuse, and its
+/// refinement for discrete policies that act among the valid actions of a state only
+/// (invalid-action masking).
 
+#include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
 #include <theta/nn/trainable.hpp>
@@ -71,6 +74,46 @@ concept ContextPolicy =
       policy.evaluate(obs, actions_in, context_in, out, out2);
     };
 
+/// A discrete policy that restricts pi(.|s) to the valid actions of each state (invalid-action
+/// masking, Huang and Ontanon 2020): masked actions get probability 0, and log-probabilities,
+/// entropies and gradients are those of the distribution over the valid actions. `action_masks`
+/// is `n_actions x B`, one column per sample, 1 = valid and 0 = invalid (what a
+/// `MaskedEnvironment` reports, stored by the trainer beside the transition):
+///
+/// - `act_masked(obs, action_masks, rng, deterministic, actions, log_probs)`: `act` among the
+///   valid actions (the deterministic action is the first largest logit among them);
+/// - `evaluate_masked(obs, actions, action_masks, log_probs, entropy)`: the training pass with
+///   the masks the actions were taken under.
+///
+/// A policy that is also a `ContextPolicy` provides the context forms too (`MaskedContextPolicy`).
+template <class P>
+concept MaskedPolicy =
+    DiscretePolicy<P> &&
+    requires(P& policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs,
+             const Eigen::Ref<const Matrix<typename P::Scalar>>& actions_in,
+             const Eigen::Ref<const Matrix<typename P::Scalar>>& action_masks, Rng& rng, bool deterministic,
+             Eigen::Ref<Matrix<typename P::Scalar>> actions, Eigen::Ref<Vector<typename P::Scalar>> out,
+             Eigen::Ref<Vector<typename P::Scalar>> out2) {
+      policy.act_masked(obs, action_masks, rng, deterministic, actions, out);
+      policy.evaluate_masked(obs, actions_in, action_masks, out, out2);
+    };
+
+/// A masked policy that keeps context: `act_masked(obs, action_masks, rng, actions, log_probs,
+/// context)` samples among the valid actions and writes its context, and
+/// `evaluate_masked(obs, actions, action_masks, context, log_probs, entropy)` recomputes that pass.
+template <class P>
+concept MaskedContextPolicy =
+    MaskedPolicy<P> && ContextPolicy<P> &&
+    requires(P& policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs,
+             const Eigen::Ref<const Matrix<typename P::Scalar>>& actions_in,
+             const Eigen::Ref<const Matrix<typename P::Scalar>>& action_masks, Rng& rng,
+             Eigen::Ref<Matrix<typename P::Scalar>> actions, Eigen::Ref<Vector<typename P::Scalar>> out,
+             Eigen::Ref<Vector<typename P::Scalar>> out2, Eigen::Ref<Matrix<typename P::Scalar>> context,
+             const Eigen::Ref<const Matrix<typename P::Scalar>>& context_in) {
+      policy.act_masked(obs, action_masks, rng, actions, out, context);
+      policy.evaluate_masked(obs, actions_in, action_masks, context_in, out, out2);
+    };
+
 /// Rows of context `P` keeps per sample (0 for a policy without context).
 template <StochasticPolicy P>
 [[nodiscard]] Index context_rows(const P& policy) {
@@ -103,6 +146,55 @@ void evaluate_with_context(P& policy, const Eigen::Ref<const Matrix<typename P::
     policy.evaluate(obs, actions, context, log_probs, entropy);
   } else {
     policy.evaluate(obs, actions, log_probs, entropy);
+  }
+}
+
+namespace detail {
+template <class P>
+void require_masked_policy(Index mask_rows) {
+  if constexpr (!MaskedPolicy<P>) {
+    throw ConfigError(fmt::format("the rollout holds action masks ({} rows) but the actor is not a theta::MaskedPolicy "
+                                  "(act_masked, evaluate_masked)",
+                                  mask_rows));
+  }
+  static_assert(!MaskedPolicy<P> || !ContextPolicy<P> || MaskedContextPolicy<P>,
+                "theta::MaskedPolicy with context: the actor must also provide act_masked(obs, action_masks, rng, "
+                "actions, log_probs, context) and evaluate_masked(obs, actions, action_masks, context, log_probs, "
+                "entropy) (theta::MaskedContextPolicy)");
+}
+}  // namespace detail
+
+/// Samples actions among the valid ones (`action_masks`: n_actions x B, 1 = valid; 0 rows: no
+/// masking, as the overload without masks), writing the context when the policy keeps one.
+template <StochasticPolicy P>
+void act_recording(P& policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs,
+                   const Eigen::Ref<const Matrix<typename P::Scalar>>& action_masks, Rng& rng,
+                   Eigen::Ref<Matrix<typename P::Scalar>> actions, Eigen::Ref<Vector<typename P::Scalar>> log_probs,
+                   Eigen::Ref<Matrix<typename P::Scalar>> context) {
+  if (action_masks.rows() == 0) return act_recording(policy, obs, rng, actions, log_probs, context);
+  detail::require_masked_policy<P>(action_masks.rows());
+  if constexpr (MaskedContextPolicy<P>) {
+    policy.act_masked(obs, action_masks, rng, actions, log_probs, context);
+  } else if constexpr (MaskedPolicy<P>) {
+    policy.act_masked(obs, action_masks, rng, /*deterministic=*/false, actions, log_probs);
+  }
+}
+
+/// The training pass under the stored action masks (0 rows: none) and context: what every
+/// on-policy update rule calls, so that it differentiates the very distribution that acted.
+template <StochasticPolicy P>
+void evaluate_with_context(P& policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs,
+                           const Eigen::Ref<const Matrix<typename P::Scalar>>& actions,
+                           const Eigen::Ref<const Matrix<typename P::Scalar>>& action_masks,
+                           const Eigen::Ref<const Matrix<typename P::Scalar>>& context,
+                           Eigen::Ref<Vector<typename P::Scalar>> log_probs,
+                           Eigen::Ref<Vector<typename P::Scalar>> entropy) {
+  if (action_masks.rows() == 0) return evaluate_with_context(policy, obs, actions, context, log_probs, entropy);
+  detail::require_masked_policy<P>(action_masks.rows());
+  if constexpr (MaskedContextPolicy<P>) {
+    policy.evaluate_masked(obs, actions, action_masks, context, log_probs, entropy);
+  } else if constexpr (MaskedPolicy<P>) {
+    policy.evaluate_masked(obs, actions, action_masks, log_probs, entropy);
   }
 }
 

@@ -213,23 +213,33 @@ class AsyncTrainer {
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
     shared_->copy_actor(*snapshot_);
-    return evaluate_policy(make_eval_env_(), episodes, eval_seed,
-                           [&](const typename Env::Observation& o) { return act_deterministic(o); });
+    return evaluate_policy(make_eval_env_(), episodes, eval_seed, deterministic_actor());
   }
 
   /// The same over one episode per seed in `episode_seeds`, in order.
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
     shared_->copy_actor(*snapshot_);
-    return evaluate_policy(make_eval_env_(), episode_seeds,
-                           [&](const typename Env::Observation& o) { return act_deterministic(o); });
+    return evaluate_policy(make_eval_env_(), episode_seeds, deterministic_actor());
   }
 
   /// The shared actor's deterministic action for one observation (the first largest logit;
   /// the Gaussian mean clipped to the bounds), as `evaluate` takes it and as an exported
   /// policy (`export_policy`) returns it.
   Action predict(const typename Env::Observation& observation) {
+    static_assert(!MaskedEnvironment<Env>,
+                  "AsyncTrainer::predict: the environment masks actions; pass the state's valid actions: "
+                  "predict(observation, valid)");
     shared_->copy_actor(*snapshot_);
     return act_deterministic(observation);
+  }
+
+  /// The same among the valid actions of the state (`MaskedEnvironment`), as
+  /// `OnPolicyTrainer::predict(observation, valid)`.
+  Action predict(const typename Env::Observation& observation, std::span<const bool> valid)
+    requires MaskedEnvironment<Env>
+  {
+    shared_->copy_actor(*snapshot_);
+    return act_deterministic(observation, valid);
   }
 
   /// Writes the shared actor for theta/inference.hpp (atomically), as `OnPolicyTrainer::export_policy`.
@@ -244,7 +254,7 @@ class AsyncTrainer {
     shared_->copy_actor(*snapshot_);
     io::PolicyDescription<T> policy{.network = &std::as_const(*snapshot_).network(), .normalizer = nullptr};
     if constexpr (DiscreteEnvironment<Env>) {
-      policy.transform = io::ActionTransform::argmax;
+      policy.transform = MaskedEnvironment<Env> ? io::ActionTransform::masked_argmax : io::ActionTransform::argmax;
       policy.action_size = policy.network->outputs();
     } else {
       const Box& box = workers_[0]->envs().action_space();
@@ -608,12 +618,37 @@ class AsyncTrainer {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - run_.start).count();
   }
 
-  Action act_deterministic(const typename Env::Observation& observation) {
+  // evaluate's action for one observation, with the state's mask when there is one.
+  auto deterministic_actor() {
+    if constexpr (MaskedEnvironment<Env>) {
+      return [this](const typename Env::Observation& o, std::span<const bool> valid) {
+        return act_deterministic(o, valid);
+      };
+    } else {
+      return [this](const typename Env::Observation& o) { return act_deterministic(o); };
+    }
+  }
+
+  Action act_deterministic(const typename Env::Observation& observation, std::span<const bool> valid = {}) {
     predict_obs_.resize(observation.size(), 1);  // no-ops after the first call
     predict_actions_.resize(snapshot_->action_rows(), 1);
     predict_log_prob_.resize(1);
     predict_obs_.col(0) = observation.template cast<T>();
-    snapshot_->act(predict_obs_, predict_rng_, /*deterministic=*/true, predict_actions_, predict_log_prob_);
+    if constexpr (MaskedEnvironment<Env>) {
+      const auto n = static_cast<Index>(workers_[0]->envs().action_space().n);
+      require<EnvironmentError>(static_cast<Index>(valid.size()) == n,
+                                "AsyncTrainer::predict: the action mask has {} entries, the action space has {} "
+                                "actions",
+                                valid.size(), n);
+      require<EnvironmentError>(std::find(valid.begin(), valid.end(), true) != valid.end(),
+                                "AsyncTrainer::predict: the action mask has no valid action");
+      predict_mask_.resize(n, 1);
+      for (Index k = 0; k < n; ++k) predict_mask_(k, 0) = valid[static_cast<std::size_t>(k)] ? T(1) : T(0);
+      snapshot_->act_masked(predict_obs_, predict_mask_, predict_rng_, /*deterministic=*/true, predict_actions_,
+                            predict_log_prob_);
+    } else {
+      snapshot_->act(predict_obs_, predict_rng_, /*deterministic=*/true, predict_actions_, predict_log_prob_);
+    }
     if constexpr (DiscreteEnvironment<Env>) {
       return static_cast<Action>(predict_actions_(0, 0));
     } else {
@@ -645,6 +680,7 @@ class AsyncTrainer {
   std::optional<Actor> snapshot_;  // a copy of the shared actor for evaluate, predict and export
   Rng predict_rng_;
   Matrix<T> predict_obs_, predict_actions_;
+  Matrix<T> predict_mask_;  // MaskedEnvironment: predict's action mask
   Vector<T> predict_log_prob_;
   Vector<T> low_, high_;
   std::vector<std::vector<EpisodeRecord>> episodes_;  // each worker's, since its last turn

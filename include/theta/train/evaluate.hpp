@@ -5,9 +5,12 @@
 #include <theta/core/rng.hpp>
 #include <theta/env/concepts.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -32,12 +35,31 @@ EvaluationResult run_evaluation(Env& env, std::size_t episodes, SeedOf&& seed_of
   EvaluationResult result;
   result.returns.reserve(episodes);
   result.lengths.reserve(episodes);
+  using Observation = typename Env::Observation;
+  constexpr bool takes_mask = MaskedEnvironment<Env> && std::invocable<Act&, const Observation&, std::span<const bool>>;
+  Index mask_size = 0;
+  if constexpr (takes_mask) mask_size = action_mask_size(env);
+  const std::unique_ptr<bool[]> mask(new bool[static_cast<std::size_t>(mask_size)]);
   for (std::size_t k = 0; k < episodes; ++k) {
-    typename Env::Observation obs = env.reset(seed_of(k));
+    Observation obs = env.reset(seed_of(k));
     double total = 0;
     std::int64_t length = 0;
     for (;;) {
-      StepResult<typename Env::Observation> step = env.step(act(obs));
+      const auto action = [&] {
+        if constexpr (takes_mask) {
+          const std::span<bool> valid(mask.get(), static_cast<std::size_t>(mask_size));
+          std::fill(valid.begin(), valid.end(), false);
+          env.action_mask(valid);
+          require<EnvironmentError>(std::find(valid.begin(), valid.end(), true) != valid.end(),
+                                    "evaluate_policy: the environment has no valid action at step {} of episode {}: "
+                                    "every entry of its action_mask() is false",
+                                    length, k);
+          return act(obs, std::span<const bool>(valid));
+        } else {
+          return act(obs);
+        }
+      }();
+      StepResult<Observation> step = env.step(action);
       total += step.reward;
       ++length;
       if (step.terminated || step.truncated) break;
@@ -71,7 +93,9 @@ EvaluationResult run_evaluation(Env& env, std::size_t episodes, SeedOf&& seed_of
 /// returns the environment action for one observation: for a deterministic evaluation it
 /// takes the mode of the policy and folds in observation normalisation and action clipping
 /// (a trainer's `predict`). `max_steps` guards against environments that never end (it throws
-/// EnvironmentError).
+/// EnvironmentError). For a `MaskedEnvironment`, an `act(obs, valid)` that also takes a
+/// `std::span<const bool>` gets the state's `action_mask` (what the trainers' `evaluate` pass);
+/// a mask without a valid action throws EnvironmentError naming the step.
 ///
 ///     auto r = theta::evaluate_policy(env, 10, 7, [&](const auto& obs) { return trainer.predict(obs); });
 template <Environment Env, class Act>

@@ -36,6 +36,7 @@
 #include <theta/train/load_result.hpp>
 #include <theta/train/training_result.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -98,7 +99,10 @@ struct OnPolicyComponents {
 /// per rollout, stores V of the true final observation of truncated episodes for the
 /// bootstrap, runs the estimator, calls the rule's `update` and logs the statistics it returns.
 /// Continuous actions are stored raw and clipped to the action bounds only when the
-/// environment is stepped.
+/// environment is stepped. For a `MaskedEnvironment` the collector stores each state's action
+/// mask beside the transition and acts with `act_masked` (the actor must be a `MaskedPolicy`),
+/// every update recomputes the distribution under the stored masks, and evaluation, `predict`
+/// and the exported policy take the mask too (docs/writing-an-environment.md, "Action masks").
 // `Algorithm` is a pack so that update rules with defaulted extra parameters bind without
 // relying on P0522 (clang 14 does not apply it by default). `Env` is checked by the requires
 // clause alone: diagnose_environment names the missing member, where a `theta::Environment Env`
@@ -139,6 +143,9 @@ class OnPolicyTrainer {
   static_assert(!requires(const Actor& a) { a.context_rows(); } || ContextPolicy<Actor>,
                 "OnPolicyTrainer: the actor has context_rows() but not ContextPolicy's act(obs, rng, actions, log_probs, "
                 "context) and evaluate(obs, actions, context, log_probs, entropy): its context would be lost");
+  static_assert(!MaskedEnvironment<Env> || MaskedPolicy<Actor>,
+                "OnPolicyTrainer: the environment masks actions (theta::MaskedEnvironment) but the actor is not a "
+                "theta::MaskedPolicy (act_masked, evaluate_masked): it would take invalid actions");
   static_assert(StateValueFunction<Critic>, "OnPolicyTrainer: the critic must satisfy theta::StateValueFunction");
   static_assert(std::same_as<typename Critic::Scalar, T>, "OnPolicyTrainer: actor and critic must share a scalar type");
   static_assert(AdvantageEstimator<Estimator, T>, "OnPolicyTrainer: the estimator must satisfy theta::AdvantageEstimator");
@@ -163,7 +170,8 @@ class OnPolicyTrainer {
         init_rng_(derive_seed(config.seed, 1)),
         rule_(make_rule(algorithm, components)),
         act_rng_(derive_seed(config.seed, 2)),
-        buffer_(n_steps_, config.n_envs, space_.obs_dim, rule_.actor().action_rows(), context_rows(rule_.actor())),
+        buffer_(n_steps_, config.n_envs, space_.obs_dim, rule_.actor().action_rows(), context_rows(rule_.actor()),
+                action_mask_rows()),
         estimator_(make_estimator(config, std::move(components.estimator))),
         obs_(space_.obs_dim, config.n_envs),
         final_obs_(space_.obs_dim, 1),
@@ -279,8 +287,7 @@ class OnPolicyTrainer {
   /// derived from the config's seed, unless `seed` is given.
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
-    return evaluate_policy(make_eval_env_(), episodes, eval_seed,
-                           [&](const typename Env::Observation& o) { return predict(o); });
+    return evaluate_policy(make_eval_env_(), episodes, eval_seed, predictor());
   }
 
   /// The same over one episode per seed in `episode_seeds`, in order.
@@ -288,8 +295,7 @@ class OnPolicyTrainer {
   ///     const std::vector<std::uint64_t> seeds{11, 12, 13};
   ///     auto eval = trainer.evaluate(seeds);
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
-    return evaluate_policy(make_eval_env_(), episode_seeds,
-                           [&](const typename Env::Observation& o) { return predict(o); });
+    return evaluate_policy(make_eval_env_(), episode_seeds, predictor());
   }
 
   /// The deterministic action for one observation, as `evaluate` takes it: the observation
@@ -299,12 +305,37 @@ class OnPolicyTrainer {
   ///
   ///     auto action = trainer.predict(env.reset(7));
   Action predict(const typename Env::Observation& observation) {
-    predict_obs_.resize(space_.obs_dim, 1);  // no-ops after the first call
-    predict_actions_.resize(rule_.actor().action_rows(), 1);
-    predict_log_prob_.resize(1);
-    predict_obs_.col(0) = observation.template cast<T>();
-    if (normalizer_) normalizer_->normalize(predict_obs_, predict_obs_);
+    static_assert(!MaskedEnvironment<Env>,
+                  "OnPolicyTrainer::predict: the environment masks actions; pass the state's valid actions: "
+                  "predict(observation, valid)");
+    prepare_predict(observation);
     rule_.actor().act(predict_obs_, act_rng_, /*deterministic=*/true, predict_actions_, predict_log_prob_);
+    return to_env_action(predict_actions_);
+  }
+
+  /// The deterministic action among the valid ones (`MaskedEnvironment`): `valid` has
+  /// n_actions entries, true = valid (the environment's `action_mask` of that state), and the
+  /// action is the first largest logit among them, as an exported policy's
+  /// `predict(observation, valid)` returns it. Throws `EnvironmentError` for a mask of another
+  /// size or without a valid action.
+  ///
+  ///     bool valid[3];
+  ///     env.action_mask(valid);
+  ///     auto action = trainer.predict(observation, valid);
+  Action predict(const typename Env::Observation& observation, std::span<const bool> valid)
+    requires MaskedEnvironment<Env>
+  {
+    require<EnvironmentError>(static_cast<Index>(valid.size()) == space_.n_actions,
+                              "OnPolicyTrainer::predict: the action mask has {} entries, the action space has {} "
+                              "actions",
+                              valid.size(), space_.n_actions);
+    require<EnvironmentError>(std::find(valid.begin(), valid.end(), true) != valid.end(),
+                              "OnPolicyTrainer::predict: the action mask has no valid action");
+    prepare_predict(observation);
+    predict_mask_.resize(space_.n_actions, 1);
+    for (Index k = 0; k < space_.n_actions; ++k) predict_mask_(k, 0) = valid[static_cast<std::size_t>(k)] ? T(1) : T(0);
+    rule_.actor().act_masked(predict_obs_, predict_mask_, act_rng_, /*deterministic=*/true, predict_actions_,
+                             predict_log_prob_);
     return to_env_action(predict_actions_);
   }
 
@@ -324,7 +355,8 @@ class OnPolicyTrainer {
     io::PolicyDescription<T> policy{.network = &std::as_const(rule_.actor()).network(),
                                     .normalizer = normalizer_ ? &*normalizer_ : nullptr};
     if constexpr (DiscreteEnvironment<Env>) {
-      policy.transform = io::ActionTransform::argmax;
+      // A masked environment's policy takes the state's mask with each observation (issue 15).
+      policy.transform = MaskedEnvironment<Env> ? io::ActionTransform::masked_argmax : io::ActionTransform::argmax;
       policy.action_size = policy.network->outputs();
     } else {
       const Box& box = envs_.action_space();
@@ -617,7 +649,8 @@ class OnPolicyTrainer {
     }();
     const typename Opt::Config optimizer = components.optimizer.value_or(Rule::optimizer_config(algorithm));
     return Rule(algorithm, std::move(actor), std::move(critic), optimizer,
-                RolloutShape{.obs_dim = space_.obs_dim, .size = rollout}, init_rng_);
+                RolloutShape{.obs_dim = space_.obs_dim, .size = rollout, .action_mask_rows = action_mask_rows()},
+                init_rng_);
   }
 
   static Estimator make_estimator(const OnPolicyConfig& config, std::optional<Estimator> given) {
@@ -650,6 +683,26 @@ class OnPolicyTrainer {
     }
   }
 
+  // Rows of the action masks kept per transition: n_actions for a MaskedEnvironment, else 0.
+  Index action_mask_rows() const noexcept { return MaskedEnvironment<Env> ? space_.n_actions : 0; }
+
+  // evaluate's action for one observation: predict, with the state's mask when there is one.
+  auto predictor() {
+    if constexpr (MaskedEnvironment<Env>) {
+      return [this](const typename Env::Observation& o, std::span<const bool> valid) { return predict(o, valid); };
+    } else {
+      return [this](const typename Env::Observation& o) { return predict(o); };
+    }
+  }
+
+  void prepare_predict(const typename Env::Observation& observation) {
+    predict_obs_.resize(space_.obs_dim, 1);  // no-ops after the first call
+    predict_actions_.resize(rule_.actor().action_rows(), 1);
+    predict_log_prob_.resize(1);
+    predict_obs_.col(0) = observation.template cast<T>();
+    if (normalizer_) normalizer_->normalize(predict_obs_, predict_obs_);
+  }
+
   Action to_env_action(const Matrix<T>& actions) const {
     if constexpr (DiscreteEnvironment<Env>) {
       return static_cast<Action>(actions(0, 0));
@@ -669,7 +722,15 @@ class OnPolicyTrainer {
     for (; t < buffer.n_steps(); ++t) {
       auto obs_t = buffer.observations(t);
       obs_t = obs_;
-      act_recording(policy, obs_t, act_rng_, buffer.actions(t), buffer.log_probs(t), buffer.contexts(t));
+      if constexpr (MaskedEnvironment<Env>) {
+        // ---- the valid actions of s_t (VectorEnv read them after the last reset or step), kept
+        // with the transition: the update recomputes pi over the same actions (issue 15).
+        auto masks_t = buffer.action_masks(t);
+        masks_t = envs_.action_masks().template cast<T>().matrix();
+        act_recording(policy, obs_t, masks_t, act_rng_, buffer.actions(t), buffer.log_probs(t), buffer.contexts(t));
+      } else {
+        act_recording(policy, obs_t, act_rng_, buffer.actions(t), buffer.log_probs(t), buffer.contexts(t));
+      }
       if (uses_critic) rule_.critic().predict(obs_t, buffer.values(t));
       else buffer.values(t).setZero();
 
@@ -750,6 +811,7 @@ class OnPolicyTrainer {
   Vector<T> low_, high_;
   Matrix<T> clipped_;
   Matrix<T> predict_obs_, predict_actions_;  // predict's one observation and action
+  Matrix<T> predict_mask_;                    // predict's action mask (MaskedEnvironment)
   Vector<T> predict_log_prob_;
   EpisodeStats stats_;
   LogRecord record_;  // reused: logging allocates nothing after the first update

@@ -43,7 +43,7 @@ ActorCriticLoss actor_critic_gradients(Actor& actor, Critic& critic, const Rollo
   auto adv = b.head(b.advantages);
   if (weights.normalize_advantage) normalize_advantages(adv);
 
-  evaluate_with_context(actor, b.obs(), b.act(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
+  evaluate_with_context(actor, b.obs(), b.act(), b.masks(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
   const Eigen::Map<const Vector<T>> values = critic.forward(b.obs());
 
   // policy loss -mean(A log pi): d/dlog pi = -A / n

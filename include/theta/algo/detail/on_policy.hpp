@@ -45,6 +45,7 @@ struct BatchCapacities {
 struct RolloutShape {
   Index obs_dim = 0;
   Index size = 0;  ///< transitions per rollout, n_steps * n_envs
+  Index action_mask_rows = 0;  ///< rows of the rollout's action masks (n_actions of a MaskedEnvironment; 0: none)
 };
 
 namespace detail {
@@ -83,10 +84,11 @@ inline void shuffle(std::vector<Index>& indices, Rng& rng) {
 /// Preallocated storage of one minibatch gathered from a rollout.
 template <Real T>
 struct Minibatch {
-  Minibatch(Index capacity, Index obs_dim, Index action_rows, Index context_rows)
+  Minibatch(Index capacity, Index obs_dim, Index action_rows, Index context_rows, Index action_mask_rows = 0)
       : observations(obs_dim, capacity),
         actions(action_rows, capacity),
         contexts(context_rows, capacity),
+        action_masks(action_mask_rows, capacity),
         old_log_probs(capacity),
         advantages(capacity),
         returns(capacity),
@@ -99,12 +101,17 @@ struct Minibatch {
 
   /// Copies the transitions `indices` of `batch` into the first |indices| columns.
   void gather(const RolloutBatch<T>& batch, std::span<const Index> indices) {
+    require(batch.action_masks.rows() == action_masks.rows(),
+            "on-policy update: the rollout has {} rows of action masks, the update rule was built for {} "
+            "(RolloutShape::action_mask_rows)",
+            batch.action_masks.rows(), action_masks.rows());
     size = static_cast<Index>(indices.size());
     for (Index j = 0; j < size; ++j) {
       const Index k = indices[static_cast<std::size_t>(j)];
       observations.col(j) = batch.observations.col(k);
       actions.col(j) = batch.actions.col(k);
       contexts.col(j) = batch.contexts.col(k);
+      action_masks.col(j) = batch.action_masks.col(k);
       old_log_probs[j] = batch.log_probs[k];
       advantages[j] = batch.advantages[k];
       returns[j] = batch.returns[k];
@@ -116,11 +123,13 @@ struct Minibatch {
   auto obs() { return observations.leftCols(size); }
   auto act() { return actions.leftCols(size); }
   auto ctx() { return contexts.leftCols(size); }
+  auto masks() { return action_masks.leftCols(size); }
   auto head(Vector<T>& v) { return v.head(size); }
 
   Matrix<T> observations;
   Matrix<T> actions;
   Matrix<T> contexts;
+  Matrix<T> action_masks;  // n_actions x capacity for a masked environment, else 0 rows
   Vector<T> old_log_probs, advantages, returns, old_values;
   Vector<T> log_probs, entropy, grad_log_probs, grad_entropy, grad_values;
   Index size = 0;
