@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
 
   // ---- 2. Train feed-forward PPO on the unmasked environment: an action the mask forbids is
   // refused (5 minutes and a cost of 5), so the policy learns the rules from the penalty.
-  theta::OnPolicyTrainer<Env, theta::ppo::Ppo> trainer(trainer_config, config);
+  // (WithoutActionMask hides action_mask, which would otherwise make the trainer mask.)
+  theta::OnPolicyTrainer<theta::WithoutActionMask<Env>, theta::ppo::Ppo> trainer(trainer_config, config);
   theta::examples::run_training(trainer, flags, steps);
 
   // ---- 3. Every policy on the same 1,000 incidents

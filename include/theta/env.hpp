@@ -10,3 +10,4 @@
 #include <theta/env/step_result.hpp>
 #include <theta/env/time_limit.hpp>
 #include <theta/env/vector_env.hpp>
+#include <theta/env/without_action_mask.hpp>

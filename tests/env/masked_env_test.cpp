@@ -5,6 +5,7 @@
 #include <theta/env/concepts.hpp>
 #include <theta/env/time_limit.hpp>
 #include <theta/env/vector_env.hpp>
+#include <theta/env/without_action_mask.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -64,7 +65,10 @@ static_assert(!theta::MaskedEnvironment<UnmaskedWalk>);
 static_assert(!theta::MaskedEnvironment<Corridor>);
 static_assert(!theta::MaskedEnvironment<theta::TimeLimit<Corridor>>);
 static_assert(!theta::MaskedEnvironment<Drift>);
-static_assert(!theta::HasActionMask<WrongMaskSignature>);  // diagnose_environment names it (tests/failcompile)
+static_assert(!theta::HasActionMask<WrongMaskSignature>);
+static_assert(!theta::MaskedEnvironment<theta::WithoutActionMask<MaskedWalk>>);
+static_assert(theta::SavableEnvironment<theta::WithoutActionMask<MaskedWalk>>);
+static_assert(!theta::SavableEnvironment<theta::WithoutActionMask<Corridor>>);  // diagnose_environment names it (tests/failcompile)
 
 TEST_CASE("MaskedEnvironment: concepts", "[concept]") {
   CHECK(theta::action_mask_size(MaskedWalk{}) == 4);
@@ -154,4 +158,16 @@ TEST_CASE("VectorEnv: an invalid action and a mask without a valid action raise 
           "VectorEnv: environment 0 has no valid action at step 0 of episode 0: every entry of its action_mask() "
           "after reset is false");
   }
+}
+
+TEST_CASE("WithoutActionMask hides the mask: every action reaches the environment", "[unit]") {
+  theta::VectorEnv<theta::WithoutActionMask<MaskedWalk>> envs(1, 3);
+  envs.reset();
+  // Waiting as the first move is masked; without the mask VectorEnv passes it on, and the walk
+  // itself refuses it.
+  CHECK(masked_env_error([&] { envs.step(std::vector<int>{2}); }).find("MaskedWalk: action 2 is invalid") == 0);
+  theta::WithoutActionMask<MaskedWalk> env;
+  env.reset(1);
+  CHECK(env.step(1).reward == -1.0);
+  CHECK(env.env().steps == 1);
 }
