@@ -6,6 +6,7 @@
 
 #include <theta/env/check.hpp>
 #include <theta/env/savable.hpp>
+#include <theta/env/without_action_mask.hpp>
 #include <theta/train/evaluate.hpp>
 
 #include "support/env_checkpoint.hpp"
@@ -21,6 +22,7 @@
 namespace {
 
 using theta::examples::IncidentResponse;
+using UnmaskedIncidentResponse = theta::WithoutActionMask<IncidentResponse>;  // the example's unmasked baseline
 using IncidentObs = IncidentResponse::Observation;
 
 // The first seed from `start` whose incident has `cause`.
@@ -235,6 +237,36 @@ TEST_CASE("evaluate_incidents agrees with theta::evaluate_policy on the same inc
   CHECK(report.recovery_rate == 1.0);  // escalation fixes anything
   CHECK(report.mean_actions > 1.0);
   CHECK(report.mean_actions <= 3.0);
+}
+
+TEST_CASE("WithoutActionMask<IncidentResponse> hides the mask from the trainer, not the rules", "[concept]") {
+  static_assert(theta::MaskedEnvironment<IncidentResponse>);  // the trainer applies its mask
+  static_assert(!theta::MaskedEnvironment<UnmaskedIncidentResponse>);
+  static_assert(theta::SavableEnvironment<UnmaskedIncidentResponse>);
+  // The same incidents step for step, refusals included: restore before any data alarm, a
+  // second fail over and a third scale out are forbidden by the rules.
+  const std::array<int, 9> actions{IncidentResponse::restore_backup, IncidentResponse::fail_over,
+                                   IncidentResponse::fail_over,      IncidentResponse::scale_out,
+                                   IncidentResponse::scale_out,      IncidentResponse::scale_out,
+                                   IncidentResponse::wait,           IncidentResponse::restart,
+                                   IncidentResponse::escalate};
+  int refused = 0;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    IncidentResponse masked;
+    UnmaskedIncidentResponse unmasked;
+    REQUIRE(masked.reset(seed) == unmasked.reset(seed));
+    for (const int action : actions) {
+      refused += masked.valid(action) ? 0 : 1;
+      const auto a = masked.step(action);
+      const auto b = unmasked.step(action);
+      REQUIRE(a.observation == b.observation);
+      REQUIRE(a.reward == b.reward);
+      REQUIRE(a.terminated == b.terminated);
+      REQUIRE(a.truncated == b.truncated);
+      if (a.terminated || a.truncated) break;
+    }
+  }
+  CHECK(refused > 0);  // the sequence did send forbidden actions
 }
 
 TEST_CASE("IncidentResponse: an incident continues exactly after save and load", "[unit]") {
