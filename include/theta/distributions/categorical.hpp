@@ -68,12 +68,18 @@ class Categorical {
       const T max = logits.col(b).maxCoeff();
       if (max == -infinity) [[unlikely]] no_valid_action("Categorical::set_logits", b);
       // (l - max) is exact for the largest logits, so subtracting log Σ exp afterwards keeps
-      // the shift invariance that l - (max + log Σ) would lose to rounding. A logit of -inf
-      // gives exp(-inf) = 0 in the sum and log p = -inf, p = 0.
-      const T log_sum = std::log((logits.col(b).array() - max).exp().sum());
-      log_probs_.col(b).array() = (logits.col(b).array() - max) - log_sum;
-      probs_.col(b).array() = log_probs_.col(b).array().exp();
-      masked_ = masked_ || (logits.col(b).array() == -infinity).any();
+      // the shift invariance that l - (max + log Σ) would lose to rounding.
+      const auto kept = logits.col(b).array() != -infinity;
+      if (kept.all()) [[likely]] {
+        const T log_sum = std::log((logits.col(b).array() - max).exp().sum());
+        log_probs_.col(b).array() = (logits.col(b).array() - max) - log_sum;
+        probs_.col(b).array() = log_probs_.col(b).array().exp();
+      } else {
+        // A logit of -inf: log p = -inf and p exactly 0, set explicitly (Eigen's vectorised exp
+        // clamps its argument, so exp(-inf) is not 0 there).
+        masked_ = true;
+        normalise_kept(b, logits.col(b).array() - max, kept);
+      }
     }
   }
 
@@ -97,10 +103,7 @@ class Categorical {
       const T max = keep.select(logits.col(b).array(), -infinity).maxCoeff();
       if (max == -infinity) [[unlikely]] no_valid_action("Categorical::set_logits", b);
       // As above, with the masked logits replaced by -inf.
-      log_probs_.col(b).array() = keep.select(logits.col(b).array() - max, -infinity);
-      const T log_sum = std::log(log_probs_.col(b).array().exp().sum());
-      log_probs_.col(b).array() -= log_sum;
-      probs_.col(b).array() = log_probs_.col(b).array().exp();
+      normalise_kept(b, logits.col(b).array() - max, keep);
       masked_ = masked_ || !keep.all();
     }
   }
@@ -218,6 +221,15 @@ class Categorical {
   bool masked_ = false;  // some log p is -inf (a masked action)
 
   static constexpr T infinity = std::numeric_limits<T>::infinity();
+
+  // Column b from the shifted logits (l - max) and which actions are kept: log p = shifted -
+  // log Σ_kept exp(shifted) for the kept ones; log p = -inf and p = 0 exactly for the others.
+  template <class Shifted, class Kept>
+  void normalise_kept(Index b, const Shifted& shifted, const Kept& kept) {
+    const T log_sum = std::log(kept.select(shifted.exp(), T(0)).sum());
+    log_probs_.col(b).array() = kept.select(shifted - log_sum, -infinity);
+    probs_.col(b).array() = kept.select(log_probs_.col(b).array().exp(), T(0));
+  }
 
   // Masked actions (log p = -inf) contribute 0 to every sum below and get a gradient of 0:
   // the limits of p log p, p (log p - log q) and their derivatives as p -> 0. The unmasked
