@@ -179,7 +179,15 @@ TEST_CASE("a worker's exception stops the others and reaches the caller; the nex
                                                       async_rule, {}, Env(fragile, 20));
     CHECK_THROWS_WITH(trainer.learn(3000), Catch::Contains("Fragile: thrown on purpose"));
     const std::int64_t at = trainer.steps();
-    CHECK(at < 3 * 50);
+    if (deterministic) {
+      CHECK(at < 3 * 50);  // turns of 5 in order: the others have taken at most 49 steps each
+    } else {
+      // On threads the others stop at the end of the turn in which they see the flag, which the
+      // failing worker raises only after its exception has unwound; how many steps they take
+      // meanwhile is the scheduler's (164 once under ASan, where unwinding is slow). Far short of
+      // the budget shows they stopped; their own copies never throw (one throw in all).
+      CHECK(at < 3000 / 2);
+    }
     CHECK(at == trainer.worker(0).steps() + trainer.worker(1).steps() + trainer.worker(2).steps());
     // Its checkpoint, a partial rollout and all, loads into a trainer like it.
     theta::AsyncTrainer<Env, theta::a3c::A3c> twin({.workers = 3, .deterministic = deterministic, .seed = 5},
