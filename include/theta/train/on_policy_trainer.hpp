@@ -171,7 +171,7 @@ class OnPolicyTrainer {
         rule_(make_rule(algorithm, components)),
         act_rng_(derive_seed(config.seed, 2)),
         buffer_(n_steps_, config.n_envs, space_.obs_dim, rule_.actor().action_rows(), context_rows(rule_.actor()),
-                action_mask_rows()),
+                action_mask_rows(), detail::critic_context_rows(rule_.critic()), actor_has_states || critic_has_states),
         estimator_(make_estimator(config, std::move(components.estimator))),
         obs_(space_.obs_dim, config.n_envs),
         final_obs_(space_.obs_dim, 1),
@@ -456,6 +456,10 @@ class OnPolicyTrainer {
     stats_.save(out.section("episode_stats"));
     auto& envs = out.section("environments");
     envs.matrix(obs_);
+    // The recurrent states the next step starts from, and which copies start an episode there.
+    if constexpr (actor_has_states) envs.matrix(Matrix<T>(rule_.actor().state()));
+    if constexpr (critic_has_states) envs.matrix(Matrix<T>(rule_.critic().state()));
+    if constexpr (actor_has_states || critic_has_states) envs.matrix(Matrix<T>(episode_starts_));
     envs_.save(envs);
     return out;
   }
@@ -487,6 +491,7 @@ class OnPolicyTrainer {
     std::optional<RewardScaler> scaler;
     EpisodeStats stats;
     Matrix<T> observations;
+    Matrix<T> actor_state, critic_state, episode_starts;  // recurrent components only
     typename VectorEnv<Env>::LoadedState envs;
   };
 
@@ -510,7 +515,8 @@ class OnPolicyTrainer {
     state.finish();
     StagedCheckpoint staged{.counters = counters, .init_rng = init, .act_rng = act, .rule = rule_,
                             .estimator = estimator_, .normalizer = normalizer_, .scaler = scaler_, .stats = stats_,
-                            .observations = {}, .envs = {}};
+                            .observations = {}, .actor_state = {}, .critic_state = {}, .episode_starts = {},
+                            .envs = {}};
     staged.rule.load(in);
     if constexpr (io::SectionState<Estimator>) io::load_component(in, "estimator", staged.estimator);
     if (staged.normalizer) {
@@ -535,6 +541,20 @@ class OnPolicyTrainer {
     staged.observations = s.matrix<T>("observations", obs_.rows(), obs_.cols());
     require<CheckpointError>(staged.observations.allFinite(), "checkpoint section '{}': the observations are not finite",
                              s.name());
+    const auto read_state = [&](const char* what, const Matrix<T>& like) {
+      Matrix<T> m = s.template matrix<T>(what, like.rows(), like.cols());
+      require<CheckpointError>(m.allFinite(), "checkpoint section '{}': the {} is not finite", s.name(), what);
+      return m;
+    };
+    if constexpr (actor_has_states) staged.actor_state = read_state("actor's recurrent state", rule_.actor().state());
+    if constexpr (critic_has_states) {
+      staged.critic_state = read_state("critic's recurrent state", rule_.critic().state());
+    }
+    if constexpr (actor_has_states || critic_has_states) {
+      staged.episode_starts = read_state("episode starts", Matrix<T>(episode_starts_));
+      require<CheckpointError>((staged.episode_starts.array() == T(0) || staged.episode_starts.array() == T(1)).all(),
+                               "checkpoint section '{}': the episode starts must be 0 or 1", s.name());
+    }
     staged.envs = envs_.read(s);
     s.finish();
     in.finish();
@@ -549,7 +569,7 @@ class OnPolicyTrainer {
   /// the trainer's previous state (but for the environments) is then put back.
   LoadResult commit(StagedCheckpoint&& staged) {
     auto backup = std::make_tuple(rule_, estimator_, normalizer_, scaler_, stats_, trainer_counters(), init_rng_,
-                                  act_rng_, obs_);
+                                  act_rng_, obs_, episode_starts_);
     try {
       set_counters(staged.counters);
       init_rng_ = staged.init_rng;
@@ -560,9 +580,13 @@ class OnPolicyTrainer {
       scaler_ = std::move(staged.scaler);
       stats_ = std::move(staged.stats);
       obs_ = std::move(staged.observations);
+      if constexpr (actor_has_states) rule_.actor().state() = staged.actor_state;
+      if constexpr (critic_has_states) rule_.critic().state() = staged.critic_state;
+      if constexpr (actor_has_states || critic_has_states) episode_starts_ = staged.episode_starts;
       LoadResult result;
       if (!envs_.commit(std::move(staged.envs))) {
         if (scaler_) scaler_->reset_returns();
+        reset_states();  // every copy starts a fresh episode
         observe(envs_.observations());
         result.episodes_continued = false;
         result.message = detail::fresh_episodes_message(config_.n_envs, VectorEnv<Env>::saves_episodes);
@@ -570,7 +594,8 @@ class OnPolicyTrainer {
       return result;
     } catch (...) {
       detail::TrainerCounters counters;
-      std::tie(rule_, estimator_, normalizer_, scaler_, stats_, counters, init_rng_, act_rng_, obs_) = std::move(backup);
+      std::tie(rule_, estimator_, normalizer_, scaler_, stats_, counters, init_rng_, act_rng_, obs_, episode_starts_) =
+          std::move(backup);
       set_counters(counters);
       throw;
     }
@@ -679,7 +704,8 @@ class OnPolicyTrainer {
     }();
     const typename Opt::Config optimizer = components.optimizer.value_or(Rule::optimizer_config(algorithm));
     return Rule(algorithm, std::move(actor), std::move(critic), optimizer,
-                RolloutShape{.obs_dim = space_.obs_dim, .size = rollout, .action_mask_rows = action_mask_rows()},
+                RolloutShape{.obs_dim = space_.obs_dim, .size = rollout, .action_mask_rows = action_mask_rows(),
+                             .n_envs = config_.n_envs},
                 init_rng_);
   }
 
@@ -702,14 +728,21 @@ class OnPolicyTrainer {
     a.state() = a.state();
   };
 
+  // A critic that carries a recurrent state from step to step (RecurrentValueFunction).
+  static constexpr bool critic_has_states = SequenceValueFunction<Critic>;
+
   void reset_envs() {
     envs_.reset();
-    if constexpr (actor_has_states) {
-      episode_starts_.setOnes();
-      rule_.actor().reset_states(episode_starts_);
-    }
+    reset_states();
     observe(envs_.observations());
     started_ = true;
+  }
+
+  // Every copy starts an episode: zero recurrent states, and the next step is an episode start.
+  void reset_states() {
+    if constexpr (actor_has_states || critic_has_states) episode_starts_.setOnes();
+    if constexpr (actor_has_states) rule_.actor().reset_states();
+    if constexpr (critic_has_states) rule_.critic().reset_states();
   }
 
   // Current observations into obs_, through the normaliser (whose statistics see every
@@ -756,6 +789,30 @@ class OnPolicyTrainer {
     }
   }
 
+  // The bootstrap values of step t's truncated copies under a recurrent critic: one step from
+  // each copy's slot (its state after s_t) on its final observation, all copies in one batch
+  // (the others value the observation they acted on, unused), before any slot is reset.
+  template <class Obs>
+  void bootstrap_truncated(Index t, const Obs& obs_t) {
+    const Index n_envs = config_.n_envs;
+    final_obs_all_.resize(space_.obs_dim, n_envs);  // no-ops after the first call
+    final_values_all_.resize(n_envs);
+    for (Index e = 0; e < n_envs; ++e) {
+      const auto i = static_cast<std::size_t>(e);
+      if (envs_.truncated(i) && !envs_.terminated(i)) {
+        final_obs_all_.col(e) = envs_.final_observations().col(e).template cast<T>();
+        if (normalizer_) normalizer_->normalize(final_obs_all_.col(e), final_obs_all_.col(e));
+      } else {
+        final_obs_all_.col(e) = obs_t.col(e);
+      }
+    }
+    rule_.critic().predict(final_obs_all_, final_values_all_);
+    for (Index e = 0; e < n_envs; ++e) {
+      const auto i = static_cast<std::size_t>(e);
+      if (envs_.truncated(i) && !envs_.terminated(i)) buffer_.set_final_value(t, e, final_values_all_[e]);
+    }
+  }
+
   template <class... Callbacks>
   bool collect_rollout(Callbacks&... callbacks) {
     auto& buffer = buffer_;
@@ -775,8 +832,13 @@ class OnPolicyTrainer {
       } else {
         act_recording(policy, obs_t, act_rng_, buffer.actions(t), buffer.log_probs(t), buffer.contexts(t));
       }
-      if (uses_critic) rule_.critic().predict(obs_t, buffer.values(t));
-      else buffer.values(t).setZero();
+      if constexpr (actor_has_states || critic_has_states) buffer.episode_starts(t) = episode_starts_;
+      if constexpr (critic_has_states) {
+        rule_.critic().step(obs_t, buffer.values(t), buffer.critic_contexts(t));
+      } else {
+        if (uses_critic) rule_.critic().predict(obs_t, buffer.values(t));
+        else buffer.values(t).setZero();
+      }
 
       // ---- step: discrete indices, or continuous actions clipped to the bounds
       if constexpr (DiscreteEnvironment<Env>) {
@@ -797,12 +859,18 @@ class OnPolicyTrainer {
       if (scaler_) scaler_->scale(rewards_, [&](std::size_t e) { return envs_.done(e); });
       buffer.rewards(t) = rewards_;
       bool any_done = false;
+      [[maybe_unused]] bool any_truncated = false;
       for (Index e = 0; e < n_envs; ++e) {
         const auto i = static_cast<std::size_t>(e);
         buffer.set_done(t, e, envs_.terminated(i), envs_.truncated(i));
         any_done |= envs_.done(i);
         if (envs_.truncated(i) && !envs_.terminated(i)) {
-          if (uses_critic) {
+          if constexpr (critic_has_states) {
+            // Valued below, all copies at once: a recurrent critic values copy e from slot e.
+            detail::require_representable<T>(envs_.final_observations().col(e), "OnPolicyTrainer", "a final observation",
+                                             steps_, e);
+            any_truncated = true;
+          } else if (uses_critic) {
             detail::require_representable<T>(envs_.final_observations().col(e), "OnPolicyTrainer", "a final observation",
                                              steps_, e);
             final_obs_ = envs_.final_observations().col(e).template cast<T>();
@@ -814,11 +882,16 @@ class OnPolicyTrainer {
           }
         }
       }
+      if constexpr (critic_has_states) {
+        if (any_truncated) bootstrap_truncated(t, obs_t);
+      }
       for (const EpisodeRecord& episode : envs_.finished_episodes()) stats_.add(episode.episode_return, episode.length);
-      if constexpr (actor_has_states) {
+      if constexpr (actor_has_states || critic_has_states) {
+        // The states after this step are the ones the next starts from, but where a copy was reset.
+        for (Index e = 0; e < n_envs; ++e) episode_starts_[e] = envs_.done(static_cast<std::size_t>(e)) ? T(1) : T(0);
         if (any_done) {
-          for (Index e = 0; e < n_envs; ++e) episode_starts_[e] = envs_.done(static_cast<std::size_t>(e)) ? T(1) : T(0);
-          policy.reset_states(episode_starts_);
+          if constexpr (actor_has_states) policy.reset_states(episode_starts_);
+          if constexpr (critic_has_states) rule_.critic().reset_states(episode_starts_);
         }
       }
       observe(envs_.observations());
@@ -857,7 +930,9 @@ class OnPolicyTrainer {
   Vector<T> final_value_;
   Vector<T> last_values_;
   Vector<T> rewards_;
-  Vector<T> episode_starts_;  // 1 where an environment was reset, for a policy with states
+  Vector<T> episode_starts_;  // 1 where an environment was reset, for a policy or critic with states
+  Matrix<T> final_obs_all_;   // a recurrent critic's bootstrap batch
+  Vector<T> final_values_all_;
   std::vector<Action> env_actions_;
   Vector<T> low_, high_;
   Matrix<T> clipped_;
