@@ -119,7 +119,7 @@ TEST_CASE("Recurrent PPO: a checkpoint resumes the run bit for bit, acting state
   REQUIRE(a.algorithm().actor().state().norm() > 0.0f);  // mid-episode states
   a.learn(48);
   auto b = make_recurrent_trainer<theta::ppo::Ppo>(config, rule, 6);
-  b.load(saved);
+  CHECK(b.load(saved).episodes_continued);  // Cue is savable: the episodes go on
   b.learn(48);
   CHECK(a.algorithm().actor().parameters() == b.algorithm().actor().parameters());
   CHECK(a.algorithm().critic().parameters() == b.algorithm().critic().parameters());
