@@ -24,11 +24,13 @@ TEST_CASE("Recurrent PPO remembers the cue; feed-forward PPO cannot", "[learning
       config, rule, {.actor = Actor(2, 2, net, 8, 64, rng), .critic = Critic(2, net, 8, 64, rng)},
       CueLearnEnv(theta::test::Cue{}, 100));
   recurrent.learn(24'000);
-  const theta::EvaluationResult remembered = recurrent.evaluate(100);
+  // 400 episodes: the cue's share among them is near 0.5 (about 0.5 +- 0.025), which is what
+  // a policy without memory earns.
+  const theta::EvaluationResult remembered = recurrent.evaluate(400);
   CHECK(remembered.mean_return >= 0.95);
 
   theta::OnPolicyTrainer<CueLearnEnv, theta::ppo::Ppo> feed_forward(
       config, {.batch_size = 64, .n_epochs = 10, .learning_rate = 1e-3}, {}, CueLearnEnv(theta::test::Cue{}, 100));
   feed_forward.learn(24'000);
-  CHECK(feed_forward.evaluate(100).mean_return <= 0.7);
+  CHECK(feed_forward.evaluate(400).mean_return <= 0.6);
 }
