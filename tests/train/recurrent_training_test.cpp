@@ -135,3 +135,32 @@ TEST_CASE("Recurrent PPO: sequence settings are checked", "[unit]") {
   REQUIRE_THROWS_WITH(make_recurrent_trainer<theta::ppo::Ppo>({.n_envs = 2, .n_steps = 16}, {.batch_size = 32, .sequence_length = -1}, 32),
                       Catch::Contains("ppo::Config::sequence_length"));
 }
+
+TEST_CASE("Recurrent actor: predict carries a state of its own and leaves the collection state alone", "[unit]") {
+  auto trainer = make_recurrent_trainer<theta::a2c::A2c>({.n_envs = 2, .n_steps = 5, .seed = 2}, {}, 10);
+  trainer.learn(10);  // 5 steps per copy: mid-episode
+  const theta::Matrix<float> collecting = trainer.algorithm().actor().state();
+  REQUIRE(collecting.norm() > 0.0f);
+  RecActor by_hand = trainer.algorithm().actor();
+  by_hand.reset_states();
+  theta::Rng rng(1);
+  theta::test::Cue env;
+  theta::test::Cue::Observation obs = env.reset(3);
+  trainer.reset_prediction();
+  for (int t = 0; t < 4; ++t) {
+    const int action = trainer.predict(obs);
+    theta::Matrix<float> act(1, 1);
+    theta::Vector<float> lp(1);
+    by_hand.act(obs, rng, true, act, lp);
+    CHECK(static_cast<float>(action) == act(0, 0));
+    CHECK(trainer.prediction_state() == by_hand.state().col(0));
+    if (t < 3) obs = env.step(action).observation;
+  }
+  CHECK(trainer.algorithm().actor().state() == collecting);
+  // reset_prediction starts over from zero; evaluate leaves the prediction state as it was.
+  const theta::Vector<float> predicting = trainer.prediction_state();
+  trainer.evaluate(3);
+  CHECK(trainer.prediction_state() == predicting);
+  trainer.reset_prediction();
+  CHECK(trainer.prediction_state().isZero(0.0f));
+}

@@ -305,23 +305,22 @@ class OnPolicyTrainer {
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
     const auto act = predictor();
     if constexpr (actor_has_states) {
-      // predict steps slot 0 of the actor's acting state: keep the collection state aside, and
-      // start every evaluation episode from a zero state (run_evaluation asks for episode k's
-      // seed just before resetting the environment for it).
+      // predict carries the prediction state (never the collection state): start every
+      // evaluation episode from zero (run_evaluation asks for episode k's seed just before
+      // resetting the environment for it), and leave the caller's prediction state as it was.
       require<ConfigError>(!episode_seeds.empty(), "evaluate_policy: episode_seeds must not be empty");
-      auto& actor = rule_.actor();
-      const Matrix<T> collecting = actor.state();
+      const Vector<T> predicting = predict_state_;
       const auto seed_of = [&](std::size_t k) {
-        actor.reset_states();
+        reset_prediction();
         return episode_seeds[k];
       };
       Env env = make_eval_env_();
       try {
         EvaluationResult result = detail::run_evaluation(env, episode_seeds.size(), seed_of, act, 1'000'000);
-        actor.state() = collecting;
+        predict_state_ = predicting;
         return result;
       } catch (...) {
-        actor.state() = collecting;
+        predict_state_ = predicting;
         throw;
       }
     }
@@ -334,14 +333,28 @@ class OnPolicyTrainer {
   /// action an exported policy (`export_policy`) returns, bit for bit.
   ///
   ///     auto action = trainer.predict(env.reset(7));
+  ///
+  /// A recurrent actor carries a prediction state of its own from call to call (the
+  /// collection state is left alone): call `reset_prediction()` before an episode's first
+  /// observation, as `evaluate` does.
   Action predict(const typename Env::Observation& observation) {
     static_assert(!MaskedEnvironment<Env>,
                   "OnPolicyTrainer::predict: the environment masks actions; pass the state's valid actions: "
                   "predict(observation, valid)");
     prepare_predict(observation);
-    rule_.actor().act(predict_obs_, act_rng_, /*deterministic=*/true, predict_actions_, predict_log_prob_);
+    with_prediction_state([&] {
+      rule_.actor().act(predict_obs_, act_rng_, /*deterministic=*/true, predict_actions_, predict_log_prob_);
+    });
     return to_env_action(predict_actions_);
   }
+
+  /// Starts a new episode for `predict`: a recurrent actor's prediction state back to zero
+  /// (nothing for other actors).
+  void reset_prediction() {
+    if constexpr (actor_has_states) predict_state_.setZero();
+  }
+  /// A recurrent actor's prediction state (empty before the first `predict`).
+  [[nodiscard]] const Vector<T>& prediction_state() const noexcept { return predict_state_; }
 
   /// The deterministic action among the valid ones (`MaskedEnvironment`): `valid` has
   /// n_actions entries, true = valid (the environment's `action_mask` of that state), and the
@@ -364,8 +377,10 @@ class OnPolicyTrainer {
     prepare_predict(observation);
     predict_mask_.resize(space_.n_actions, 1);
     for (Index k = 0; k < space_.n_actions; ++k) predict_mask_(k, 0) = valid[static_cast<std::size_t>(k)] ? T(1) : T(0);
-    rule_.actor().act_masked(predict_obs_, predict_mask_, act_rng_, /*deterministic=*/true, predict_actions_,
-                             predict_log_prob_);
+    with_prediction_state([&] {
+      rule_.actor().act_masked(predict_obs_, predict_mask_, act_rng_, /*deterministic=*/true, predict_actions_,
+                               predict_log_prob_);
+    });
     return to_env_action(predict_actions_);
   }
 
@@ -772,6 +787,29 @@ class OnPolicyTrainer {
     }
   }
 
+  // Runs f (one deterministic act on slot 0) with a recurrent actor's slot 0 holding the
+  // prediction state, which then holds the state after the step; the collection state of
+  // slot 0 is put back.
+  template <class F>
+  void with_prediction_state(F&& f) {
+    if constexpr (actor_has_states) {
+      auto state = rule_.actor().state();
+      if (predict_state_.rows() != state.rows()) predict_state_ = Vector<T>::Zero(state.rows());
+      collecting_slot_ = state.col(0);
+      state.col(0) = predict_state_;
+      try {
+        f();
+      } catch (...) {
+        state.col(0) = collecting_slot_;
+        throw;
+      }
+      predict_state_ = state.col(0);
+      state.col(0) = collecting_slot_;
+    } else {
+      f();
+    }
+  }
+
   void prepare_predict(const typename Env::Observation& observation) {
     predict_obs_.resize(space_.obs_dim, 1);  // no-ops after the first call
     predict_actions_.resize(rule_.actor().action_rows(), 1);
@@ -932,6 +970,8 @@ class OnPolicyTrainer {
   Vector<T> rewards_;
   Vector<T> episode_starts_;  // 1 where an environment was reset, for a policy or critic with states
   Matrix<T> final_obs_all_;   // a recurrent critic's bootstrap batch
+  Vector<T> predict_state_;   // a recurrent actor's state between predict calls
+  Vector<T> collecting_slot_;  // slot 0's collection state, aside while predict runs
   Vector<T> final_values_all_;
   std::vector<Action> env_actions_;
   Vector<T> low_, high_;
