@@ -19,6 +19,7 @@
 #include <theta/io/policy_format.hpp>
 #include <theta/nn/detail/activate.hpp>
 #include <theta/nn/detail/gemm.hpp>
+#include <theta/nn/detail/recurrent_cell.hpp>
 #include <theta/normalize/detail/standardize.hpp>
 
 #include <Eigen/Core>
@@ -71,7 +72,15 @@ class BasicPolicy {
   }
 
   /// Entries of the observation `predict` takes.
-  [[nodiscard]] Index observation_size() const noexcept { return widths_.front(); }
+  [[nodiscard]] Index observation_size() const noexcept { return observation_size_; }
+  /// Whether the policy is recurrent (a GRU or LSTM before its network): `predict` then
+  /// carries its state from one call to the next, and `reset()` starts an episode.
+  [[nodiscard]] bool is_recurrent() const noexcept { return hidden_ > 0; }
+  /// Sets a recurrent policy's state to zero, as the trainer does at every episode start:
+  /// call it before an episode's first observation. Nothing for other policies.
+  void reset() noexcept { state_.setZero(); }
+  /// A recurrent policy's state (h, or h above c for an LSTM); empty for other policies.
+  [[nodiscard]] const Vector<T>& state() const noexcept { return state_; }
   /// Entries of the action `predict` returns (1 for a discrete policy: the index).
   [[nodiscard]] Index action_size() const noexcept { return action_.size(); }
   /// The number of discrete actions, or 0 for a continuous policy.
@@ -169,11 +178,12 @@ class BasicPolicy {
       throw Error(io::detail::text("inference::Policy::predict: the observation has ", observation.size(),
                                    " entries, the policy takes ", observation_size()));
     }
-    T* x = activations_.front().data();
+    T* x = is_recurrent() ? input_.data() : activations_.front().data();
     for (Index i = 0; i < observation_size(); ++i) {
       const auto v = static_cast<T>(observation.derived().coeff(i));
       x[i] = normalize_ ? detail::standardize<T>(static_cast<double>(v), mean_[i], inv_std_[i], clip_) : v;
     }
+    if (is_recurrent()) step_recurrent();
     // The network's evaluation-mode forward pass, as nn::Mlp::forward computes it: Z = b + W X
     // by the same kernel, then the activation in place.
     for (std::size_t l = 0; l + 1 < widths_.size(); ++l) {
@@ -199,6 +209,7 @@ class BasicPolicy {
       fail(io::detail::text("scalar type ", reader.scalar(), ", this policy type reads ", io::scalar_name<T>()));
     }
     read_observation(reader);
+    if (reader.next_section_is("recurrent")) read_recurrent(reader);
     read_network(reader);
     read_action(reader);
     reader.finish();
@@ -227,7 +238,71 @@ class BasicPolicy {
       detail::inverse_std(var, epsilon, inv_std_);
     }
     s.finish();
+    observation_size_ = n;
     widths_.push_back(n);
+  }
+
+  // The recurrent layer (theta/io/policy_export.hpp): its output h is the network's input.
+  void read_recurrent(io::CheckpointReader& reader) {
+    io::CheckpointSectionReader s = reader.section("recurrent");
+    const std::string cell = s.string();
+    if (cell != "gru" && cell != "lstm") fail(io::detail::text("unknown recurrent cell '", cell, "'"));
+    cell_ = cell == "gru" ? nn::Cell::gru : nn::Cell::lstm;
+    const std::uint64_t inputs = s.u64(), hidden = s.u64();
+    if (inputs != static_cast<std::uint64_t>(observation_size_)) {
+      fail(io::detail::text("the recurrent layer takes ", inputs, " inputs, the observation has ", observation_size_));
+    }
+    if (hidden < 1 || hidden > max_width) fail(io::detail::text("recurrent hidden size ", hidden, ", expected 1 to ", max_width));
+    const auto h = static_cast<Index>(hidden), in = static_cast<Index>(inputs);
+    const Index rows = (cell_ == nn::Cell::gru ? 3 : 4) * h;
+    const Matrix<T> w_ih = s.template matrix<T>("the recurrent W_ih", rows, in);
+    const Matrix<T> w_hh = s.template matrix<T>("the recurrent W_hh", rows, h);
+    const Matrix<T> b_ih = s.template matrix<T>("the recurrent b_ih", rows, 1);
+    const Matrix<T> b_hh = s.template matrix<T>("the recurrent b_hh", rows, 1);
+    s.finish();
+    if (!w_ih.allFinite() || !w_hh.allFinite() || !b_ih.allFinite() || !b_hh.allFinite()) {
+      fail("the recurrent layer holds a non-finite parameter");
+    }
+    // nn::Recurrent's flat layout, so every weight sits where the trainer's does.
+    recurrent_.resize(rows * (in + h + 2));
+    Eigen::Map<Matrix<T>>(recurrent_.data(), rows, in) = w_ih;
+    Eigen::Map<Matrix<T>>(recurrent_.data() + rows * in, rows, h) = w_hh;
+    Eigen::Map<Matrix<T>>(recurrent_.data() + rows * (in + h), rows, 1) = b_ih;
+    Eigen::Map<Matrix<T>>(recurrent_.data() + rows * (in + h + 1), rows, 1) = b_hh;
+    hidden_ = h;
+    const Index state_rows = cell_ == nn::Cell::gru ? h : 2 * h;
+    state_.setZero(state_rows);
+    input_.setZero(in);
+    h_in_.setZero(h);
+    c_in_.setZero(cell_ == nn::Cell::gru ? 0 : h);
+    gates_.setZero(rows);
+    hh_.setZero(rows);
+    extra_.setZero(h);
+    gemm_.reserve(rows, 1, in);
+    gemm_.reserve(rows, 1, h);
+    widths_.front() = h;  // the network reads h
+  }
+
+  // One recurrent step from state_ on input_, as nn::Recurrent::step computes it for one
+  // sample: the input and hidden projections by the same kernel, then the cell in place.
+  void step_recurrent() {
+    const Index h = hidden_, rows = gates_.size(), in = observation_size_;
+    const T* w_ih = recurrent_.data();
+    const T* w_hh = w_ih + rows * in;
+    const T* b_ih = w_hh + rows * h;
+    const T* b_hh = b_ih + rows;
+    h_in_ = state_.head(h);
+    nn::detail::affine(rows, 1, in, w_ih, input_.data(), b_ih, gates_.data(), gemm_);
+    nn::detail::affine(rows, 1, h, w_hh, h_in_.data(), b_hh, hh_.data(), gemm_);
+    if (cell_ == nn::Cell::gru) {
+      nn::detail::cell_forward<nn::Cell::gru, T>(h, gates_, hh_, h_in_, h_in_, extra_, state_, state_);
+    } else {
+      c_in_ = state_.tail(h);
+      auto next_h = state_.head(h);
+      auto next_c = state_.tail(h);
+      nn::detail::cell_forward<nn::Cell::lstm, T>(h, gates_, hh_, h_in_, c_in_, extra_, next_h, next_c);
+    }
+    activations_.front() = state_.head(h);
   }
 
   void read_network(io::CheckpointReader& reader) {
@@ -317,7 +392,8 @@ class BasicPolicy {
   }
 
   std::string source_;
-  std::vector<Index> widths_;  // observation, then every layer's outputs
+  Index observation_size_ = 0;
+  std::vector<Index> widths_;  // the network's input (the observation, or h), then every layer's outputs
   std::vector<nn::Activation> activations_fn_;
   std::vector<Index> offsets_;
   Vector<T> parameters_;
@@ -328,6 +404,10 @@ class BasicPolicy {
   Vector<T> low_, high_, scale_, offset_, squashed_, action_;
   std::vector<Vector<T>> activations_;  // the input, then every layer's output
   nn::detail::GemmBuffers<T> gemm_;
+  // A recurrent policy's layer (hidden_ 0: none): parameters, state and one step's buffers.
+  nn::Cell cell_ = nn::Cell::lstm;
+  Index hidden_ = 0;
+  Vector<T> recurrent_, state_, input_, h_in_, c_in_, gates_, hh_, extra_;
 };
 
 /// A policy trained in float, theta's default scalar.

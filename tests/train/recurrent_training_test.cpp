@@ -3,6 +3,8 @@
 // acting log-probabilities and values), the rollout keeps episode starts and the critic's
 // states, a truncated episode is bootstrapped from the critic's slot, and a checkpoint resumes
 // a recurrent run bit for bit. Learning: tests/learning/recurrent_learning_test.cpp.
+#include <theta/inference.hpp>
+#include <theta/io/onnx.hpp>
 #include <theta/theta.hpp>
 
 #include <catch2/catch.hpp>
@@ -11,6 +13,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 
 namespace {
 
@@ -163,4 +166,40 @@ TEST_CASE("Recurrent actor: predict carries a state of its own and leaves the co
   CHECK(trainer.prediction_state() == predicting);
   trainer.reset_prediction();
   CHECK(trainer.prediction_state().isZero(0.0f));
+}
+
+TEST_CASE("Recurrent actor: the exported policy carries its state and acts as predict, bit for bit", "[unit]") {
+  // Observation normalisation on, so that the file's normaliser is in the path too.
+  auto trainer = make_recurrent_trainer<theta::ppo::Ppo>(
+      {.n_envs = 2, .n_steps = 8, .normalize_observations = true, .seed = 6}, {.batch_size = 16, .n_epochs = 2}, 16);
+  trainer.learn(64);
+  const auto path = std::filesystem::temp_directory_path() / "theta_recurrent_training_test.policy";
+  trainer.export_policy(path);
+  auto policy = theta::inference::Policy::load(path);
+  std::filesystem::remove(path);
+  CHECK(policy.is_recurrent());
+  CHECK(policy.observation_size() == 2);
+  CHECK(policy.n_actions() == 2);
+  theta::Index checked = 0;
+  for (std::uint64_t episode = 0; episode < 3; ++episode) {
+    theta::test::Cue env;
+    theta::test::Cue::Observation obs = env.reset(100 + episode);
+    trainer.reset_prediction();
+    policy.reset();
+    for (bool done = false; !done;) {
+      const int expected = trainer.predict(obs);
+      CHECK(policy.predict_index(obs) == expected);
+      CHECK(policy.state() == trainer.prediction_state());
+      ++checked;
+      const auto step = env.step(expected);
+      obs = step.observation;
+      done = step.terminated;
+    }
+  }
+  CHECK(checked == 12);
+  CHECK(policy.state().norm() > 0.0f);
+  policy.reset();
+  CHECK(policy.state().isZero(0.0f));
+  // ONNX has no state inputs: refused, naming why.
+  REQUIRE_THROWS_WITH(theta::io::onnx_model(trainer.policy_description()), Catch::Contains("the policy is recurrent"));
 }

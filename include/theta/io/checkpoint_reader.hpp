@@ -178,6 +178,11 @@ class CheckpointReader {
     return CheckpointSectionReader(source_, r.name, std::span(bytes_).subspan(r.payload, r.size));
   }
 
+  /// True when the next section to read is called `name` (for a section a file may leave out).
+  [[nodiscard]] bool next_section_is(std::string_view name) const noexcept {
+    return next_ < sections_.size() && sections_[next_].name == name;
+  }
+
   /// Checks that every section was read.
   void finish() const {
     if (next_ != sections_.size())

@@ -179,6 +179,11 @@ template <Real T>
                        "export_onnx: the policy acts under action masks (transform masked_argmax, a "
                        "MaskedEnvironment); the ONNX export has no mask input: use theta/inference.hpp, whose "
                        "predict(observation, valid) applies the mask");
+  // A recurrent policy carries a state from call to call; this graph is stateless.
+  require<ConfigError>(!policy.recurrent,
+                       "export_onnx: the policy is recurrent (a GRU or LSTM carrying its state from step to step); the "
+                       "ONNX export has no state inputs and outputs: use theta/inference.hpp, whose predict carries the "
+                       "state (reset() at each episode start)");
   using detail::onnx::Graph;
   const nn::Mlp<T>& net = *policy.network;
   constexpr int type = detail::onnx::tensor_type<T>;

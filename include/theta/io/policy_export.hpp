@@ -8,6 +8,7 @@
 #include <theta/io/checkpoint_writer.hpp>
 #include <theta/io/policy_format.hpp>
 #include <theta/nn/activation.hpp>
+#include <theta/nn/detail/recurrent_cell.hpp>
 #include <theta/nn/mlp.hpp>
 #include <theta/normalize/observation_normalizer.hpp>
 
@@ -15,6 +16,7 @@
 
 #include <concepts>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace theta::io {
@@ -41,9 +43,23 @@ concept ExportableActor = requires(const A& actor) {
 ///     theta::io::PolicyDescription<float> d{.network = &actor.network(), .normalizer = nullptr,
 ///                                           .transform = theta::io::ActionTransform::argmax,
 ///                                           .action_size = 2};
+/// The recurrent layer a recurrent policy runs before its network (`network` then takes its
+/// output h): the cell, the sizes, and its parameters in theta's (torch's) flat layout, W_ih,
+/// W_hh, b_ih, b_hh (docs/nn.md).
+template <Real T>
+struct RecurrentDescription {
+  nn::Cell cell = nn::Cell::lstm;
+  Index inputs = 0;
+  Index hidden = 0;
+  const T* parameters = nullptr;
+};
+
 template <Real T>
 struct PolicyDescription {
   const nn::Mlp<T>* network = nullptr;
+  /// A recurrent layer before `network` (empty: none); the deployed policy then carries its
+  /// state from one `predict` to the next.
+  std::optional<RecurrentDescription<T>> recurrent;
   const ObservationNormalizer* normalizer = nullptr;
   ActionTransform transform = ActionTransform::argmax;
   Index action_size = 0;  ///< the number of actions (argmax) or the action's size
@@ -59,7 +75,13 @@ template <Real T>
 [[nodiscard]] CheckpointWriter policy_writer(const PolicyDescription<T>& policy) {
   require<ConfigError>(policy.network != nullptr, "export_policy: no network");
   const nn::Mlp<T>& net = *policy.network;
-  const Index obs = net.inputs();
+  const Index obs = policy.recurrent ? policy.recurrent->inputs : net.inputs();
+  if (policy.recurrent) {
+    require<ConfigError>(policy.recurrent->parameters != nullptr && policy.recurrent->inputs >= 1 &&
+                             policy.recurrent->hidden == net.inputs(),
+                         "export_policy: the recurrent layer ({} inputs, hidden {}) must feed the network ({} inputs)",
+                         policy.recurrent->inputs, policy.recurrent->hidden, net.inputs());
+  }
   const bool argmax = is_discrete(policy.transform);  // argmax or masked_argmax: an index, no bounds
   require<ConfigError>(policy.action_size >= 1, "export_policy: action_size must be >= 1, got {}", policy.action_size);
   require<ConfigError>(argmax ? net.outputs() == policy.action_size : net.outputs() >= policy.action_size,
@@ -83,6 +105,20 @@ template <Real T>
   if (policy.normalizer != nullptr) {
     const ObservationNormalizer& norm = *policy.normalizer;
     o.f64(norm.config().clip).f64(norm.config().epsilon).matrix(norm.statistics().mean()).matrix(norm.statistics().var());
+  }
+  if (policy.recurrent) {
+    // Read by the deployed policy before "network" when present; readers that predate it
+    // refuse the file at this section's name.
+    const RecurrentDescription<T>& r = *policy.recurrent;
+    const Index gates = r.cell == nn::Cell::gru ? 3 : 4, rows = gates * r.hidden;
+    auto& rec = writer.section("recurrent");
+    rec.string(r.cell == nn::Cell::gru ? "gru" : "lstm").u64(static_cast<std::uint64_t>(r.inputs));
+    rec.u64(static_cast<std::uint64_t>(r.hidden));
+    const T* p = r.parameters;
+    rec.matrix(Eigen::Map<const Matrix<T>>(p, rows, r.inputs));
+    rec.matrix(Eigen::Map<const Matrix<T>>(p + rows * r.inputs, rows, r.hidden));
+    rec.matrix(Eigen::Map<const Matrix<T>>(p + rows * (r.inputs + r.hidden), rows, 1));
+    rec.matrix(Eigen::Map<const Matrix<T>>(p + rows * (r.inputs + r.hidden + 1), rows, 1));
   }
   auto& n = writer.section("network");
   n.u64(static_cast<std::uint64_t>(net.num_layers()));

@@ -31,13 +31,13 @@
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
 #include <theta/nn/detail/gemm.hpp>
+#include <theta/nn/detail/recurrent_cell.hpp>
 
 #include <Eigen/Core>
 
-namespace theta::nn {
+#include <utility>
 
-/// The recurrent cells: a GRU (3 gates, state h) or an LSTM (4 gates, state h and c).
-enum class Cell { gru, lstm };
+namespace theta::nn {
 
 /// The shape of a recurrent layer, chosen at run time.
 ///
@@ -375,30 +375,11 @@ class Recurrent {
             "{}::{}: the workspace holds no forward pass of this layer; call forward first", name, what);
   }
 
-  // One step of the cell for a batch: `g` holds W_ih x + b_ih on entry and the activated gates
-  // on exit, `hh` is W_hh h + b_hh, `h` and `c` the entering state (c unused by a GRU),
-  // `extra` receives what backward needs besides the gates (GRU W_hn h + b_hn, LSTM tanh(c')),
-  // `next_h` and `next_c` the state after the step (next_c unused by a GRU). The outputs must
-  // not alias h or c.
+  // One step of the cell (detail::cell_forward, shared with theta/inference.hpp).
   template <class G, class HH, class H, class Cs, class E, class NH, class NC>
-  void cell_forward(G&& g, const HH& hh, const H& h, [[maybe_unused]] const Cs& c, E&& extra, NH&& next_h,
-                    [[maybe_unused]] NC&& next_c) const {
-    const Index n = hidden();
-    if constexpr (C == Cell::gru) {
-      g.topRows(2 * n).array() = (g.topRows(2 * n) + hh.topRows(2 * n)).array().logistic();
-      extra = hh.bottomRows(n);
-      g.bottomRows(n).array() = (g.bottomRows(n).array() + g.topRows(n).array() * extra.array()).tanh();
-      const auto z = g.middleRows(n, n).array();
-      next_h.array() = (T(1) - z) * g.bottomRows(n).array() + z * h.array();
-    } else {
-      g += hh;
-      g.topRows(2 * n).array() = g.topRows(2 * n).array().logistic();
-      g.middleRows(2 * n, n).array() = g.middleRows(2 * n, n).array().tanh();
-      g.bottomRows(n).array() = g.bottomRows(n).array().logistic();
-      next_c.array() = g.middleRows(n, n).array() * c.array() + g.topRows(n).array() * g.middleRows(2 * n, n).array();
-      extra.array() = next_c.array().tanh();
-      next_h.array() = g.bottomRows(n).array() * extra.array();
-    }
+  void cell_forward(G&& g, const HH& hh, const H& h, const Cs& c, E&& extra, NH&& next_h, NC&& next_c) const {
+    detail::cell_forward<C, T>(hidden(), std::forward<G>(g), hh, h, c, std::forward<E>(extra), std::forward<NH>(next_h),
+                               std::forward<NC>(next_c));
   }
 
   // Zeroes the columns of h (and c) whose episode starts at this step.

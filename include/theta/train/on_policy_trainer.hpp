@@ -394,11 +394,32 @@ class OnPolicyTrainer {
   /// What `export_policy` writes: the actor's network, the normaliser and the transform, for
   /// other exporters (`io::export_onnx`). Valid while the trainer lives.
   [[nodiscard]] io::PolicyDescription<T> policy_description() {
-    static_assert(io::ExportableActor<Actor>,
+    static_assert(io::ExportableActor<Actor> || recurrent_exportable,
                   "OnPolicyTrainer::export_policy: the actor must expose the network its deterministic action reads, "
-                  "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor)");
-    io::PolicyDescription<T> policy{.network = &std::as_const(rule_.actor()).network(),
-                                    .normalizer = normalizer_ ? &*normalizer_ : nullptr};
+                  "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor), or be a "
+                  "recurrent policy (RecurrentCategoricalPolicy)");
+    io::PolicyDescription<T> policy{.network = nullptr, .normalizer = normalizer_ ? &*normalizer_ : nullptr};
+    if constexpr (recurrent_exportable) {
+      // The recurrent layer, then its linear layers as an Mlp (a copy the trainer keeps).
+      const auto& net = std::as_const(rule_.actor()).network();
+      const auto& layer = net.recurrent_layer();
+      nn::MlpConfig config{.inputs = layer.hidden(), .hidden = {}, .outputs = net.outputs(),
+                           .hidden_activation = net.activation()};
+      for (Index l = 0; l + 1 < net.num_linear(); ++l) config.hidden.push_back(net.linear(l).outputs());
+      export_network_.emplace(config);
+      for (Index l = 0; l < net.num_linear(); ++l) {
+        export_network_->layer(l).weight() = net.linear(l).weight();
+        export_network_->layer(l).bias() = net.linear(l).bias();
+      }
+      policy.network = &*export_network_;
+      policy.recurrent = io::RecurrentDescription<T>{
+          .cell = std::remove_cvref_t<decltype(layer)>::gates == 3 ? nn::Cell::gru : nn::Cell::lstm,
+          .inputs = layer.inputs(),
+          .hidden = layer.hidden(),
+          .parameters = layer.parameters().data()};
+    } else {
+      policy.network = &std::as_const(rule_.actor()).network();
+    }
     if constexpr (DiscreteEnvironment<Env>) {
       // A masked environment's policy takes the state's mask with each observation (issue 15).
       policy.transform = MaskedEnvironment<Env> ? io::ActionTransform::masked_argmax : io::ActionTransform::argmax;
@@ -743,6 +764,13 @@ class OnPolicyTrainer {
     a.state() = a.state();
   };
 
+  // A recurrent actor whose network (recurrent layer, linear layers) export_policy writes.
+  static constexpr bool recurrent_exportable = requires(const Actor& a) {
+    a.network().recurrent_layer();
+    a.network().linear(0);
+    a.network().num_linear();
+  };
+
   // A critic that carries a recurrent state from step to step (RecurrentValueFunction).
   static constexpr bool critic_has_states = SequenceValueFunction<Critic>;
 
@@ -971,6 +999,7 @@ class OnPolicyTrainer {
   Vector<T> episode_starts_;  // 1 where an environment was reset, for a policy or critic with states
   Matrix<T> final_obs_all_;   // a recurrent critic's bootstrap batch
   Vector<T> predict_state_;   // a recurrent actor's state between predict calls
+  std::optional<nn::Mlp<T>> export_network_;  // a recurrent actor's linear layers, for export_policy
   Vector<T> collecting_slot_;  // slot 0's collection state, aside while predict runs
   Vector<T> final_values_all_;
   std::vector<Action> env_actions_;

@@ -119,14 +119,19 @@ struct Minibatch {
       const Index k = indices[static_cast<std::size_t>(j)];
       observations.col(j) = batch.observations.col(k);
       actions.col(j) = batch.actions.col(k);
-      contexts.col(j) = batch.contexts.col(k);
-      action_masks.col(j) = batch.action_masks.col(k);
-      critic_contexts.col(j) = batch.critic_contexts.col(k);
       old_log_probs[j] = batch.log_probs[k];
       advantages[j] = batch.advantages[k];
       returns[j] = batch.returns[k];
       old_values[j] = batch.values[k];
     }
+    // The rows most policies do not keep (0 rows: no loop at all).
+    const auto copy_rows = [&](Matrix<T>& to, const Eigen::Ref<const Matrix<T>>& from) {
+      if (to.rows() == 0) return;
+      for (Index j = 0; j < size; ++j) to.col(j) = from.col(indices[static_cast<std::size_t>(j)]);
+    };
+    copy_rows(contexts, batch.contexts);
+    copy_rows(action_masks, batch.action_masks);
+    copy_rows(critic_contexts, batch.critic_contexts);
   }
 
   /// Gathers S = |chunks| sequences of `length` consecutive steps of one environment each:
@@ -197,7 +202,7 @@ Index critic_context_rows(const Critic& critic) {
 /// sequences when the minibatch holds them and the component trains on them, else per
 /// transition (with the stored masks and context).
 template <class Actor, class Critic, Real T>
-Eigen::Map<const Vector<T>> forward_minibatch(Actor& actor, Critic& critic, Minibatch<T>& mb, bool with_critic = true) {
+Eigen::Map<const Vector<T>> forward_minibatch(Actor& actor, Critic& critic, Minibatch<T>& mb) {
   if constexpr (SequencePolicy<Actor>) {
     require(mb.sequences > 0, "on-policy update: a recurrent policy trains on sequences; the minibatch has none");
     const auto initial = mb.ctx().leftCols(mb.sequences);
@@ -206,7 +211,6 @@ Eigen::Map<const Vector<T>> forward_minibatch(Actor& actor, Critic& critic, Mini
   } else {
     evaluate_with_context(actor, mb.obs(), mb.act(), mb.masks(), mb.ctx(), mb.head(mb.log_probs), mb.head(mb.entropy));
   }
-  if (!with_critic) return {nullptr, 0};
   if constexpr (SequenceValueFunction<Critic>) {
     require(mb.sequences > 0, "on-policy update: a recurrent critic trains on sequences; the minibatch has none");
     return critic.forward_sequences(mb.obs(), mb.critic_ctx().leftCols(mb.sequences), mb.seq_starts());
