@@ -11,6 +11,7 @@
 #include <theta/distributions/detail/batch_weights.hpp>
 
 #include <Eigen/Core>
+#include <fmt/ranges.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -341,7 +342,8 @@ class MultiCategorical {
                           batch_size());
   }
   void require_same_nvec(const char* where, const MultiCategorical& q) const {
-    require(nvec_ == q.nvec_, "{}: p and q have other nvec ({} and {} dimensions)", where, n_dims(), q.n_dims());
+    require(nvec_ == q.nvec_, "{}: p has nvec [{}], q has nvec [{}]", where, fmt::join(nvec_, ", "),
+            fmt::join(q.nvec_, ", "));
     detail::require_shape(where, "q", q.n_logits_, q.batch_size(), n_logits_, batch_size());
   }
 };
