@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/toy_envs.hpp"
+#include "train/masked_rules.hpp"
 
 #include <algorithm>
 #include <array>
@@ -17,6 +18,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 using theta::test::MultiWalk;
@@ -27,7 +29,9 @@ namespace {
 using MultiWalkEnv = theta::TimeLimit<MultiWalk>;
 using UnmaskedMultiWalkEnv = theta::TimeLimit<theta::WithoutActionMask<MultiWalk>>;
 const theta::NetworkConfig multi_small{.hidden = {16}};
-const theta::OnPolicyConfig multi_two_by_16{.n_envs = 2, .n_steps = 16};
+const theta::OnPolicyConfig& multi_two_by_16 = theta::test::masked_rules_two_by_16;
+const theta::ppo::Config& multi_ppo = theta::test::masked_rules_ppo;
+const theta::a2c::Config& multi_a2c = theta::test::masked_rules_a2c;
 const std::array<theta::Index, 2> multi_offsets{0, 3};  // MultiWalk's MultiDiscrete{3, 4}
 
 MultiWalkEnv multi_walk(int dead_end_step = -1, int dead_end_dimension = 1) {
@@ -36,125 +40,36 @@ MultiWalkEnv multi_walk(int dead_end_step = -1, int dead_end_dimension = 1) {
 
 template <class F>
 std::string multi_error_of(F&& f) {
-  try {
-    f();
-  } catch (const theta::Error& e) {
-    return e.what();
-  }
-  return "(no theta::Error)";
+  return theta::test::masked_rules_error(std::forward<F>(f));
 }
 
-// After training: one more rollout whose stored actions (2 rows) are valid under their stored
-// masks (7 rows) in each dimension, and whose log-probabilities the policy recomputes from the
-// stored masks (and context); without the masks they differ.
-template <class Trainer>
-void multi_check_rollout(Trainer& trainer) {
-  trainer.collect();
-  auto& buffer = trainer.buffer();
-  const theta::Index n = buffer.size();
-  const auto masks = buffer.action_masks().leftCols(n);
-  const auto actions = buffer.actions().leftCols(n);
-  REQUIRE(masks.rows() == 7);
-  REQUIRE(actions.rows() == 2);
-  REQUIRE(masks.sum() < static_cast<float>(masks.size()));  // some entries were masked
-  for (theta::Index j = 0; j < n; ++j) {
-    for (theta::Index d = 0; d < 2; ++d) {
-      REQUIRE(masks(multi_offsets[static_cast<std::size_t>(d)] + static_cast<theta::Index>(actions(d, j)), j) == 1.0f);
-    }
-  }
-  theta::Vector<float> logp(n), ent(n), unmasked_logp(n), unmasked_ent(n);
-  const auto batch = buffer.batch();
-  for (theta::Index start = 0; start < n; start += 8) {
-    const theta::Index m = std::min<theta::Index>(8, n - start);
-    theta::evaluate_with_context(trainer.actor(), batch.observations.middleCols(start, m),
-                                 batch.actions.middleCols(start, m), batch.action_masks.middleCols(start, m),
-                                 batch.contexts.middleCols(start, m), logp.segment(start, m), ent.segment(start, m));
-    theta::evaluate_with_context(trainer.actor(), batch.observations.middleCols(start, m),
-                                 batch.actions.middleCols(start, m), batch.contexts.middleCols(start, m),
-                                 unmasked_logp.segment(start, m), unmasked_ent.segment(start, m));
-  }
-  CHECK((logp - buffer.log_probs().head(n)).cwiseAbs().maxCoeff() < 1e-6f);
-  CHECK(ent.allFinite());
-  CHECK((unmasked_logp - buffer.log_probs().head(n)).cwiseAbs().maxCoeff() > 1e-2f);
-}
-
-template <template <class...> class Algo, class Config>
-theta::Vector<float> multi_train(const theta::OnPolicyConfig& trainer_config, const Config& config,
-                                 std::int64_t steps) {
-  theta::OnPolicyTrainer<MultiWalkEnv, Algo> trainer(trainer_config, config, {}, multi_walk());
-  static_assert(std::is_same_v<typename decltype(trainer)::Actor, theta::MultiCategoricalPolicy<float>>);
-  const theta::TrainingResult result = trainer.learn(steps);
-  REQUIRE(result.steps >= steps);
-  REQUIRE(trainer.episodes_finished() >= 1);
-  multi_check_rollout(trainer);
-  CHECK(trainer.evaluate(3).returns.size() == 3);  // MultiWalk throws on a forbidden entry
-  auto params = trainer.actor().parameters();
-  REQUIRE(params.allFinite());
-  return params;
-}
-
-// The same trainer on the walk without its masks fails: the walk does reject invalid entries.
-template <template <class...> class Algo, class Config>
-void multi_unmasked_fails(const theta::OnPolicyConfig& trainer_config, const Config& config, std::int64_t steps) {
-  theta::OnPolicyTrainer<UnmaskedMultiWalkEnv, Algo> trainer(
-      trainer_config, config, {}, UnmaskedMultiWalkEnv(theta::WithoutActionMask(MultiWalk{}), 30));
-  CHECK(multi_error_of([&] { trainer.learn(steps); }).find("MultiWalk: action[") != std::string::npos);
-}
-
-const theta::ppo::Config multi_ppo{.batch_size = 8, .n_epochs = 2, .actor = multi_small, .critic = multi_small};
-const theta::a2c::Config multi_a2c{.actor = multi_small, .critic = multi_small};
-const theta::trpo::Config multi_trpo{.batch_size = 8, .n_critic_updates = 2, .actor = multi_small,
-                                     .critic = multi_small};
-const theta::reinforce::Config multi_reinforce{.use_baseline = true, .actor = multi_small, .critic = multi_small};
+// The multi-discrete walk for the shared checks of masked_rules.hpp.
+struct MultiWalkCase {
+  using Env = MultiWalkEnv;
+  using Unmasked = UnmaskedMultiWalkEnv;
+  static constexpr std::array<std::int64_t, 2> nvec{3, 4};
+  static constexpr const char* refusal = "MultiWalk: action[";
+  static constexpr theta::Index episode_steps = 30;
+  static Env make() { return multi_walk(); }
+  static Unmasked make_unmasked() { return Unmasked(theta::WithoutActionMask(MultiWalk{}), 30); }
+};
 
 }  // namespace
+
+static_assert(std::is_same_v<theta::OnPolicyTrainer<MultiWalkEnv, theta::ppo::Ppo>::Actor,
+                             theta::MultiCategoricalPolicy<float>>);
 
 TEST_CASE("PPO, A2C, TRPO and REINFORCE on a masked multi-discrete environment never send a forbidden entry and "
           "update under the stored masks",
           "[unit]") {
-  SECTION("PPO") {
-    multi_train<theta::ppo::Ppo>(multi_two_by_16, multi_ppo, 320);
-    multi_unmasked_fails<theta::ppo::Ppo>(multi_two_by_16, multi_ppo, 320);
-  }
-  SECTION("A2C") {
-    multi_train<theta::a2c::A2c>(multi_two_by_16, multi_a2c, 320);
-    multi_unmasked_fails<theta::a2c::A2c>(multi_two_by_16, multi_a2c, 320);
-  }
-  SECTION("TRPO (KL and Fisher-vector product per dimension, under the masks)") {
-    multi_train<theta::trpo::Trpo>(multi_two_by_16, multi_trpo, 320);
-    multi_unmasked_fails<theta::trpo::Trpo>(multi_two_by_16, multi_trpo, 320);
-  }
-  SECTION("REINFORCE (whole episodes)") {
-    multi_train<theta::reinforce::Reinforce>({.n_steps = 30}, multi_reinforce, 200);
-    multi_unmasked_fails<theta::reinforce::Reinforce>({.n_steps = 30}, multi_reinforce, 200);
-  }
-  SECTION("PPO with dropout in the actor: masks and dropout context together") {
-    theta::ppo::Config dropout = multi_ppo;
-    dropout.actor.dropout = 0.3;
-    multi_train<theta::ppo::Ppo>(multi_two_by_16, dropout, 160);
-  }
+  theta::test::masked_rule_sections<MultiWalkCase>();
 }
 
 TEST_CASE("Masked multi-discrete training is bit-reproducible and resumes exactly from a checkpoint", "[unit]") {
-  const auto a = multi_train<theta::ppo::Ppo>(multi_two_by_16, multi_ppo, 160);
-  const auto b = multi_train<theta::ppo::Ppo>(multi_two_by_16, multi_ppo, 160);
-  CHECK(a == b);
-
-  using Trainer = theta::OnPolicyTrainer<MultiWalkEnv, theta::ppo::Ppo>;
+  const std::vector<std::uint8_t> saved = theta::test::check_masked_resume<MultiWalkCase>();
+  // The checkpoint names the space: another nvec is refused.
   theta::OnPolicyConfig config = multi_two_by_16;
   config.total_steps = 160;
-  Trainer straight(config, multi_ppo, {}, multi_walk());
-  straight.learn(160);
-  Trainer first(config, multi_ppo, {}, multi_walk());
-  first.learn(64);
-  const std::vector<std::uint8_t> saved = first.checkpoint().bytes();
-  Trainer resumed(config, multi_ppo, {}, multi_walk());
-  CHECK(resumed.load(saved).episodes_continued);
-  CHECK((resumed.envs().action_masks() == first.envs().action_masks()).all());
-  resumed.learn(96);
-  CHECK(resumed.checkpoint().bytes() == straight.checkpoint().bytes());
-
-  // The checkpoint names the space: another nvec is refused.
   theta::OnPolicyTrainer<theta::TimeLimit<PairChoice>, theta::ppo::Ppo> other(
       config, multi_ppo, {}, theta::TimeLimit<PairChoice>(PairChoice{}, 5));
   CHECK(multi_error_of([&] { other.load(saved); }).find("MultiDiscrete([3, 4])") != std::string::npos);
