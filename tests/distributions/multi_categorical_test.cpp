@@ -73,16 +73,6 @@ Eigen::MatrixXd multi_random_valid(Rng& rng, const std::vector<std::int64_t>& nv
   return valid;
 }
 
-template <class F>
-std::string multi_message_of(F&& f) {
-  try {
-    f();
-  } catch (const theta::Error& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
 }  // namespace
 
 TEST_CASE("MultiCategorical: log-prob, entropy and KL are the sums of the dimensions' Categorical values", "[unit]") {
@@ -202,14 +192,7 @@ TEST_CASE("MultiCategorical: the Fisher-vector product is block-diagonal, the He
     kl_divergence(old, MultiCategorical<double>(multi_nvec, new_logits), out);
     return w.dot(out);
   };
-  const double h = 1e-4;
-  Eigen::MatrixXd hv(multi_logits, B);
-  for (Index i = 0; i < hv.size(); ++i) {
-    Eigen::MatrixXd e = Eigen::MatrixXd::Zero(multi_logits, B);
-    e(i) = h;
-    hv(i) = (kl(logits + e + h * v) - kl(logits + e - h * v) - kl(logits - e + h * v) + kl(logits - e - h * v)) /
-            (4 * h * h);
-  }
+  const Eigen::MatrixXd hv = hessian_times(kl, logits, v);
   Eigen::MatrixXd fvp(multi_logits, B);
   old.fisher_vector_product(v, w, fvp);
   CHECK(max_err(fvp, hv) < 1e-6);
@@ -419,24 +402,24 @@ TEST_CASE("MultiCategorical: errors name the call and the dimension", "[unit]") 
   Eigen::MatrixXd valid = Eigen::MatrixXd::Ones(5, 2);
   valid.col(1).tail(2).setZero();  // sample 1 has no valid action in dimension 1
   MultiCategorical<double> dist({3, 2}, 2);
-  CHECK(multi_message_of([&] { dist.set_logits(logits, valid); }) ==
+  CHECK(error_message_of([&] { dist.set_logits(logits, valid); }) ==
         "MultiCategorical::set_logits: dimension 1: Categorical::set_logits: sample 1 has no valid action (every "
         "action is masked)");
   valid(3, 1) = 1;
   valid(0, 0) = 0;
   dist.set_logits(logits, valid);
   Eigen::VectorXd out(2);
-  CHECK(multi_message_of([&] { dist.log_prob(std::vector<std::int64_t>{0, 0, 1, 0}, out); }) ==
+  CHECK(error_message_of([&] { dist.log_prob(std::vector<std::int64_t>{0, 0, 1, 0}, out); }) ==
         "MultiCategorical::log_prob: dimension 0: Categorical::log_prob: action 0 of sample 0 is masked (invalid, "
         "probability 0)");
-  CHECK(multi_message_of([&] { dist.log_prob(std::vector<std::int64_t>{1, 0, 1}, out); }) ==
+  CHECK(error_message_of([&] { dist.log_prob(std::vector<std::int64_t>{1, 0, 1}, out); }) ==
         "MultiCategorical::log_prob: 3 action entries for 2 dimensions x 2 samples");
-  CHECK(multi_message_of([&] { dist.set_logits(Eigen::MatrixXd::Zero(4, 2)); }) ==
+  CHECK(error_message_of([&] { dist.set_logits(Eigen::MatrixXd::Zero(4, 2)); }) ==
         "MultiCategorical::set_logits: logits are 4 x 2, expected 5 x B (sum(nvec) rows) with B >= 1");
-  CHECK(multi_message_of([] { MultiCategorical<double>({2, 0}); }) == "MultiCategorical: nvec[1] must be >= 1, got 0");
-  CHECK(multi_message_of([] { MultiCategorical<double>(std::vector<std::int64_t>{}); }) ==
+  CHECK(error_message_of([] { MultiCategorical<double>({2, 0}); }) == "MultiCategorical: nvec[1] must be >= 1, got 0");
+  CHECK(error_message_of([] { MultiCategorical<double>(std::vector<std::int64_t>{}); }) ==
         "MultiCategorical: nvec must have at least one dimension");
   const MultiCategorical<double> other({2, 3}, Eigen::MatrixXd::Zero(5, 2));
-  CHECK(multi_message_of([&] { kl_divergence(dist, other, out); }) ==
+  CHECK(error_message_of([&] { kl_divergence(dist, other, out); }) ==
         "kl_divergence(MultiCategorical): p has nvec [3, 2], q has nvec [2, 3]");
 }
