@@ -87,7 +87,7 @@ TEMPLATE_TEST_CASE("Policy backward matches finite differences", "[gradient]", (
     REQUIRE(max_err(analytic, numeric) < 1e-7);
     // act's log-probabilities agree with evaluate's.
     Vec logp_act(batch);
-    theta::Rng replay(11), replay2(11);
+    theta::Rng replay(11);
     policy.act(obs, replay, false, actions, logp_act);
     policy.evaluate(obs, actions, logp, ent);
     REQUIRE((logp_act - logp).cwiseAbs().maxCoeff() < 1e-12);
