@@ -7,6 +7,8 @@
 #include <theta/policy/q_function.hpp>
 #include <theta/policy/q_network.hpp>
 #include <theta/policy/recurrent_categorical_policy.hpp>
+#include <theta/policy/recurrent_network.hpp>
+#include <theta/policy/recurrent_value_function.hpp>
 #include <theta/policy/squashed_gaussian_policy.hpp>
 #include <theta/policy/squashed_policy.hpp>
 #include <theta/policy/state_value_function.hpp>

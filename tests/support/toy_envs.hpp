@@ -252,4 +252,42 @@ struct PairChoice {
   int total = 0;
 };
 
+/// A memory task: the first observation shows a cue (+1 or -1, drawn from the seed), the
+/// next `delay` show nothing, and the last step of the episode (observation (0, 1)) pays 1 for
+/// the action that names the cue (1 for +1, 0 for -1) and 0 otherwise, then terminates. A
+/// policy without memory earns 0.5 on average; one that remembers the cue earns 1.
+struct Cue {
+  using Observation = Eigen::Vector2f;
+  using Action = int;
+
+  Box observation_space() const { return Box({-1.0, 0.0}, {1.0, 1.0}); }
+  Discrete action_space() const { return Discrete{2}; }
+
+  Observation reset(std::uint64_t seed) {
+    Rng rng(seed);
+    cue = rng.below(2) == 1 ? 1 : -1;
+    step_index = 0;
+    return {static_cast<float>(cue), 0.0f};
+  }
+  StepResult<Observation> step(const Action& action) {
+    require<EnvironmentError>(action == 0 || action == 1, "Cue: action must be 0 or 1, got {}", action);
+    ++step_index;
+    if (step_index <= delay) return {Observation(0.0f, step_index == delay ? 1.0f : 0.0f), 0.0, false, false};
+    const bool right = (action == 1) == (cue == 1);
+    return {Observation(0.0f, 0.0f), right ? 1.0 : 0.0, true, false};
+  }
+
+  void save(io::CheckpointSectionWriter& out) const { out.i64(cue).i64(step_index); }
+  void load(io::CheckpointSectionReader& in) {
+    const std::int64_t c = in.i64(), s = in.i64();
+    require<CheckpointError>((c == 1 || c == -1) && s >= 0 && s <= delay, "Cue: cue {}, step {}", c, s);
+    cue = static_cast<int>(c);
+    step_index = static_cast<int>(s);
+  }
+
+  int delay = 3;
+  int cue = 1;
+  int step_index = 0;
+};
+
 }  // namespace theta::test

@@ -132,12 +132,16 @@ class A2c {
         critic_(std::move(critic)),
         actor_optimizer_(make_optimizer<Opt>(actor_, optimizer)),
         critic_optimizer_(make_optimizer<Opt>(critic_, optimizer)),
-        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_), shape.action_mask_rows),
-        indices_(static_cast<std::size_t>(shape.size)) {}
+        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_), shape.action_mask_rows,
+               detail::critic_context_rows(critic_), detail::trains_sequences<Actor, Critic>),
+        indices_(static_cast<std::size_t>(shape.size)),
+        n_envs_(shape.n_envs) {}
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] Actor& actor() noexcept { return actor_; }
+  [[nodiscard]] const Actor& actor() const noexcept { return actor_; }
   [[nodiscard]] Critic& critic() noexcept { return critic_; }
+  [[nodiscard]] const Critic& critic() const noexcept { return critic_; }
   [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
   [[nodiscard]] bool uses_critic() const noexcept { return true; }
@@ -172,7 +176,8 @@ class A2c {
     const double lr = config_.learning_rate.checked(progress_remaining, "a2c::Config::learning_rate");
     const detail::ActorCriticLoss loss = detail::actor_critic_gradients(
         actor_, critic_, batch, batch_, indices_,
-        {.normalize_advantage = config_.normalize_advantage, .ent_coef = config_.ent_coef, .vf_coef = config_.vf_coef});
+        {.normalize_advantage = config_.normalize_advantage, .ent_coef = config_.ent_coef, .vf_coef = config_.vf_coef},
+        n_envs_);
     actor_optimizer_.set_learning_rate(lr);
     critic_optimizer_.set_learning_rate(lr);
     const double grad_norm =
@@ -198,6 +203,7 @@ class A2c {
   Opt critic_optimizer_;
   detail::Minibatch<T> batch_;
   std::vector<Index> indices_;
+  Index n_envs_;
   std::int64_t updates_ = 0;
 };
 

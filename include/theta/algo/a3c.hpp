@@ -203,7 +203,9 @@ class Shared {
 
   // Only while no worker runs (between `AsyncTrainer::learn` calls, or after they joined):
   [[nodiscard]] Actor& actor() noexcept { return actor_; }
+  [[nodiscard]] const Actor& actor() const noexcept { return actor_; }
   [[nodiscard]] Critic& critic() noexcept { return critic_; }
+  [[nodiscard]] const Critic& critic() const noexcept { return critic_; }
   [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
 
@@ -312,13 +314,17 @@ class A3c {
       : config_((a3c::validate(config), config)),
         actor_(std::move(actor)),
         critic_(std::move(critic)),
-        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_), shape.action_mask_rows),
-        indices_(static_cast<std::size_t>(shape.size)) {}
+        batch_(shape.size, shape.obs_dim, actor_.action_rows(), context_rows(actor_), shape.action_mask_rows,
+               detail::critic_context_rows(critic_), detail::trains_sequences<Actor, Critic>),
+        indices_(static_cast<std::size_t>(shape.size)),
+        n_envs_(shape.n_envs) {}
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   /// The worker's local actor and critic.
   [[nodiscard]] Actor& actor() noexcept { return actor_; }
+  [[nodiscard]] const Actor& actor() const noexcept { return actor_; }
   [[nodiscard]] Critic& critic() noexcept { return critic_; }
+  [[nodiscard]] const Critic& critic() const noexcept { return critic_; }
   [[nodiscard]] bool uses_critic() const noexcept { return true; }
 
   /// The shared state this worker pushes to (set by `AsyncTrainer`).
@@ -339,7 +345,8 @@ class A3c {
     const double lr = config_.learning_rate.checked(shared_->progress_remaining(), "a3c::Config::learning_rate");
     const detail::ActorCriticLoss loss = detail::actor_critic_gradients(
         actor_, critic_, batch, batch_, indices_,
-        {.normalize_advantage = config_.normalize_advantage, .ent_coef = config_.ent_coef, .vf_coef = config_.vf_coef});
+        {.normalize_advantage = config_.normalize_advantage, .ent_coef = config_.ent_coef, .vf_coef = config_.vf_coef},
+        n_envs_);
     std::array<Eigen::Ref<Vector<T>>, 2> grads{Eigen::Ref<Vector<T>>(actor_.gradients()),
                                                Eigen::Ref<Vector<T>>(critic_.gradients())};
     double grad_norm = 0;
@@ -380,6 +387,7 @@ class A3c {
   Critic critic_;
   detail::Minibatch<T> batch_;
   std::vector<Index> indices_;
+  Index n_envs_;
   Shared* shared_ = nullptr;
   Stats last_;
 };

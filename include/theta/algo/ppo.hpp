@@ -42,6 +42,13 @@ struct Config {
   double vf_coef = 0.5;         ///< value loss coefficient, >= 0
   double max_grad_norm = 0.5;   ///< global gradient-norm clip over actor and critic (<= 0: off; not NaN)
   std::optional<double> target_kl;  ///< stop the epochs once approx_kl > 1.5 target_kl (SB3)
+  /// Recurrent actor or critic (`SequencePolicy`, `SequenceValueFunction`): steps per training
+  /// sequence, the length of truncated backpropagation through time. Minibatches are then
+  /// batch_size / sequence_length sequences of consecutive steps of one environment, shuffled
+  /// as wholes; n_steps and batch_size must be multiples of it. 0: n_steps (each environment's
+  /// whole rollout is one sequence, as sb3-contrib's RecurrentPPO when no episode ends inside
+  /// it; an episode start inside a sequence resets the state there). Unused otherwise.
+  Index sequence_length = 0;
   // ---- default components (used when the trainer is not handed an actor or a critic)
   NetworkConfig actor;          ///< policy network (SB3: 64-64 tanh, orthogonal, head gain 0.01)
   NetworkConfig critic;         ///< value network (SB3: 64-64 tanh, orthogonal, head gain 1)
@@ -63,6 +70,7 @@ inline void validate(const Config& c, Index rollout_size) {
   detail::require_non_negative("ppo::Config::vf_coef", c.vf_coef);
   require<ConfigError>(!std::isnan(c.max_grad_norm), "ppo::Config::max_grad_norm must not be NaN (<= 0 turns clipping off)");
   if (c.target_kl) detail::require_positive("ppo::Config::target_kl", *c.target_kl);
+  detail::require_non_negative("ppo::Config::sequence_length", c.sequence_length);
   theta::validate(c.actor, "ppo::Config::actor");
   theta::validate(c.critic, "ppo::Config::critic", /*allows_dropout=*/false);
   detail::require_finite("ppo::Config::log_std_init", c.log_std_init);
@@ -75,6 +83,7 @@ inline io::Settings settings(const Config& c) {
   s.add("adam_eps", c.adam_eps).add("clip_range", c.clip_range).add("value_loss", c.value_loss);
   s.add("clip_range_vf", c.clip_range_vf).add("normalize_advantage", c.normalize_advantage).add("ent_coef", c.ent_coef);
   s.add("vf_coef", c.vf_coef).add("max_grad_norm", c.max_grad_norm).add("target_kl", c.target_kl);
+  s.add("sequence_length", c.sequence_length);
   s.add("actor", c.actor).add("critic", c.critic).add("log_std_init", c.log_std_init);
   return s;
 }
@@ -154,13 +163,31 @@ class Ppo {
         actor_optimizer_(make_optimizer<Opt>(actor_, optimizer)),
         critic_optimizer_(make_optimizer<Opt>(critic_, optimizer)),
         minibatch_(config.batch_size, shape.obs_dim, actor_.action_rows(), context_rows(actor_),
-                   shape.action_mask_rows),
+                   shape.action_mask_rows, detail::critic_context_rows(critic_), sequences),
         indices_(static_cast<std::size_t>(shape.size)),
-        shuffle_rng_(rng.split(0x707071)) {}
+        shuffle_rng_(rng.split(0x707071)) {
+    if constexpr (sequences) {
+      require<ConfigError>(shape.n_envs >= 1 && shape.size % shape.n_envs == 0,
+                           "ppo::Ppo: a recurrent actor or critic needs the rollout's n_envs (RolloutShape::n_envs), got {}",
+                           shape.n_envs);
+      const Index n_steps = shape.size / shape.n_envs;
+      length_ = config.sequence_length > 0 ? config.sequence_length : n_steps;
+      require<ConfigError>(n_steps % length_ == 0,
+                           "ppo::Config::sequence_length: n_steps = {} must be a multiple of it, got {}", n_steps, length_);
+      require<ConfigError>(config.batch_size % length_ == 0,
+                           "ppo::Config::batch_size must be a multiple of the sequence length {} (a minibatch is whole "
+                           "sequences), got {}",
+                           length_, config.batch_size);
+      n_envs_ = shape.n_envs;
+      indices_.resize(static_cast<std::size_t>(shape.size / length_));  // chunk order
+    }
+  }
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] Actor& actor() noexcept { return actor_; }
+  [[nodiscard]] const Actor& actor() const noexcept { return actor_; }
   [[nodiscard]] Critic& critic() noexcept { return critic_; }
+  [[nodiscard]] const Critic& critic() const noexcept { return critic_; }
   [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
   [[nodiscard]] bool uses_critic() const noexcept { return true; }
@@ -201,7 +228,9 @@ class Ppo {
     const auto clip_vf = static_cast<T>(config_.clip_range_vf.checked(progress_remaining, "ppo::Config::clip_range_vf"));
     actor_optimizer_.set_learning_rate(lr);
     critic_optimizer_.set_learning_rate(lr);
-    const Index n = batch.size();
+    // Shuffled units: transitions, or sequences of length_ steps of one environment.
+    const Index n = sequences ? batch.size() / length_ : batch.size();
+    const Index per_minibatch = sequences ? config_.batch_size / length_ : config_.batch_size;
     for (Index i = 0; i < n; ++i) indices_[static_cast<std::size_t>(i)] = i;
 
     double pg_loss_sum = 0, value_loss_sum = 0, entropy_sum = 0, clip_fraction_sum = 0, kl_sum = 0, grad_norm_sum = 0;
@@ -211,17 +240,21 @@ class Ppo {
     Index epoch = 0;
     for (; epoch < config_.n_epochs && !stop; ++epoch) {
       detail::shuffle(indices_, shuffle_rng_);
-      for (Index start = 0; start < n; start += config_.batch_size) {
-        const Index size = std::min(config_.batch_size, n - start);
+      for (Index start = 0; start < n; start += per_minibatch) {
+        const auto units = std::span<const Index>(indices_.data() + start,
+                                                  static_cast<std::size_t>(std::min(per_minibatch, n - start)));
         auto& mb = minibatch_;
-        mb.gather(batch, std::span<const Index>(indices_.data() + start, static_cast<std::size_t>(size)));
+        if constexpr (sequences) {
+          mb.gather_sequences(batch, units, length_, n_envs_, mb.scratch);
+        } else {
+          mb.gather(batch, units);
+        }
+        const Index size = mb.size;
         auto adv = mb.head(mb.advantages);
         if (config_.normalize_advantage) normalize_advantages(adv);
 
         // ---- forward: new log-probabilities, entropy, values
-        evaluate_with_context(actor_, mb.obs(), mb.act(), mb.masks(), mb.ctx(), mb.head(mb.log_probs),
-                              mb.head(mb.entropy));
-        const Eigen::Map<const Vector<T>> values = critic_.forward(mb.obs());
+        const Eigen::Map<const Vector<T>> values = detail::forward_minibatch(actor_, critic_, mb);
 
         // ---- losses and their gradients with respect to log pi, H and V
         const SurrogateStats surrogate =
@@ -280,10 +313,14 @@ class Ppo {
   Critic critic_;
   Opt actor_optimizer_;
   Opt critic_optimizer_;
+  static constexpr bool sequences = detail::trains_sequences<Actor, Critic>;
+
   detail::Minibatch<T> minibatch_;
-  std::vector<Index> indices_;
+  std::vector<Index> indices_;  // the shuffled transitions, or sequences
   Rng shuffle_rng_;
   std::int64_t updates_ = 0;
+  Index length_ = 0;  // steps per sequence (a recurrent actor or critic)
+  Index n_envs_ = 0;
 };
 
 }  // namespace theta::ppo

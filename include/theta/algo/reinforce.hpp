@@ -92,6 +92,9 @@ template <class Actor, class Critic, class Opt = Adam<typename Actor::Scalar>>
 class Reinforce {
   static_assert(StochasticPolicy<Actor>, "reinforce::Reinforce: the actor must satisfy theta::StochasticPolicy");
   static_assert(StateValueFunction<Critic>, "reinforce::Reinforce: the critic must satisfy theta::StateValueFunction");
+  static_assert(!SequenceValueFunction<Critic>,
+                "reinforce::Reinforce: a recurrent critic (theta::SequenceValueFunction) trains on sequences, which this rule "
+                "does not replay; use PPO or A2C, or a feed-forward critic");
   static_assert(Optimizer<Opt, typename Actor::Scalar>,
                 "reinforce::Reinforce: the optimizer type must satisfy theta::Optimizer (Config, step, learning_rate, "
                 "set_learning_rate)");
@@ -139,8 +142,10 @@ class Reinforce {
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] Actor& actor() noexcept { return actor_; }
+  [[nodiscard]] const Actor& actor() const noexcept { return actor_; }
   /// The baseline V(s) (trained only with `use_baseline`).
   [[nodiscard]] Critic& critic() noexcept { return baseline_; }
+  [[nodiscard]] const Critic& critic() const noexcept { return baseline_; }
   [[nodiscard]] Opt& actor_optimizer() noexcept { return actor_optimizer_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return baseline_optimizer_; }
   /// Without a baseline the trainer stores V = 0 (the advantages are the returns G_t).

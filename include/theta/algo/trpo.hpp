@@ -118,6 +118,9 @@ class Trpo {
   static_assert(detail::diagnose_trust_region_policy<Actor>(),
                 "trpo::Trpo: the actor must satisfy theta::TrustRegionPolicy");
   static_assert(StateValueFunction<Critic>, "trpo::Trpo: the critic must satisfy theta::StateValueFunction");
+  static_assert(!SequenceValueFunction<Critic>,
+                "trpo::Trpo: a recurrent critic (theta::SequenceValueFunction) trains on sequences, which this rule "
+                "does not replay; use PPO or A2C, or a feed-forward critic");
   static_assert(Optimizer<Opt, typename Actor::Scalar>,
                 "trpo::Trpo: the optimizer type must satisfy theta::Optimizer (Config, step, learning_rate, set_learning_rate)");
 
@@ -168,7 +171,9 @@ class Trpo {
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
   [[nodiscard]] Actor& actor() noexcept { return actor_; }
+  [[nodiscard]] const Actor& actor() const noexcept { return actor_; }
   [[nodiscard]] Critic& critic() noexcept { return critic_; }
+  [[nodiscard]] const Critic& critic() const noexcept { return critic_; }
   [[nodiscard]] Opt& critic_optimizer() noexcept { return critic_optimizer_; }
   [[nodiscard]] bool uses_critic() const noexcept { return true; }
 

@@ -26,6 +26,12 @@ struct RolloutBatch {
   Eigen::Ref<const Vector<T>> returns;       ///< regression targets of the critic
   /// n_actions (sum(nvec)) x n: the valid actions of each state, 1 = valid (0 rows without masking)
   Eigen::Ref<const Matrix<T>> action_masks;
+  /// critic_context_rows x n: the recurrent critic's state each step started from (0 rows for
+  /// a critic without state)
+  Eigen::Ref<const Matrix<T>> critic_contexts;
+  /// 1 where the recurrent state was reset before the step (an episode's first step), else 0;
+  /// empty unless the actor or the critic keeps a state (`SequencePolicy`, `SequenceValueFunction`)
+  Eigen::Ref<const Vector<T>> episode_starts;
   [[nodiscard]] Index size() const noexcept { return log_probs.size(); }
 };
 
@@ -49,13 +55,20 @@ struct RolloutBatch {
 /// `MultiDiscrete` space) rows per transition,
 /// 1 = valid, written by the collector before acting, so that the update recomputes the
 /// distribution over the same valid actions (issue 15).
+///
+/// A recurrent critic (`SequenceValueFunction`) gets `critic_context_rows` rows per transition
+/// for the state each step started from, and a buffer built with `episode_starts` keeps, per
+/// transition, 1 where the recurrent states were reset before the step: what PPO and A2C need
+/// to replay whole sequences.
 template <Real T = Scalar>
 class RolloutBuffer {
  public:
   /// `context_rows`: rows of the policy's context kept per transition (0: none);
-  /// `action_mask_rows`: rows of the action masks kept per transition (0: none).
+  /// `action_mask_rows`: rows of the action masks kept per transition (0: none);
+  /// `critic_context_rows`: rows of a recurrent critic's state (0: none); `episode_starts`:
+  /// keep the episode-start flag of every transition.
   RolloutBuffer(Index n_steps, Index n_envs, Index obs_dim, Index act_dim, Index context_rows = 0,
-                Index action_mask_rows = 0)
+                Index action_mask_rows = 0, Index critic_context_rows = 0, bool episode_starts = false)
       : n_steps_(n_steps), n_envs_(n_envs) {
     require<ConfigError>(n_steps > 0, "RolloutBuffer: n_steps must be > 0, got {}", n_steps);
     require<ConfigError>(n_envs > 0, "RolloutBuffer: n_envs must be > 0, got {}", n_envs);
@@ -64,11 +77,15 @@ class RolloutBuffer {
     require<ConfigError>(context_rows >= 0, "RolloutBuffer: context_rows must be >= 0, got {}", context_rows);
     require<ConfigError>(action_mask_rows >= 0, "RolloutBuffer: action_mask_rows must be >= 0, got {}",
                          action_mask_rows);
+    require<ConfigError>(critic_context_rows >= 0, "RolloutBuffer: critic_context_rows must be >= 0, got {}",
+                         critic_context_rows);
     const Index n = n_steps * n_envs;
     observations_.setZero(obs_dim, n);
     actions_.setZero(act_dim, n);
     contexts_.setZero(context_rows, n);
     action_masks_.setZero(action_mask_rows, n);
+    critic_contexts_.setZero(critic_context_rows, n);
+    episode_starts_.setZero(episode_starts ? n : 0);
     log_probs_.setZero(n);
     values_.setZero(n);
     rewards_.setZero(n);
@@ -103,6 +120,12 @@ class RolloutBuffer {
   auto contexts(Index t) { return contexts_.middleCols(t * n_envs_, n_envs_); }
   /// The `action_mask_rows x n_envs` action masks (1 = valid) the policy acted under at step t.
   auto action_masks(Index t) { return action_masks_.middleCols(t * n_envs_, n_envs_); }
+  /// The `critic_context_rows x n_envs` states a recurrent critic started step t from.
+  auto critic_contexts(Index t) { return critic_contexts_.middleCols(t * n_envs_, n_envs_); }
+  /// The n_envs episode-start flags of step t (a buffer built with `episode_starts`).
+  auto episode_starts(Index t) { return episode_starts_.segment(t * n_envs_, n_envs_); }
+  /// True when the buffer keeps episode-start flags.
+  [[nodiscard]] bool keeps_episode_starts() const noexcept { return episode_starts_.size() > 0; }
   auto log_probs(Index t) { return log_probs_.segment(t * n_envs_, n_envs_); }
   auto values(Index t) { return values_.segment(t * n_envs_, n_envs_); }
   auto rewards(Index t) { return rewards_.segment(t * n_envs_, n_envs_); }
@@ -128,6 +151,8 @@ class RolloutBuffer {
   [[nodiscard]] const Matrix<T>& actions() const noexcept { return actions_; }
   [[nodiscard]] const Matrix<T>& contexts() const noexcept { return contexts_; }
   [[nodiscard]] const Matrix<T>& action_masks() const noexcept { return action_masks_; }
+  [[nodiscard]] const Matrix<T>& critic_contexts() const noexcept { return critic_contexts_; }
+  [[nodiscard]] const Vector<T>& episode_starts() const noexcept { return episode_starts_; }
   [[nodiscard]] const Vector<T>& log_probs() const noexcept { return log_probs_; }
   [[nodiscard]] const Vector<T>& values() const noexcept { return values_; }
   [[nodiscard]] const Vector<T>& rewards() const noexcept { return rewards_; }
@@ -147,7 +172,9 @@ class RolloutBuffer {
                            .values = values_.head(n),
                            .advantages = advantages_.head(n),
                            .returns = returns_.head(n),
-                           .action_masks = action_masks_.leftCols(n)};
+                           .action_masks = action_masks_.leftCols(n),
+                           .critic_contexts = critic_contexts_.leftCols(n),
+                           .episode_starts = episode_starts_.head(keeps_episode_starts() ? n : 0)};
   }
 
  private:
@@ -158,6 +185,8 @@ class RolloutBuffer {
   Matrix<T> actions_;
   Matrix<T> contexts_;
   Matrix<T> action_masks_;
+  Matrix<T> critic_contexts_;
+  Vector<T> episode_starts_;
   Vector<T> log_probs_;
   Vector<T> values_;
   Vector<T> rewards_;

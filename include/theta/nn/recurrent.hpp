@@ -87,6 +87,8 @@ class Recurrent {
     [[nodiscard]] Index batch_capacity() const noexcept { return batch_capacity_; }
     /// The longest sequence this workspace takes.
     [[nodiscard]] Index step_capacity() const noexcept { return step_capacity_; }
+    /// The most columns (steps x batch) a recorded sequence may have.
+    [[nodiscard]] Index column_capacity() const noexcept { return column_capacity_; }
     /// The batch and the steps of the recorded sequence; 0 before the first forward.
     [[nodiscard]] Index batch() const noexcept { return batch_; }
     [[nodiscard]] Index steps() const noexcept { return steps_; }
@@ -113,9 +115,9 @@ class Recurrent {
    private:
     friend class Recurrent;
 
-    Workspace(Index inputs, Index hidden, Index max_batch, Index max_steps)
-        : batch_capacity_(max_batch), step_capacity_(max_steps) {
-      const Index gh = gates * hidden, n = max_batch * max_steps;
+    Workspace(Index inputs, Index hidden, Index max_batch, Index max_steps, Index max_columns)
+        : batch_capacity_(max_batch), step_capacity_(max_steps), column_capacity_(max_columns) {
+      const Index gh = gates * hidden, n = max_columns;
       const Index lstm = C == Cell::lstm ? 1 : 0;
       x_.setZero(inputs, n);
       gates_.setZero(gh, n);
@@ -123,7 +125,7 @@ class Recurrent {
       prev_h_.setZero(hidden, n);
       prev_c_.setZero(hidden, lstm * n);
       out_.setZero(hidden, n);
-      starts_.setZero(max_batch, max_steps);
+      starts_.setZero(max_columns);
       final_.setZero((1 + lstm) * hidden, max_batch);
       c_.setZero(hidden, lstm * max_batch);
       hh_.setZero(gh, max_batch);
@@ -152,6 +154,7 @@ class Recurrent {
 
     Index batch_capacity_ = 0;
     Index step_capacity_ = 0;
+    Index column_capacity_ = 0;
     Index batch_ = 0;
     Index steps_ = 0;
     const Recurrent* owner_ = nullptr;  // the layer whose forward filled the tape
@@ -161,7 +164,7 @@ class Recurrent {
     Matrix<T> prev_h_;   // H x (T B): h entering each step, after the reset
     Matrix<T> prev_c_;   // H x (T B): c entering each step (LSTM; 0 columns for a GRU)
     Matrix<T> out_;      // H x (T B): h' of each step
-    Matrix<T> starts_;   // B x T: the episode starts of the recorded sequence
+    Vector<T> starts_;   // B x T (column-major): the episode starts of the recorded sequence
     Matrix<T> final_;    // state_rows x B
     Matrix<T> c_;        // H x B: the running c (LSTM)
     Matrix<T> hh_;       // G H x B: one step's W_hh h + b_hh
@@ -278,7 +281,16 @@ class Recurrent {
   [[nodiscard]] Workspace make_workspace(Index max_batch, Index max_steps = 1) const {
     require<ConfigError>(max_batch >= 1, "{}::make_workspace: max_batch must be >= 1, got {}", name, max_batch);
     require<ConfigError>(max_steps >= 1, "{}::make_workspace: max_steps must be >= 1, got {}", name, max_steps);
-    return Workspace(inputs(), hidden(), max_batch, max_steps);
+    return Workspace(inputs(), hidden(), max_batch, max_steps, max_batch * max_steps);
+  }
+
+  /// A workspace for any sequence of B samples and T steps with B T <= `max_columns` (a
+  /// training minibatch of `max_columns` transitions cut into sequences of any length, or taken
+  /// one step at a time), tape and scratch sized for `max_columns` columns.
+  [[nodiscard]] Workspace make_column_workspace(Index max_columns) const {
+    require<ConfigError>(max_columns >= 1, "{}::make_column_workspace: max_columns must be >= 1, got {}", name,
+                         max_columns);
+    return Workspace(inputs(), hidden(), max_columns, max_columns, max_columns);
   }
 
   /// One step without a tape, for acting: `next_state` (state_rows x B) from `x` (in x B) and
@@ -416,6 +428,9 @@ class Recurrent {
     const Index steps = x.cols() / batch, n = x.cols();
     require(steps <= ws.step_capacity_, "{}::forward: the sequence has {} steps; the workspace takes at most {}", name,
             steps, ws.step_capacity_);
+    require(n <= ws.column_capacity_,
+            "{}::forward: the sequence has {} steps x {} samples = {} columns; the workspace takes at most {}", name,
+            steps, batch, n, ws.column_capacity_);
     if (starts != nullptr) {
       require(starts->rows() == batch && starts->cols() == steps,
               "{}::forward: episode_starts must be {} x {} (batch x steps), got {} x {}", name, batch, steps,
@@ -424,7 +439,7 @@ class Recurrent {
               "{}::forward: episode_starts must hold 0 (carry the state) or 1 (reset it to 0 before the step)", name);
     }
     ws.owner_ = nullptr;  // until the tape is complete
-    auto recorded_starts = ws.starts_.topLeftCorner(batch, steps);
+    Eigen::Map<Matrix<T>> recorded_starts(ws.starts_.data(), batch, steps);
     if (starts != nullptr) {
       recorded_starts = *starts;
     } else {
@@ -540,7 +555,7 @@ class Recurrent {
         detail::gemm_set<true, false>(h, batch, rows(), weight_hh().data(), dg.data(), dh_prev.data(), ws.gemm_);
       }
       // A reset fed zeros into this step: nothing flows back past it.
-      reset_columns(ws.starts_.col(t).head(batch), dh_prev, dc);
+      reset_columns(Eigen::Map<const Vector<T>>(ws.starts_.data() + t * batch, batch), dh_prev, dc);
       dh = dh_prev;
     }
     if (state_grad != nullptr) {

@@ -29,4 +29,27 @@ concept StateValueFunction =
       critic.backward(dvalues);
     };
 
+
+/// A state value function with a recurrent state per environment slot that trains on whole
+/// sequences (`RecurrentValueFunction`; layout as `SequencePolicy`). The on-policy trainer
+/// stores the state each step started from (`context_rows()` rows), resets slots at episode
+/// starts, and calls:
+///
+/// - `step(obs, values, context)` when collecting (advances the slots);
+/// - `predict(obs, values)` for bootstrap values (one step from the slots, not advancing);
+/// - `forward_sequences(obs, initial_states, episode_starts)` and `backward` in PPO and A2C.
+template <class V>
+concept SequenceValueFunction =
+    StateValueFunction<V> &&
+    requires(V& critic, const V& const_critic, const Eigen::Ref<const Matrix<typename V::Scalar>>& in,
+             const Eigen::Ref<const Vector<typename V::Scalar>>& flags, Eigen::Ref<Vector<typename V::Scalar>> out,
+             Eigen::Ref<Matrix<typename V::Scalar>> context) {
+      { const_critic.context_rows() } -> std::convertible_to<Index>;
+      critic.step(in, out, context);
+      { critic.forward_sequences(in, in, in) } -> std::convertible_to<Eigen::Map<const Vector<typename V::Scalar>>>;
+      critic.reset_states(flags);
+      critic.reset_states();
+      critic.state() = critic.state();
+    };
+
 }  // namespace theta

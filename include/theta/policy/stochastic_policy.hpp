@@ -115,6 +115,30 @@ concept MaskedContextPolicy =
       policy.evaluate_masked(obs, actions_in, action_masks, context_in, out, out2);
     };
 
+/// A context policy whose context is a recurrent state and that can also train on whole
+/// sequences (`RecurrentCategoricalPolicy`): PPO and A2C then recompute each minibatch as
+/// sequences of consecutive steps of one environment from the state stored at their first step,
+/// and differentiate back through time over them (truncated BPTT), instead of one step from
+/// each stored state. Layout: S sequences of L steps, time-major (step t of sequence s in column
+/// t S + s); `initial_states` is context_rows x S; `episode_starts` is S x L, 1 where the state
+/// is reset to zero before the step. A policy with states also exposes them to the trainer:
+/// `state()` (context_rows x slots), `reset_states()` and `reset_states(flags)`.
+///
+/// - `evaluate_sequences(obs, actions, initial_states, episode_starts, log_probs, entropy)`;
+/// - `evaluate_sequences_masked(obs, actions, action_masks, initial_states, episode_starts,
+///   log_probs, entropy)` when it is also a `MaskedPolicy`.
+template <class P>
+concept SequencePolicy =
+    ContextPolicy<P> &&
+    requires(P& policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& in,
+             const Eigen::Ref<const Vector<typename P::Scalar>>& flags, Eigen::Ref<Vector<typename P::Scalar>> out,
+             Eigen::Ref<Vector<typename P::Scalar>> out2) {
+      policy.evaluate_sequences(in, in, in, in, out, out2);
+      policy.reset_states(flags);
+      policy.reset_states();
+      policy.state() = policy.state();
+    };
+
 /// Rows of context `P` keeps per sample (0 for a policy without context).
 template <StochasticPolicy P>
 [[nodiscard]] Index context_rows(const P& policy) {
@@ -196,6 +220,25 @@ void evaluate_with_context(P& policy, const Eigen::Ref<const Matrix<typename P::
     policy.evaluate_masked(obs, actions, action_masks, context, log_probs, entropy);
   } else if constexpr (MaskedPolicy<P>) {
     policy.evaluate_masked(obs, actions, action_masks, log_probs, entropy);
+  }
+}
+
+/// The training pass over S sequences of L steps (layout in `SequencePolicy`), under the
+/// stored action masks (0 rows: none).
+template <SequencePolicy P>
+void evaluate_sequences(P& policy, const Eigen::Ref<const Matrix<typename P::Scalar>>& obs,
+                        const Eigen::Ref<const Matrix<typename P::Scalar>>& actions,
+                        const Eigen::Ref<const Matrix<typename P::Scalar>>& action_masks,
+                        const Eigen::Ref<const Matrix<typename P::Scalar>>& initial_states,
+                        const Eigen::Ref<const Matrix<typename P::Scalar>>& episode_starts,
+                        Eigen::Ref<Vector<typename P::Scalar>> log_probs, Eigen::Ref<Vector<typename P::Scalar>> entropy) {
+  if (action_masks.rows() == 0) {
+    policy.evaluate_sequences(obs, actions, initial_states, episode_starts, log_probs, entropy);
+    return;
+  }
+  detail::require_masked_policy<P>(action_masks.rows());
+  if constexpr (MaskedPolicy<P>) {
+    policy.evaluate_sequences_masked(obs, actions, action_masks, initial_states, episode_starts, log_probs, entropy);
   }
 }
 

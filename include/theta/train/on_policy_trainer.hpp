@@ -104,8 +104,9 @@ struct OnPolicyComponents {
 /// bootstrap, runs the estimator, calls the rule's `update` and logs the statistics it returns.
 /// Continuous actions are stored raw and clipped to the action bounds only when the
 /// environment is stepped; multi-discrete actions are stored as one index per dimension
-/// (`action_rows()` = nvec.size()) and converted to the environment's `Action` vector. For a `MaskedEnvironment` the collector stores each state's action
-/// mask beside the transition and acts with `act_masked` (the actor must be a `MaskedPolicy`),
+/// (`action_rows()` = nvec.size()) and converted to the environment's `Action` vector. For a
+/// `MaskedEnvironment` the collector stores each state's action mask beside the transition and
+/// acts with `act_masked` (the actor must be a `MaskedPolicy`),
 /// every update recomputes the distribution under the stored masks, and evaluation, `predict`
 /// and the exported policy take the mask too (docs/writing-an-environment.md, "Action masks").
 // `Algorithm` is a pack so that update rules with defaulted extra parameters bind without
@@ -177,7 +178,7 @@ class OnPolicyTrainer {
         rule_(make_rule(algorithm, components)),
         act_rng_(derive_seed(config.seed, 2)),
         buffer_(n_steps_, config.n_envs, space_.obs_dim, rule_.actor().action_rows(), context_rows(rule_.actor()),
-                action_mask_rows()),
+                action_mask_rows(), detail::critic_context_rows(rule_.critic()), actor_has_states || critic_has_states),
         estimator_(make_estimator(config, std::move(components.estimator))),
         obs_(space_.obs_dim, config.n_envs),
         final_obs_(space_.obs_dim, 1),
@@ -322,23 +323,22 @@ class OnPolicyTrainer {
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
     const auto act = predictor();
     if constexpr (actor_has_states) {
-      // predict steps slot 0 of the actor's acting state: keep the collection state aside, and
-      // start every evaluation episode from a zero state (run_evaluation asks for episode k's
-      // seed just before resetting the environment for it).
+      // predict carries the prediction state (never the collection state): start every
+      // evaluation episode from zero (run_evaluation asks for episode k's seed just before
+      // resetting the environment for it), and leave the caller's prediction state as it was.
       require<ConfigError>(!episode_seeds.empty(), "evaluate_policy: episode_seeds must not be empty");
-      auto& actor = rule_.actor();
-      const Matrix<T> collecting = actor.state();
+      const Vector<T> predicting = predict_state_;
       const auto seed_of = [&](std::size_t k) {
-        actor.reset_states();
+        reset_prediction();
         return episode_seeds[k];
       };
       Env env = make_eval_env_();
       try {
         EvaluationResult result = detail::run_evaluation(env, episode_seeds.size(), seed_of, act, 1'000'000);
-        actor.state() = collecting;
+        predict_state_ = predicting;
         return result;
       } catch (...) {
-        actor.state() = collecting;
+        predict_state_ = predicting;
         throw;
       }
     }
@@ -351,14 +351,28 @@ class OnPolicyTrainer {
   /// action an exported policy (`export_policy`) returns, bit for bit.
   ///
   ///     auto action = trainer.predict(env.reset(7));
+  ///
+  /// A recurrent actor carries a prediction state of its own from call to call (the
+  /// collection state is left alone): call `reset_prediction()` before an episode's first
+  /// observation, as `evaluate` does.
   Action predict(const typename Env::Observation& observation) {
     static_assert(!MaskedEnvironment<Env>,
                   "OnPolicyTrainer::predict: the environment masks actions; pass the state's valid actions: "
                   "predict(observation, valid)");
     prepare_predict(observation);
-    rule_.actor().act(predict_obs_, act_rng_, /*deterministic=*/true, predict_actions_, predict_log_prob_);
+    with_prediction_state([&] {
+      rule_.actor().act(predict_obs_, act_rng_, /*deterministic=*/true, predict_actions_, predict_log_prob_);
+    });
     return to_env_action(predict_actions_);
   }
+
+  /// Starts a new episode for `predict`: a recurrent actor's prediction state back to zero
+  /// (nothing for other actors).
+  void reset_prediction() {
+    if constexpr (actor_has_states) predict_state_.setZero();
+  }
+  /// A recurrent actor's prediction state (empty before the first `predict`).
+  [[nodiscard]] const Vector<T>& prediction_state() const noexcept { return predict_state_; }
 
   /// The deterministic action among the valid ones (`MaskedEnvironment`): `valid` has
   /// n_actions entries (sum(nvec) for `MultiDiscrete`, one mask per dimension), true = valid
@@ -377,8 +391,10 @@ class OnPolicyTrainer {
     prepare_predict(observation);
     predict_mask_.resize(space_.n_actions, 1);
     for (Index k = 0; k < space_.n_actions; ++k) predict_mask_(k, 0) = valid[static_cast<std::size_t>(k)] ? T(1) : T(0);
-    rule_.actor().act_masked(predict_obs_, predict_mask_, act_rng_, /*deterministic=*/true, predict_actions_,
-                             predict_log_prob_);
+    with_prediction_state([&] {
+      rule_.actor().act_masked(predict_obs_, predict_mask_, act_rng_, /*deterministic=*/true, predict_actions_,
+                               predict_log_prob_);
+    });
     return to_env_action(predict_actions_);
   }
 
@@ -467,6 +483,10 @@ class OnPolicyTrainer {
     stats_.save(out.section("episode_stats"));
     auto& envs = out.section("environments");
     envs.matrix(obs_);
+    // The recurrent states the next step starts from, and which copies start an episode there.
+    if constexpr (actor_has_states) envs.matrix(Matrix<T>(rule_.actor().state()));
+    if constexpr (critic_has_states) envs.matrix(Matrix<T>(rule_.critic().state()));
+    if constexpr (actor_has_states || critic_has_states) envs.matrix(Matrix<T>(episode_starts_));
     envs_.save(envs);
     return out;
   }
@@ -498,6 +518,7 @@ class OnPolicyTrainer {
     std::optional<RewardScaler> scaler;
     EpisodeStats stats;
     Matrix<T> observations;
+    Matrix<T> actor_state, critic_state, episode_starts;  // recurrent components only
     typename VectorEnv<Env>::LoadedState envs;
   };
 
@@ -521,7 +542,8 @@ class OnPolicyTrainer {
     state.finish();
     StagedCheckpoint staged{.counters = counters, .init_rng = init, .act_rng = act, .rule = rule_,
                             .estimator = estimator_, .normalizer = normalizer_, .scaler = scaler_, .stats = stats_,
-                            .observations = {}, .envs = {}};
+                            .observations = {}, .actor_state = {}, .critic_state = {}, .episode_starts = {},
+                            .envs = {}};
     staged.rule.load(in);
     if constexpr (io::SectionState<Estimator>) io::load_component(in, "estimator", staged.estimator);
     if (staged.normalizer) {
@@ -546,6 +568,20 @@ class OnPolicyTrainer {
     staged.observations = s.matrix<T>("observations", obs_.rows(), obs_.cols());
     require<CheckpointError>(staged.observations.allFinite(), "checkpoint section '{}': the observations are not finite",
                              s.name());
+    const auto read_state = [&](const char* what, const Matrix<T>& like) {
+      Matrix<T> m = s.template matrix<T>(what, like.rows(), like.cols());
+      require<CheckpointError>(m.allFinite(), "checkpoint section '{}': the {} is not finite", s.name(), what);
+      return m;
+    };
+    if constexpr (actor_has_states) staged.actor_state = read_state("actor's recurrent state", rule_.actor().state());
+    if constexpr (critic_has_states) {
+      staged.critic_state = read_state("critic's recurrent state", rule_.critic().state());
+    }
+    if constexpr (actor_has_states || critic_has_states) {
+      staged.episode_starts = read_state("episode starts", Matrix<T>(episode_starts_));
+      require<CheckpointError>((staged.episode_starts.array() == T(0) || staged.episode_starts.array() == T(1)).all(),
+                               "checkpoint section '{}': the episode starts must be 0 or 1", s.name());
+    }
     staged.envs = envs_.read(s);
     s.finish();
     in.finish();
@@ -560,7 +596,7 @@ class OnPolicyTrainer {
   /// the trainer's previous state (but for the environments) is then put back.
   LoadResult commit(StagedCheckpoint&& staged) {
     auto backup = std::make_tuple(rule_, estimator_, normalizer_, scaler_, stats_, trainer_counters(), init_rng_,
-                                  act_rng_, obs_);
+                                  act_rng_, obs_, episode_starts_);
     try {
       set_counters(staged.counters);
       init_rng_ = staged.init_rng;
@@ -571,9 +607,13 @@ class OnPolicyTrainer {
       scaler_ = std::move(staged.scaler);
       stats_ = std::move(staged.stats);
       obs_ = std::move(staged.observations);
+      if constexpr (actor_has_states) rule_.actor().state() = staged.actor_state;
+      if constexpr (critic_has_states) rule_.critic().state() = staged.critic_state;
+      if constexpr (actor_has_states || critic_has_states) episode_starts_ = staged.episode_starts;
       LoadResult result;
       if (!envs_.commit(std::move(staged.envs))) {
         if (scaler_) scaler_->reset_returns();
+        reset_states();  // every copy starts a fresh episode
         observe(envs_.observations());
         result.episodes_continued = false;
         result.message = detail::fresh_episodes_message(config_.n_envs, VectorEnv<Env>::saves_episodes);
@@ -581,7 +621,8 @@ class OnPolicyTrainer {
       return result;
     } catch (...) {
       detail::TrainerCounters counters;
-      std::tie(rule_, estimator_, normalizer_, scaler_, stats_, counters, init_rng_, act_rng_, obs_) = std::move(backup);
+      std::tie(rule_, estimator_, normalizer_, scaler_, stats_, counters, init_rng_, act_rng_, obs_, episode_starts_) =
+          std::move(backup);
       set_counters(counters);
       throw;
     }
@@ -703,7 +744,8 @@ class OnPolicyTrainer {
     }();
     const typename Opt::Config optimizer = components.optimizer.value_or(Rule::optimizer_config(algorithm));
     return Rule(algorithm, std::move(actor), std::move(critic), optimizer,
-                RolloutShape{.obs_dim = space_.obs_dim, .size = rollout, .action_mask_rows = action_mask_rows()},
+                RolloutShape{.obs_dim = space_.obs_dim, .size = rollout, .action_mask_rows = action_mask_rows(),
+                             .n_envs = config_.n_envs},
                 init_rng_);
   }
 
@@ -726,14 +768,21 @@ class OnPolicyTrainer {
     a.state() = a.state();
   };
 
+  // A critic that carries a recurrent state from step to step (RecurrentValueFunction).
+  static constexpr bool critic_has_states = SequenceValueFunction<Critic>;
+
   void reset_envs() {
     envs_.reset();
-    if constexpr (actor_has_states) {
-      episode_starts_.setOnes();
-      rule_.actor().reset_states(episode_starts_);
-    }
+    reset_states();
     observe(envs_.observations());
     started_ = true;
+  }
+
+  // Every copy starts an episode: zero recurrent states, and the next step is an episode start.
+  void reset_states() {
+    if constexpr (actor_has_states || critic_has_states) episode_starts_.setOnes();
+    if constexpr (actor_has_states) rule_.actor().reset_states();
+    if constexpr (critic_has_states) rule_.critic().reset_states();
   }
 
   // Current observations into obs_, through the normaliser (whose statistics see every
@@ -763,6 +812,29 @@ class OnPolicyTrainer {
     }
   }
 
+  // Runs f (one deterministic act on slot 0) with a recurrent actor's slot 0 holding the
+  // prediction state, which then holds the state after the step; the collection state of
+  // slot 0 is put back.
+  template <class F>
+  void with_prediction_state(F&& f) {
+    if constexpr (actor_has_states) {
+      auto state = rule_.actor().state();
+      if (predict_state_.rows() != state.rows()) predict_state_ = Vector<T>::Zero(state.rows());
+      collecting_slot_ = state.col(0);
+      state.col(0) = predict_state_;
+      try {
+        f();
+      } catch (...) {
+        state.col(0) = collecting_slot_;
+        throw;
+      }
+      predict_state_ = state.col(0);
+      state.col(0) = collecting_slot_;
+    } else {
+      f();
+    }
+  }
+
   void prepare_predict(const typename Env::Observation& observation) {
     predict_obs_.resize(space_.obs_dim, 1);  // no-ops after the first call
     predict_actions_.resize(rule_.actor().action_rows(), 1);
@@ -779,6 +851,30 @@ class OnPolicyTrainer {
     } else {
       Action a = actions.col(0).cwiseMax(low_).cwiseMin(high_).template cast<typename Action::Scalar>();
       return a;
+    }
+  }
+
+  // The bootstrap values of step t's truncated copies under a recurrent critic: one step from
+  // each copy's slot (its state after s_t) on its final observation, all copies in one batch
+  // (the others value the observation they acted on, unused), before any slot is reset.
+  template <class Obs>
+  void bootstrap_truncated(Index t, const Obs& obs_t) {
+    const Index n_envs = config_.n_envs;
+    final_obs_all_.resize(space_.obs_dim, n_envs);  // no-ops after the first call
+    final_values_all_.resize(n_envs);
+    for (Index e = 0; e < n_envs; ++e) {
+      const auto i = static_cast<std::size_t>(e);
+      if (envs_.truncated(i) && !envs_.terminated(i)) {
+        final_obs_all_.col(e) = envs_.final_observations().col(e).template cast<T>();
+        if (normalizer_) normalizer_->normalize(final_obs_all_.col(e), final_obs_all_.col(e));
+      } else {
+        final_obs_all_.col(e) = obs_t.col(e);
+      }
+    }
+    rule_.critic().predict(final_obs_all_, final_values_all_);
+    for (Index e = 0; e < n_envs; ++e) {
+      const auto i = static_cast<std::size_t>(e);
+      if (envs_.truncated(i) && !envs_.terminated(i)) buffer_.set_final_value(t, e, final_values_all_[e]);
     }
   }
 
@@ -801,8 +897,13 @@ class OnPolicyTrainer {
       } else {
         act_recording(policy, obs_t, act_rng_, buffer.actions(t), buffer.log_probs(t), buffer.contexts(t));
       }
-      if (uses_critic) rule_.critic().predict(obs_t, buffer.values(t));
-      else buffer.values(t).setZero();
+      if constexpr (actor_has_states || critic_has_states) buffer.episode_starts(t) = episode_starts_;
+      if constexpr (critic_has_states) {
+        rule_.critic().step(obs_t, buffer.values(t), buffer.critic_contexts(t));
+      } else {
+        if (uses_critic) rule_.critic().predict(obs_t, buffer.values(t));
+        else buffer.values(t).setZero();
+      }
 
       // ---- step: discrete indices, or continuous actions clipped to the bounds
       if constexpr (DiscreteEnvironment<Env>) {
@@ -830,12 +931,18 @@ class OnPolicyTrainer {
       if (scaler_) scaler_->scale(rewards_, [&](std::size_t e) { return envs_.done(e); });
       buffer.rewards(t) = rewards_;
       bool any_done = false;
+      [[maybe_unused]] bool any_truncated = false;
       for (Index e = 0; e < n_envs; ++e) {
         const auto i = static_cast<std::size_t>(e);
         buffer.set_done(t, e, envs_.terminated(i), envs_.truncated(i));
         any_done |= envs_.done(i);
         if (envs_.truncated(i) && !envs_.terminated(i)) {
-          if (uses_critic) {
+          if constexpr (critic_has_states) {
+            // Valued below, all copies at once: a recurrent critic values copy e from slot e.
+            detail::require_representable<T>(envs_.final_observations().col(e), "OnPolicyTrainer", "a final observation",
+                                             steps_, e);
+            any_truncated = true;
+          } else if (uses_critic) {
             detail::require_representable<T>(envs_.final_observations().col(e), "OnPolicyTrainer", "a final observation",
                                              steps_, e);
             final_obs_ = envs_.final_observations().col(e).template cast<T>();
@@ -847,11 +954,16 @@ class OnPolicyTrainer {
           }
         }
       }
+      if constexpr (critic_has_states) {
+        if (any_truncated) bootstrap_truncated(t, obs_t);
+      }
       for (const EpisodeRecord& episode : envs_.finished_episodes()) stats_.add(episode.episode_return, episode.length);
-      if constexpr (actor_has_states) {
+      if constexpr (actor_has_states || critic_has_states) {
+        // The states after this step are the ones the next starts from, but where a copy was reset.
+        for (Index e = 0; e < n_envs; ++e) episode_starts_[e] = envs_.done(static_cast<std::size_t>(e)) ? T(1) : T(0);
         if (any_done) {
-          for (Index e = 0; e < n_envs; ++e) episode_starts_[e] = envs_.done(static_cast<std::size_t>(e)) ? T(1) : T(0);
-          policy.reset_states(episode_starts_);
+          if constexpr (actor_has_states) policy.reset_states(episode_starts_);
+          if constexpr (critic_has_states) rule_.critic().reset_states(episode_starts_);
         }
       }
       observe(envs_.observations());
@@ -890,7 +1002,11 @@ class OnPolicyTrainer {
   Vector<T> final_value_;
   Vector<T> last_values_;
   Vector<T> rewards_;
-  Vector<T> episode_starts_;  // 1 where an environment was reset, for a policy with states
+  Vector<T> episode_starts_;  // 1 where an environment was reset, for a policy or critic with states
+  Matrix<T> final_obs_all_;   // a recurrent critic's bootstrap batch
+  Vector<T> predict_state_;   // a recurrent actor's state between predict calls
+  Vector<T> collecting_slot_;  // slot 0's collection state, aside while predict runs
+  Vector<T> final_values_all_;
   std::vector<Action> env_actions_;
   Vector<T> low_, high_;
   Matrix<T> clipped_;

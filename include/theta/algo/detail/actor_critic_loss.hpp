@@ -33,18 +33,31 @@ struct ActorCriticWeights {
 ///     loss = -mean(A log pi) - ent_coef mean(H) + vf_coef mean((R - V)^2)
 ///
 /// (Mnih et al. 2016, algorithm S3, with means over the rollout as Stable-Baselines3's A2C).
-/// `b.entropy` holds the policy's entropies afterwards.
+/// `b.entropy` holds the policy's entropies afterwards. A recurrent actor or critic
+/// (`trains_sequences`) replays the rollout as `n_envs` sequences, each environment's steps
+/// from the state stored at its first one, back through time over the whole rollout.
 template <class Actor, class Critic, Real T>
 ActorCriticLoss actor_critic_gradients(Actor& actor, Critic& critic, const RolloutBatch<T>& batch, Minibatch<T>& b,
-                                       std::vector<Index>& indices, const ActorCriticWeights& weights) {
+                                       std::vector<Index>& indices, const ActorCriticWeights& weights,
+                                       Index n_envs = 0) {
   const Index n = batch.size();
-  std::iota(indices.begin(), indices.begin() + n, Index{0});
-  b.gather(batch, std::span<const Index>(indices.data(), static_cast<std::size_t>(n)));
+  if constexpr (trains_sequences<Actor, Critic>) {
+    // The rollout is time-major, one column per environment and step: its order is already
+    // the sequences' layout (chunk e = environment e, of all used steps).
+    require(n_envs >= 1 && n % n_envs == 0,
+            "actor-critic update: a recurrent actor or critic needs the rollout's n_envs (RolloutShape::n_envs), got {}",
+            n_envs);
+    std::iota(indices.begin(), indices.begin() + n_envs, Index{0});
+    b.gather_sequences(batch, std::span<const Index>(indices.data(), static_cast<std::size_t>(n_envs)), n / n_envs,
+                       n_envs, b.scratch);
+  } else {
+    std::iota(indices.begin(), indices.begin() + n, Index{0});
+    b.gather(batch, std::span<const Index>(indices.data(), static_cast<std::size_t>(n)));
+  }
   auto adv = b.head(b.advantages);
   if (weights.normalize_advantage) normalize_advantages(adv);
 
-  evaluate_with_context(actor, b.obs(), b.act(), b.masks(), b.ctx(), b.head(b.log_probs), b.head(b.entropy));
-  const Eigen::Map<const Vector<T>> values = critic.forward(b.obs());
+  const Eigen::Map<const Vector<T>> values = forward_minibatch(actor, critic, b);
 
   // policy loss -mean(A log pi): d/dlog pi = -A / n
   const T inv_n = T(1) / static_cast<T>(n);

@@ -12,6 +12,7 @@
 #include <theta/optim/clip_grad_norm.hpp>
 #include <theta/optim/concepts.hpp>
 #include <theta/policy/network.hpp>
+#include <theta/policy/state_value_function.hpp>
 #include <theta/policy/stochastic_policy.hpp>
 #include <theta/policy/value_function.hpp>
 
@@ -50,6 +51,7 @@ struct RolloutShape {
   Index obs_dim = 0;
   Index size = 0;  ///< transitions per rollout, n_steps * n_envs
   Index action_mask_rows = 0;  ///< rows of the rollout's action masks (n_actions, or sum(nvec), of a MaskedEnvironment; 0: none)
+  Index n_envs = 0;            ///< environment copies (columns per step); needed to cut sequences (0: unknown)
 };
 
 namespace detail {
@@ -97,11 +99,14 @@ inline void shuffle(std::vector<Index>& indices, Rng& rng) {
 /// Preallocated storage of one minibatch gathered from a rollout.
 template <Real T>
 struct Minibatch {
-  Minibatch(Index capacity, Index obs_dim, Index action_rows, Index context_rows, Index action_mask_rows = 0)
+  Minibatch(Index capacity, Index obs_dim, Index action_rows, Index context_rows, Index action_mask_rows = 0,
+            Index critic_context_rows = 0, bool sequences = false)
       : observations(obs_dim, capacity),
         actions(action_rows, capacity),
         contexts(context_rows, capacity),
         action_masks(action_mask_rows, capacity),
+        critic_contexts(critic_context_rows, capacity),
+        starts(sequences ? capacity : 0),
         old_log_probs(capacity),
         advantages(capacity),
         returns(capacity),
@@ -118,13 +123,18 @@ struct Minibatch {
             "on-policy update: the rollout has {} rows of action masks, the update rule was built for {} "
             "(RolloutShape::action_mask_rows)",
             batch.action_masks.rows(), action_masks.rows());
+    require(batch.critic_contexts.rows() == critic_contexts.rows(),
+            "on-policy update: the rollout has {} rows of critic states, the update rule was built for {}",
+            batch.critic_contexts.rows(), critic_contexts.rows());
     size = static_cast<Index>(indices.size());
+    sequences = 0;
     for (Index j = 0; j < size; ++j) {
       const Index k = indices[static_cast<std::size_t>(j)];
       observations.col(j) = batch.observations.col(k);
       actions.col(j) = batch.actions.col(k);
       contexts.col(j) = batch.contexts.col(k);
       action_masks.col(j) = batch.action_masks.col(k);
+      critic_contexts.col(j) = batch.critic_contexts.col(k);
       old_log_probs[j] = batch.log_probs[k];
       advantages[j] = batch.advantages[k];
       returns[j] = batch.returns[k];
@@ -132,21 +142,92 @@ struct Minibatch {
     }
   }
 
+  /// Gathers S = |chunks| sequences of `length` consecutive steps of one environment each:
+  /// chunk k holds steps [c L, (c + 1) L) of environment e, k = c n_envs + e; step t of
+  /// sequence s goes to column t S + s (time-major, `SequencePolicy`'s layout), and the
+  /// rollout's episode-start flags to `seq_starts()` (S x L).
+  void gather_sequences(const RolloutBatch<T>& batch, std::span<const Index> chunks, Index length, Index n_envs,
+                        std::vector<Index>& scratch) {
+    require(batch.episode_starts.size() == batch.size(),
+            "on-policy update: sequences need the rollout's episode starts (a RolloutBuffer built with episode_starts)");
+    const auto s_count = static_cast<Index>(chunks.size());
+    scratch.resize(static_cast<std::size_t>(s_count * length));  // no-op after the first call
+    for (Index t = 0; t < length; ++t) {
+      for (Index s = 0; s < s_count; ++s) {
+        const Index k = chunks[static_cast<std::size_t>(s)], e = k % n_envs, c = k / n_envs;
+        scratch[static_cast<std::size_t>(t * s_count + s)] = (c * length + t) * n_envs + e;
+      }
+    }
+    gather(batch, std::span<const Index>(scratch.data(), scratch.size()));
+    sequences = s_count;
+    for (Index j = 0; j < size; ++j) starts[j] = batch.episode_starts[scratch[static_cast<std::size_t>(j)]];
+  }
+
+  /// The episode starts of the gathered sequences, S x L (valid after `gather_sequences`).
+  [[nodiscard]] Eigen::Map<const Matrix<T>> seq_starts() const {
+    // Column t S + s of the minibatch is step t of sequence s: read as S x L, column-major.
+    return {starts.data(), sequences, sequences > 0 ? size / sequences : 0};
+  }
+
   // Views of the filled part.
   auto obs() { return observations.leftCols(size); }
   auto act() { return actions.leftCols(size); }
   auto ctx() { return contexts.leftCols(size); }
   auto masks() { return action_masks.leftCols(size); }
+  auto critic_ctx() { return critic_contexts.leftCols(size); }
   auto head(Vector<T>& v) { return v.head(size); }
 
   Matrix<T> observations;
   Matrix<T> actions;
   Matrix<T> contexts;
   Matrix<T> action_masks;  // mask rows x capacity for a masked environment, else 0 rows
+  Matrix<T> critic_contexts;  // a recurrent critic's states, else 0 rows
+  Vector<T> starts;           // episode starts of gathered sequences (capacity entries when built for sequences)
   Vector<T> old_log_probs, advantages, returns, old_values;
   Vector<T> log_probs, entropy, grad_log_probs, grad_entropy, grad_values;
   Index size = 0;
+  Index sequences = 0;  // S after gather_sequences, 0 after gather
+  std::vector<Index> scratch;  // the transitions of gathered sequences
 };
+
+/// True when an update over `Actor` and `Critic` replays sequences (a recurrent actor or critic
+/// that trains on them) rather than independent transitions.
+template <class Actor, class Critic>
+inline constexpr bool trains_sequences = SequencePolicy<Actor> || SequenceValueFunction<Critic>;
+
+/// Rows of the recurrent critic's state per transition (0 for other critics).
+template <class Critic>
+Index critic_context_rows(const Critic& critic) {
+  if constexpr (SequenceValueFunction<Critic>) {
+    return critic.context_rows();
+  } else {
+    return 0;
+  }
+}
+
+/// The forward passes of an update on a gathered minibatch: the actor's log-probabilities and
+/// entropies into `mb.log_probs` / `mb.entropy` and the critic's values (returned), as
+/// sequences when the minibatch holds them and the component trains on them, else per
+/// transition (with the stored masks and context).
+template <class Actor, class Critic, Real T>
+Eigen::Map<const Vector<T>> forward_minibatch(Actor& actor, Critic& critic, Minibatch<T>& mb, bool with_critic = true) {
+  if constexpr (SequencePolicy<Actor>) {
+    require(mb.sequences > 0, "on-policy update: a recurrent policy trains on sequences; the minibatch has none");
+    const auto initial = mb.ctx().leftCols(mb.sequences);
+    evaluate_sequences(actor, mb.obs(), mb.act(), mb.masks(), initial, mb.seq_starts(), mb.head(mb.log_probs),
+                       mb.head(mb.entropy));
+  } else {
+    evaluate_with_context(actor, mb.obs(), mb.act(), mb.masks(), mb.ctx(), mb.head(mb.log_probs), mb.head(mb.entropy));
+  }
+  if (!with_critic) return {nullptr, 0};
+  if constexpr (SequenceValueFunction<Critic>) {
+    require(mb.sequences > 0, "on-policy update: a recurrent critic trains on sequences; the minibatch has none");
+    return critic.forward_sequences(mb.obs(), mb.critic_ctx().leftCols(mb.sequences), mb.seq_starts());
+  } else {
+    return critic.forward(mb.obs());
+  }
+}
+
 
 /// Clips the joint gradient norm of `components` (if max_grad_norm > 0, as torch's
 /// `clip_grad_norm_` over their parameters) and steps each with its optimizer. Returns the
