@@ -52,6 +52,12 @@ namespace theta::inference {
 ///     bool valid[4];
 ///     env.action_mask(valid);
 ///     std::int64_t action = policy.predict_index(observation, valid);  // never an invalid one
+///
+/// A policy over a `MultiDiscrete(nvec)` space (multi_argmax) returns one index per dimension,
+/// each the first largest of its dimension's outputs (among its valid ones, with the mask of
+/// sum(nvec) entries of a masked_multi_argmax policy):
+///
+///     const Eigen::VectorXf& a = policy.predict(observation, valid);   // a[d] in {0, ..., nvec[d] - 1}
 template <Real T>
 class BasicPolicy {
  public:
@@ -81,27 +87,35 @@ class BasicPolicy {
   void reset() noexcept { state_.setZero(); }
   /// A recurrent policy's state (h, or h above c for an LSTM); empty for other policies.
   [[nodiscard]] const Vector<T>& state() const noexcept { return state_; }
-  /// Entries of the action `predict` returns (1 for a discrete policy: the index).
+  /// Entries of the action `predict` returns (1 for a discrete policy: the index; the number of
+  /// dimensions for a multi-discrete one).
   [[nodiscard]] Index action_size() const noexcept { return action_.size(); }
-  /// The number of discrete actions, or 0 for a continuous policy.
+  /// The number of discrete actions (sum(nvec) for a multi-discrete policy: the entries of its
+  /// action mask), or 0 for a continuous policy.
   [[nodiscard]] Index n_actions() const noexcept { return is_discrete() ? widths_.back() : 0; }
+  /// True for a discrete or multi-discrete policy (its actions are indices).
   [[nodiscard]] bool is_discrete() const noexcept { return io::is_discrete(transform_); }
+  /// True for a policy over a `MultiDiscrete` space (multi_argmax, masked_multi_argmax).
+  [[nodiscard]] bool is_multi_discrete() const noexcept { return io::is_multi_discrete(transform_); }
+  /// The actions of each dimension of a multi-discrete policy (empty otherwise).
+  [[nodiscard]] const std::vector<std::int64_t>& nvec() const noexcept { return nvec_; }
   /// Whether `predict` needs the valid actions of the state (a policy trained with action masks).
-  [[nodiscard]] bool needs_action_mask() const noexcept { return transform_ == io::ActionTransform::masked_argmax; }
+  [[nodiscard]] bool needs_action_mask() const noexcept { return io::takes_action_mask(transform_); }
   [[nodiscard]] io::ActionTransform transform() const noexcept { return transform_; }
   /// Whether the observations are normalised before the network sees them.
   [[nodiscard]] bool normalizes_observations() const noexcept { return normalize_; }
 
   /// The deterministic action for one observation (`observation_size()` entries of any
   /// arithmetic type; each is rounded to `T` first, as the trainer does). For a discrete policy
-  /// the result holds the action's index. The reference is valid until the next call.
+  /// the result holds the action's index (one per dimension for a multi-discrete policy). The
+  /// reference is valid until the next call.
   /// Throws `theta::Error` for an observation of another size, and for a policy trained with
   /// action masks (`needs_action_mask()`), which takes the overload with the mask.
   template <class Derived>
   const Vector<T>& predict(const Eigen::MatrixBase<Derived>& observation) {
     if (needs_action_mask()) {
-      throw Error("inference::Policy::predict: the policy was trained with action masks (masked_argmax); pass the "
-                  "state's valid actions: predict(observation, valid)");
+      throw Error("inference::Policy::predict: the policy was trained with action masks (" +
+                  std::string(io::to_string(transform_)) + "); pass the state's valid actions: predict(observation, valid)");
     }
     const Eigen::Map<const Vector<T>> output = forward(observation);
     switch (transform_) {
@@ -112,6 +126,15 @@ class BasicPolicy {
         action_[0] = static_cast<T>(k);
         break;
       }
+      case io::ActionTransform::multi_argmax:
+      case io::ActionTransform::masked_multi_argmax:
+        for (Index d = 0; d < action_.size(); ++d) {
+          Index k = 0;
+          output.segment(offsets_nvec_[static_cast<std::size_t>(d)], static_cast<Index>(nvec_[static_cast<std::size_t>(d)]))
+              .maxCoeff(&k);  // each dimension's first largest logit, as MultiCategoricalPolicy's
+          action_[d] = static_cast<T>(k);
+        }
+        break;
       case io::ActionTransform::clip:
         action_ = output.head(action_.size()).cwiseMax(low_).cwiseMin(high_);
         break;
@@ -127,8 +150,10 @@ class BasicPolicy {
   /// The deterministic action of a discrete policy among the valid actions of the state:
   /// `valid` has `n_actions()` entries, true = valid (a `MaskedEnvironment`'s `action_mask`),
   /// and the action is the first largest logit among them, as the trainer's `predict` with the
-  /// same mask. Throws `theta::Error` for a continuous policy, a mask of another size or a
-  /// mask without a valid action.
+  /// same mask; for a multi-discrete policy, each dimension's first largest logit among its
+  /// valid entries (`valid` is the concatenation of the dimensions' masks, sum(nvec) entries).
+  /// Throws `theta::Error` for a continuous policy, a mask of another size or a mask without a
+  /// valid action (in some dimension).
   template <class Derived>
   const Vector<T>& predict(const Eigen::MatrixBase<Derived>& observation, std::span<const bool> valid) {
     if (!is_discrete()) {
@@ -140,16 +165,26 @@ class BasicPolicy {
                                    " entries, the policy has ", n_actions(), " actions"));
     }
     const Eigen::Map<const Vector<T>> output = forward(observation);
-    Index k = -1;
-    for (Index j = 0; j < output.size(); ++j) {
-      if (valid[static_cast<std::size_t>(j)] && (k < 0 || output[j] > output[k])) k = j;
+    if (is_multi_discrete()) {
+      for (Index d = 0; d < action_.size(); ++d) {
+        const auto offset = offsets_nvec_[static_cast<std::size_t>(d)];
+        const Index k = masked_argmax(output, valid, offset, static_cast<Index>(nvec_[static_cast<std::size_t>(d)]));
+        if (k < 0) {
+          throw Error(io::detail::text("inference::Policy::predict: the action mask has no valid action in dimension ",
+                                       d));
+        }
+        action_[d] = static_cast<T>(k);
+      }
+      return action_;
     }
+    const Index k = masked_argmax(output, valid, 0, output.size());
     if (k < 0) throw Error("inference::Policy::predict: the action mask has no valid action");
     action_[0] = static_cast<T>(k);
     return action_;
   }
 
-  /// The index of the action a discrete policy takes; throws `theta::Error` for a continuous one.
+  /// The index of the action a discrete policy takes; throws `theta::Error` for a continuous
+  /// or a multi-discrete one (whose action is a vector: `predict`).
   template <class Derived>
   std::int64_t predict_index(const Eigen::MatrixBase<Derived>& observation) {
     require_discrete("predict_index");
@@ -165,10 +200,22 @@ class BasicPolicy {
 
  private:
   void require_discrete(const char* who) const {
-    if (!is_discrete()) {
-      throw Error("inference::Policy::" + std::string(who) + ": the policy is continuous (" +
-                  std::string(io::to_string(transform_)) + "); use predict");
+    if (!is_discrete() || is_multi_discrete()) {
+      throw Error("inference::Policy::" + std::string(who) + ": the policy is " +
+                  (is_discrete() ? "multi-discrete (" : "continuous (") + std::string(io::to_string(transform_)) +
+                  "); use predict");
     }
+  }
+
+  // The first largest of output[offset, offset + n) among the entries `valid` marks (the
+  // mask's entries at the same positions), or -1 when none is valid.
+  static Index masked_argmax(const Eigen::Map<const Vector<T>>& output, std::span<const bool> valid, Index offset,
+                             Index n) {
+    Index k = -1;
+    for (Index j = 0; j < n; ++j) {
+      if (valid[static_cast<std::size_t>(offset + j)] && (k < 0 || output[offset + j] > output[offset + k])) k = j;
+    }
+    return k;
   }
 
   // The network's output for one observation (normalised first, when the file says so).
@@ -352,7 +399,25 @@ class BasicPolicy {
     transform_ = *transform;
     const std::uint64_t size = s.u64();
     const auto outputs = static_cast<std::uint64_t>(widths_.back());
-    if (io::is_discrete(transform_)) {
+    if (io::is_multi_discrete(transform_)) {
+      if (size < 1 || size > outputs) {
+        fail(io::detail::text(io::to_string(transform_), " over ", size, " dimensions from a network of ", outputs,
+                              " outputs"));
+      }
+      std::uint64_t total = 0;
+      for (std::uint64_t d = 0; d < size; ++d) {
+        const std::uint64_t n = s.u64();
+        if (n < 1 || n > outputs) fail(io::detail::text("nvec[", d, "] = ", n, ", expected 1 to ", outputs));
+        offsets_nvec_.push_back(static_cast<Index>(total));
+        nvec_.push_back(static_cast<std::int64_t>(n));
+        total += n;
+      }
+      if (total != outputs) {
+        fail(io::detail::text(io::to_string(transform_), " over nvec summing to ", total, ", but the network has ",
+                              outputs, " outputs"));
+      }
+      action_.setZero(static_cast<Index>(size));
+    } else if (io::is_discrete(transform_)) {
       if (size != outputs) {
         fail(io::detail::text(io::to_string(transform_), " over ", size, " actions, but the network has ", outputs,
                               " outputs"));
@@ -401,6 +466,8 @@ class BasicPolicy {
   T clip_ = 0;
   Eigen::VectorXd mean_, inv_std_;
   io::ActionTransform transform_ = io::ActionTransform::argmax;
+  std::vector<std::int64_t> nvec_;  // multi-discrete: actions per dimension
+  std::vector<Index> offsets_nvec_;  // multi-discrete: each dimension's first output
   Vector<T> low_, high_, scale_, offset_, squashed_, action_;
   std::vector<Vector<T>> activations_;  // the input, then every layer's output
   nn::detail::GemmBuffers<T> gemm_;

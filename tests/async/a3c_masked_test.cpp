@@ -1,6 +1,6 @@
-// A3C on a MaskedEnvironment (issue 15): the workers (on-policy trainers) collect with the
-// masks, the shared update recomputes the distribution under the stored masks, and evaluation,
-// predict and export apply the mask.
+// A3C on a MaskedEnvironment (issue 15), discrete and multi-discrete: the workers (on-policy
+// trainers) collect with the masks, the shared update recomputes the distribution under the
+// stored masks, and evaluation, predict and export apply the mask.
 #include <theta/theta.hpp>
 
 #include <catch2/catch.hpp>
@@ -9,6 +9,7 @@
 
 #include <array>
 #include <string>
+#include <type_traits>
 
 namespace {
 
@@ -55,4 +56,26 @@ TEST_CASE("A3C on a masked environment never sends an invalid action and updates
   theta::AsyncTrainer<A3cUnmaskedEnv> unmasked_trainer(a3c_masked_async, a3c_masked_config, {},
                                                        A3cUnmaskedEnv(theta::test::UnmaskedWalk{}, 25));
   CHECK_THROWS_WITH(unmasked_trainer.learn(400), Catch::Contains("MaskedWalk: action "));
+}
+
+TEST_CASE("A3C on a masked multi-discrete environment builds the multi-categorical actor and never sends a forbidden "
+          "entry",
+          "[unit]") {
+  using Env = theta::TimeLimit<theta::test::MultiWalk>;
+  theta::AsyncTrainer<Env> trainer(a3c_masked_async, a3c_masked_config, {}, Env(theta::test::MultiWalk{}, 30));
+  static_assert(std::is_same_v<theta::AsyncTrainer<Env>::Actor, theta::MultiCategoricalPolicy<float>>);
+  CHECK(trainer.learn(400).steps >= 400);  // the walk throws on a forbidden entry
+  CHECK(trainer.actor().parameters().allFinite());
+  auto& buffer = trainer.worker(1).buffer();
+  CHECK(buffer.action_masks().rows() == 7);
+  CHECK(buffer.actions().rows() == 2);
+  CHECK(trainer.evaluate(2).returns.size() == 2);
+  // Only walker A's "right" and walker B's "wait" are valid.
+  const std::array<bool, 7> forced{false, true, false, false, false, true, false};
+  const theta::MultiDiscreteAction action = trainer.predict(theta::test::MultiWalk::Observation::Zero(), forced);
+  CHECK(action == (theta::MultiDiscreteAction(2) << 1, 2).finished());
+  CHECK(trainer.policy_description().transform == theta::io::ActionTransform::masked_multi_argmax);
+  const std::array<bool, 7> empty{true, true, true, false, false, false, false};
+  CHECK_THROWS_WITH(trainer.predict(theta::test::MultiWalk::Observation::Zero(), empty),
+                    "AsyncTrainer::predict: the action mask has no valid action in dimension 1");
 }

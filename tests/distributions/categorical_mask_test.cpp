@@ -60,16 +60,6 @@ void masked_check_column(const Eigen::Ref<const Eigen::MatrixXd>& result, const 
   }
 }
 
-template <class F>
-std::string masked_message_of(F&& f) {
-  try {
-    f();
-  } catch (const theta::Error& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-
 }  // namespace
 
 TEST_CASE("Categorical never samples a masked action in millions of draws, and samples the valid ones by p",
@@ -274,29 +264,29 @@ TEST_CASE("Categorical with masks: no valid action, a masked action's log-prob a
   Eigen::MatrixXd valid(3, 3);
   valid << 1, 0, 1, 1, 0, 1, 0, 0, 1;  // sample 1 has no valid action
   Categorical<double> p;
-  CHECK(masked_message_of([&] { p.set_logits(logits, valid); }) ==
+  CHECK(error_message_of([&] { p.set_logits(logits, valid); }) ==
         "Categorical::set_logits: sample 1 has no valid action (every action is masked)");
   Eigen::MatrixXd all_inf = logits;
   all_inf.col(2).setConstant(-std::numeric_limits<double>::infinity());
-  CHECK(masked_message_of([&] { p.set_logits(all_inf); }) ==
+  CHECK(error_message_of([&] { p.set_logits(all_inf); }) ==
         "Categorical::set_logits: sample 2 has no valid action (every action is masked)");
 
   valid(0, 1) = 1;  // sample 1: action 0 only
   p.set_logits(logits, valid);
   Eigen::VectorXd out(3);
-  CHECK(masked_message_of([&] { p.log_prob(std::vector<std::int64_t>{0, 2, 1}, out); }) ==
+  CHECK(error_message_of([&] { p.log_prob(std::vector<std::int64_t>{0, 2, 1}, out); }) ==
         "Categorical::log_prob: action 2 of sample 1 is masked (invalid, probability 0)");
   Eigen::MatrixXd grad(3, 3);
-  CHECK(masked_message_of([&] { p.grad_log_prob(std::vector<std::int64_t>{2, 0, 1}, grad); }) ==
+  CHECK(error_message_of([&] { p.grad_log_prob(std::vector<std::int64_t>{2, 0, 1}, grad); }) ==
         "Categorical::grad_log_prob: action 2 of sample 0 is masked (invalid, probability 0)");
 
   Eigen::MatrixXd other = valid;
   other(1, 2) = 0;
   Categorical<double> q;
   q.set_logits(logits, other);
-  CHECK(masked_message_of([&] { kl_divergence(p, q, out); }) ==
+  CHECK(error_message_of([&] { kl_divergence(p, q, out); }) ==
         "kl_divergence(Categorical): p and q must mask the same actions, but action 1 of sample 2 is valid in p and "
         "masked in q");
-  CHECK(masked_message_of([&] { grad_kl_divergence_p(p, q, grad); }).find("must mask the same actions") !=
+  CHECK(error_message_of([&] { grad_kl_divergence_p(p, q, grad); }).find("must mask the same actions") !=
         std::string::npos);
 }

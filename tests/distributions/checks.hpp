@@ -2,6 +2,7 @@
 // Shared by the distribution tests: the reference error metric, the per-type tolerances of
 // tests/data/torch/README.md, the finite-difference step and tolerance, and random inputs.
 
+#include <theta/core/exceptions.hpp>
 #include <theta/core/rng.hpp>
 
 #include "support/data_dir.hpp"
@@ -55,6 +56,31 @@ inline Eigen::MatrixXd random_normal(Rng& rng, Eigen::Index rows, Eigen::Index c
   Eigen::MatrixXd m(rows, cols);
   for (Eigen::Index i = 0; i < m.size(); ++i) m(i) = rng.normal();
   return m;
+}
+
+/// (H v) by central differences, H the Hessian of `f` at `x`, a function whose gradient at x is
+/// 0 (a KL at p_new = p_old), so that no first-order terms are needed: entry i from f along
+/// e_i and v with step h. What the Fisher-vector products are held against.
+template <class F>
+Eigen::MatrixXd hessian_times(F&& f, const Eigen::MatrixXd& x, const Eigen::MatrixXd& v, double h = 1e-4) {
+  Eigen::MatrixXd hv(x.rows(), x.cols());
+  for (Eigen::Index i = 0; i < hv.size(); ++i) {
+    Eigen::MatrixXd e = Eigen::MatrixXd::Zero(x.rows(), x.cols());
+    e(i) = h;
+    hv(i) = (f(x + e + h * v) - f(x + e - h * v) - f(x - e + h * v) + f(x - e - h * v)) / (4 * h * h);
+  }
+  return hv;
+}
+
+/// What `f()` threw (any theta::Error), or "(no exception)".
+template <class F>
+std::string error_message_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no exception)";
 }
 
 }  // namespace theta::test

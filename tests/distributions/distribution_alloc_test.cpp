@@ -71,6 +71,39 @@ TEST_CASE("Distributions allocate nothing once sized", "[alloc]") {
   CHECK(actions.allFinite());
 }
 
+TEST_CASE("MultiCategorical allocates nothing once sized, masked or not", "[alloc]") {
+  const Index B = 32;
+  theta::Rng rng(2);
+  const Eigen::MatrixXf logits = Eigen::MatrixXf::Random(7, B), logits2 = Eigen::MatrixXf::Random(7, B);
+  Eigen::MatrixXf valid = Eigen::MatrixXf::Ones(7, B);
+  valid.row(0).setZero();  // dimension 0's first action and dimension 1's last are masked
+  valid.row(6).setZero();
+  Eigen::VectorXf out(B), w = Eigen::VectorXf::Constant(B, 1.0f / B);
+  Eigen::MatrixXf g(7, B);
+  std::array<std::int64_t, 2 * B> actions{};
+  theta::MultiCategorical<float> p({3, 4}, B), q({3, 4}, B);
+  const Allocations a = count_allocations([&] {
+    for (const bool masked : {false, true}) {
+      masked ? p.set_logits(logits, valid) : p.set_logits(logits);
+      masked ? q.set_logits(logits2, valid) : q.set_logits(logits2);
+      p.sample(rng, actions);
+      p.mode(actions);
+      p.log_prob(actions, out);
+      p.entropy(out);
+      kl_divergence(p, q, out);
+      p.grad_log_prob(actions, w, g);
+      p.grad_entropy(w, g);
+      grad_kl_divergence_p(p, q, w, g);
+      grad_kl_divergence_q(p, q, g);
+      p.fisher_vector_product(logits, w, g);
+      p.log_probs(g);
+    }
+  });
+  CHECK(a.eigen == 0);
+  CHECK(a.news == 0);
+  CHECK(out.allFinite());
+}
+
 TEST_CASE("The allocation detectors see distributions built inside the counted region", "[alloc]") {
   // Sizing a distribution allocates: the detectors must say so, or the test above could pass
   // with detectors that see nothing.

@@ -1,6 +1,6 @@
 // Fixture of the ONNX runtime check (tests/io/onnx_check.js, CTest io.onnx_runtime): trains
-// PPO on CartPole-v1 and Pendulum-v1 (observation normalisation on) and SAC on Pendulum-v1 for
-// a few hundred steps, writes each policy as ONNX (theta/io/onnx.hpp) to DIR/<name>.onnx, and
+// PPO on CartPole-v1 and Pendulum-v1 (observation normalisation on), SAC on Pendulum-v1 and
+// PPO on a small multi-discrete environment (one ArgMax per dimension) for a few hundred steps, writes each policy as ONNX (theta/io/onnx.hpp) to DIR/<name>.onnx, and
 // writes DIR/<name>.json with observations and theta's actions for them (trainer.predict,
 // equal bit for bit to theta/inference.hpp). The script runs the models in ONNX Runtime and
 // compares.
@@ -13,6 +13,30 @@
 #include <string>
 
 namespace {
+
+// A multi-discrete environment for the per-dimension argmax graph: three observations drawn
+// from the seed and moved by the action, MultiDiscrete{3, 1, 4}; 20 steps an episode.
+struct ThreeKnobs {
+  using Observation = Eigen::Vector3f;
+  using Action = theta::MultiDiscreteAction;
+  theta::Box observation_space() const { return theta::Box({-1e3, -1e3, -1e3}, {1e3, 1e3, 1e3}); }
+  theta::MultiDiscrete action_space() const { return {3, 1, 4}; }
+  Observation reset(std::uint64_t seed) {
+    theta::Rng rng(seed);
+    x = Observation(static_cast<float>(rng.uniform(-1.0, 1.0)), static_cast<float>(rng.uniform(-1.0, 1.0)),
+                    static_cast<float>(rng.uniform(-1.0, 1.0)));
+    steps = 0;
+    return x;
+  }
+  theta::StepResult<Observation> step(const Action& a) {
+    x[0] += 0.1f * static_cast<float>(a[0] - 1);
+    x[2] += 0.05f * static_cast<float>(a[2]) - 0.08f;
+    ++steps;
+    return {x, -static_cast<double>(x.squaredNorm()), false, steps >= 20};
+  }
+  Observation x = Observation::Zero();
+  int steps = 0;
+};
 
 void append(std::string& list, double value) {
   char text[32];
@@ -46,7 +70,8 @@ void write_case(Trainer& trainer, Env env, const std::filesystem::path& dir, con
       obs = step.observation;
     }
   }
-  std::ofstream(dir / (name + ".json")) << "{\"discrete\": " << (theta::DiscreteEnvironment<Env> ? "true" : "false")
+  constexpr bool indices = theta::DiscreteEnvironment<Env> || theta::MultiDiscreteEnvironment<Env>;
+  std::ofstream(dir / (name + ".json")) << "{\"discrete\": " << (indices ? "true" : "false")
                                         << ", \"observation_size\": " << env.observation_space().size()
                                         << ", \"count\": " << count << ", \"observations\": [" << observations
                                         << "], \"actions\": [" << actions << "]}\n";
@@ -78,6 +103,10 @@ int main(int argc, char** argv) {
   theta::OffPolicyTrainer<Pendulum> sac_pendulum({.learning_starts = 100, .batch_size = 64, .seed = 3}, sac);
   sac_pendulum.learn(400);
   write_case(sac_pendulum, Pendulum{}, dir, "sac_pendulum");
-  std::printf("wrote 3 ONNX models and their cases to %s\n", argv[1]);
+  theta::OnPolicyTrainer<ThreeKnobs, theta::ppo::Ppo> ppo_knobs({.n_envs = 4, .n_steps = 64, .seed = 4},
+                                                                {.actor = net, .critic = net});
+  ppo_knobs.learn(1024);
+  write_case(ppo_knobs, ThreeKnobs{}, dir, "ppo_multi_discrete");
+  std::printf("wrote 4 ONNX models and their cases to %s\n", argv[1]);
   return 0;
 }

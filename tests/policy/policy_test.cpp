@@ -8,9 +8,12 @@
 #include "policy/checks.hpp"
 
 #include <cmath>
+#include <concepts>
+#include <type_traits>
 
 using theta::CategoricalPolicy;
 using theta::GaussianPolicy;
+using theta::MultiCategoricalPolicy;
 using theta::Index;
 using theta::NetworkConfig;
 using theta::ValueFunction;
@@ -21,10 +24,14 @@ using Vec = theta::Vector<double>;
 
 namespace {
 
-// A policy on 3-dimensional observations with 4 actions (or 2 dimensions), batches of 10.
+// A policy on 3-dimensional observations with 4 actions (MultiDiscrete{3, 1, 2}, or 2
+// continuous dimensions), batches of 10.
 template <class Policy>
 Policy make_policy(const NetworkConfig& config, theta::Rng& rng) {
-  if constexpr (Policy::is_discrete) {
+  if constexpr (std::constructible_from<Policy, Index, const theta::MultiDiscrete&, const NetworkConfig&, Index, Index,
+                                        theta::Rng&>) {
+    return Policy(3, theta::MultiDiscrete{3, 1, 2}, config, 10, 10, rng);
+  } else if constexpr (Policy::is_discrete) {
     return Policy(3, 4, config, 10, 10, rng);
   } else {
     return Policy(3, 2, config, 0.1, 10, 10, rng);
@@ -38,13 +45,15 @@ double max_err(const Vec& a, const Vec& b) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("Policy backward matches finite differences", "[gradient]", (CategoricalPolicy<double>),
-                   (GaussianPolicy<double>)) {
+                   (MultiCategoricalPolicy<double>), (GaussianPolicy<double>)) {
   theta::Rng rng(3);
   const Index obs_dim = 3, act = 2;
   const NetworkConfig config{.hidden = {5, 4}, .activation = theta::nn::Activation::tanh};
   for (const Index batch : {1, 7}) {
     auto policy = [&] {
-      if constexpr (TestType::is_discrete) {
+      if constexpr (std::is_same_v<TestType, MultiCategoricalPolicy<double>>) {
+        return TestType(obs_dim, theta::MultiDiscrete{3, 2}, config, batch, batch, rng);
+      } else if constexpr (TestType::is_discrete) {
         return TestType(obs_dim, act + 1, config, batch, batch, rng);  // 3 actions
       } else {
         return TestType(obs_dim, act, config, -0.3, batch, batch, rng);
@@ -78,7 +87,7 @@ TEMPLATE_TEST_CASE("Policy backward matches finite differences", "[gradient]", (
     REQUIRE(max_err(analytic, numeric) < 1e-7);
     // act's log-probabilities agree with evaluate's.
     Vec logp_act(batch);
-    theta::Rng replay(11), replay2(11);
+    theta::Rng replay(11);
     policy.act(obs, replay, false, actions, logp_act);
     policy.evaluate(obs, actions, logp, ent);
     REQUIRE((logp_act - logp).cwiseAbs().maxCoeff() < 1e-12);
@@ -178,7 +187,7 @@ TEST_CASE("Fisher-vector products match PyTorch (mlp.json)", "[conformance]") {
 }
 
 TEMPLATE_TEST_CASE("KL from the snapshot is 0 at the snapshot and positive after a change", "[unit]",
-                   (CategoricalPolicy<double>), (GaussianPolicy<double>)) {
+                   (CategoricalPolicy<double>), (MultiCategoricalPolicy<double>), (GaussianPolicy<double>)) {
   theta::Rng rng(8);
   const NetworkConfig config{.hidden = {6}};
   auto policy = make_policy<TestType>(config, rng);
@@ -200,7 +209,7 @@ TEMPLATE_TEST_CASE("KL from the snapshot is 0 at the snapshot and positive after
 }
 
 TEMPLATE_TEST_CASE("Policies with dropout: act keeps its masks and evaluate recomputes the acting pass", "[unit]",
-                   (CategoricalPolicy<double>), (GaussianPolicy<double>)) {
+                   (CategoricalPolicy<double>), (MultiCategoricalPolicy<double>), (GaussianPolicy<double>)) {
   theta::Rng rng(21);
   const NetworkConfig config{.hidden = {16, 8}, .activation = theta::nn::Activation::relu, .dropout = 0.5};
   auto policy = make_policy<TestType>(config, rng);

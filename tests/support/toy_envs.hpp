@@ -139,6 +139,118 @@ struct UnmaskedWalk {
   MaskedWalk walk;
 };
 
+/// Two walkers on 0..6 moved by one multi-discrete action (MultiDiscrete{3, 4}, a masked
+/// multi-discrete environment, issue 15). Dimension 0 moves walker A: 0 steps left (not from 0),
+/// 1 steps right, 2 waits (not twice in a row); dimension 1 moves walker B as `MaskedWalk`: 0
+/// left (not from 0), 1 right, 2 waits (not as the first move, not twice in a row), 3 jumps two
+/// right (from an even position below 5). A walker at 6 stays there. Each step costs 1; both
+/// at 6 end the episode with 10. An invalid entry throws EnvironmentError naming the dimension,
+/// so a trainer that ignored the masks fails. With `dead_end_step` >= 0 the mask of dimension
+/// `dead_end_dimension` has no valid entry once an episode has taken that many steps. Savable.
+struct MultiWalk {
+  using Observation = Eigen::Matrix<float, 5, 1>;
+  using Action = MultiDiscreteAction;
+  static constexpr std::int64_t max_episode_steps = 30;
+
+  int dead_end_step = -1;
+  int dead_end_dimension = 1;
+
+  Box observation_space() const { return Box({0.0, 0.0, 0.0, 0.0, 0.0}, {6.0, 6.0, 1e6, 1.0, 1.0}); }
+  MultiDiscrete action_space() const { return MultiDiscrete{3, 4}; }
+
+  Observation reset(std::uint64_t seed) {
+    Rng rng(seed);
+    a = static_cast<int>(rng.below(3));
+    b = static_cast<int>(rng.below(3));
+    steps = 0;
+    waited_a = waited_b = false;
+    return observe();
+  }
+  void action_mask(std::span<bool> valid) const {
+    valid[0] = a > 0 && a < 6;
+    valid[1] = true;
+    valid[2] = !waited_a;
+    valid[3] = b > 0 && b < 6;
+    valid[4] = true;
+    valid[5] = steps > 0 && !waited_b;
+    valid[6] = b % 2 == 0 && b < 5;
+    if (dead_end_step >= 0 && steps >= dead_end_step) {
+      const auto begin = valid.begin() + (dead_end_dimension == 0 ? 0 : 3);
+      std::fill(begin, begin + (dead_end_dimension == 0 ? 3 : 4), false);
+    }
+  }
+  StepResult<Observation> step(const Action& action) {
+    bool valid[7];
+    action_mask(valid);
+    require<EnvironmentError>(action.size() == 2, "MultiWalk: the action has {} entries, expected 2", action.size());
+    require<EnvironmentError>(action[0] >= 0 && action[0] < 3 && valid[action[0]],
+                              "MultiWalk: action[0] = {} is invalid for walker A at {} (waited {})", action[0], a,
+                              waited_a);
+    require<EnvironmentError>(action[1] >= 0 && action[1] < 4 && valid[3 + action[1]],
+                              "MultiWalk: action[1] = {} is invalid for walker B at {} (step {}, waited {})", action[1],
+                              b, steps, waited_b);
+    waited_a = action[0] == 2;
+    waited_b = action[1] == 2;
+    a = std::min(6, a + (action[0] == 0 ? -1 : action[0] == 1 ? 1 : 0));
+    b = std::min(6, b + (action[1] == 0 ? -1 : action[1] == 1 ? 1 : action[1] == 3 ? 2 : 0));
+    ++steps;
+    const bool done = a >= 6 && b >= 6;
+    return {observe(), done ? 10.0 : -1.0, done, false};
+  }
+  Observation observe() const {
+    Observation o;
+    o << static_cast<float>(a), static_cast<float>(b), static_cast<float>(steps), waited_a ? 1.0f : 0.0f,
+        waited_b ? 1.0f : 0.0f;
+    return o;
+  }
+
+  void save(io::CheckpointSectionWriter& out) const { out.i64(a).i64(b).i64(steps).boolean(waited_a).boolean(waited_b); }
+  void load(io::CheckpointSectionReader& in) {
+    const std::int64_t pa = in.i64(), pb = in.i64(), s = in.i64();
+    const bool wa = in.boolean(), wb = in.boolean();
+    require<CheckpointError>(pa >= 0 && pa <= 6 && pb >= 0 && pb <= 6 && s >= 0, "MultiWalk: positions {} and {}, "
+                             "steps {}", pa, pb, s);
+    a = static_cast<int>(pa);
+    b = static_cast<int>(pb);
+    steps = static_cast<int>(s);
+    waited_a = wa;
+    waited_b = wb;
+  }
+
+  int a = 0;
+  int b = 0;
+  int steps = 0;
+  bool waited_a = false;
+  bool waited_b = false;
+};
+
+/// An unmasked multi-discrete environment with a fixed-size integer action (Eigen::Vector2i):
+/// MultiDiscrete{2, 3}; the observation counts the steps and sums the indices taken, the reward
+/// is the second index minus the first; 5 steps end an episode. Out-of-range entries throw.
+struct PairChoice {
+  using Observation = Eigen::Vector2f;
+  using Action = Eigen::Vector2i;
+
+  Box observation_space() const { return Box({0.0, 0.0}, {5.0, 20.0}); }
+  MultiDiscrete action_space() const { return MultiDiscrete{2, 3}; }
+  Observation reset(std::uint64_t seed) {
+    Rng rng(seed);
+    steps = 0;
+    total = static_cast<int>(rng.below(3));
+    return observe();
+  }
+  StepResult<Observation> step(const Action& action) {
+    require<EnvironmentError>(action[0] >= 0 && action[0] < 2 && action[1] >= 0 && action[1] < 3,
+                              "PairChoice: action ({}, {}) is outside MultiDiscrete([2, 3])", action[0], action[1]);
+    ++steps;
+    total += action[0] + action[1];
+    return {observe(), static_cast<double>(action[1] - action[0]), false, steps >= 5};
+  }
+  Observation observe() const { return {static_cast<float>(steps), static_cast<float>(total)}; }
+
+  int steps = 0;
+  int total = 0;
+};
 
 /// A memory task: the first observation shows a cue (+1 or -1, drawn from the seed), the
 /// next `delay` show nothing, and the last step of the episode (observation (0, 1)) pays 1 for

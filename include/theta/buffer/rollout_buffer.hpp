@@ -24,7 +24,7 @@ struct RolloutBatch {
   Eigen::Ref<const Vector<T>> values;        ///< V_old(s) (0 without a critic)
   Eigen::Ref<const Vector<T>> advantages;    ///< from the trainer's advantage estimator
   Eigen::Ref<const Vector<T>> returns;       ///< regression targets of the critic
-  /// n_actions x n: the valid actions of each state, 1 = valid (0 rows without masking)
+  /// n_actions (sum(nvec)) x n: the valid actions of each state, 1 = valid (0 rows without masking)
   Eigen::Ref<const Matrix<T>> action_masks;
   /// critic_context_rows x n: the recurrent critic's state each step started from (0 rows for
   /// a critic without state)
@@ -42,7 +42,8 @@ struct RolloutBatch {
 /// Transition (t, e) lives in column `t * n_envs + e` of every matrix (time-major, as
 /// Stable-Baselines3 flattens its buffer), so the n_envs columns of one step are contiguous:
 /// `observations(t)` is an `obs_dim x n_envs` block the collector writes into directly.
-/// Discrete actions are stored as their index in `T` (exact below 2^24).
+/// Discrete actions are stored as their index in `T` (exact below 2^24), multi-discrete ones as
+/// one index per dimension.
 ///
 /// Bootstrap rule (DESIGN.md): `terminated` means no bootstrap; `truncated` bootstraps from
 /// the value of the true final observation, which the collector stores with
@@ -50,7 +51,8 @@ struct RolloutBatch {
 ///
 /// Policies that keep per-sample context (`ContextPolicy`: dropout masks, a recurrent state)
 /// get `context_rows` rows per transition, written when acting and read back by the update.
-/// A `MaskedEnvironment`'s action masks get `action_mask_rows` (n_actions) rows per transition,
+/// A `MaskedEnvironment`'s action masks get `action_mask_rows` (n_actions, or sum(nvec) for a
+/// `MultiDiscrete` space) rows per transition,
 /// 1 = valid, written by the collector before acting, so that the update recomputes the
 /// distribution over the same valid actions (issue 15).
 ///

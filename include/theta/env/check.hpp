@@ -26,9 +26,13 @@ struct EnvironmentCheck {
 /// flags bit for bit) under the same actions. Random actions come from a stream derived from
 /// `seed`. Throws `EnvironmentError` naming the step and the value on the first failure.
 ///
+/// A `MultiDiscrete` action space must have at least one dimension, each with nvec >= 1, and
+/// a fixed-size `Action` one entry per dimension.
+///
 /// For a `MaskedEnvironment` it also reads `action_mask` after every reset and step, requires
-/// at least one valid action (naming the step of a mask without one), takes random actions
-/// among the valid ones only, and requires the same seed to replay the same masks.
+/// at least one valid action (in every dimension of a multi-discrete space; naming the step,
+/// and the dimension, of a mask without one), takes random actions among the valid ones only,
+/// and requires the same seed to replay the same masks.
 ///
 ///     MyEnv env;
 ///     theta::check_environment(env, /*seed=*/0);   // throws if something is wrong
@@ -46,6 +50,20 @@ EnvironmentCheck check_environment(Env& env, std::uint64_t seed, std::int64_t st
   if constexpr (DiscreteEnvironment<Env>) {
     require<EnvironmentError>(action_space.n > 0, "check_environment: action_space() is Discrete({}), needs n > 0",
                               action_space.n);
+  } else if constexpr (MultiDiscreteEnvironment<Env>) {
+    require<EnvironmentError>(action_space.size() > 0, "check_environment: action_space() is a MultiDiscrete with no "
+                              "dimension");
+    for (std::size_t d = 0; d < action_space.nvec.size(); ++d) {
+      require<EnvironmentError>(action_space.nvec[d] > 0,
+                                "check_environment: action_space() is a MultiDiscrete with nvec[{}] = {}, needs >= 1",
+                                d, action_space.nvec[d]);
+    }
+    // A fixed-size Action must have one entry per dimension.
+    if constexpr (Action::RowsAtCompileTime != Eigen::Dynamic) {
+      require<EnvironmentError>(Action::RowsAtCompileTime == action_space.size(),
+                                "check_environment: 'Action' has {} entries, action_space() has {} dimensions",
+                                static_cast<Index>(Action::RowsAtCompileTime), action_space.size());
+    }
   } else {
     require<EnvironmentError>(action_space.size() > 0, "check_environment: action_space() is a Box of size 0");
     for (Index i = 0; i < action_space.size(); ++i) {
@@ -75,27 +93,53 @@ EnvironmentCheck check_environment(Env& env, std::uint64_t seed, std::int64_t st
       std::fill(entries.begin(), entries.end(), false);
       env.action_mask(entries);
       valid.assign(entries.begin(), entries.end());
-      require<EnvironmentError>(std::find(entries.begin(), entries.end(), true) != entries.end(),
-                                "check_environment: action_mask() after {} at step {} has no valid action (all {} "
-                                "entries are false)",
-                                where, step, mask_size);
+      const Index dimension = dimension_without_valid_action(action_space, entries);
+      if constexpr (MultiDiscreteEnvironment<Env>) {
+        require<EnvironmentError>(dimension < 0,
+                                  "check_environment: action_mask() after {} at step {} has no valid action in "
+                                  "dimension {} (its {} entries are false)",
+                                  where, step, dimension,
+                                  dimension < 0 ? 0 : action_space.nvec[static_cast<std::size_t>(dimension)]);
+      } else {
+        require<EnvironmentError>(dimension < 0,
+                                  "check_environment: action_mask() after {} at step {} has no valid action (all {} "
+                                  "entries are false)",
+                                  where, step, mask_size);
+      }
     }
     return valid;
   };
-  // A uniformly random valid action (any action without a mask).
-  const auto random_action = [&](Rng& rng) -> std::int64_t {
-    if constexpr (MaskedEnvironment<Env>) {
-      const std::span<const bool> entries(mask.get(), static_cast<std::size_t>(mask_size));
-      const auto count = static_cast<std::uint64_t>(std::count(entries.begin(), entries.end(), true));
-      std::uint64_t pick = rng.below(count);
-      for (std::size_t k = 0; k < entries.size(); ++k) {
-        if (entries[k] && pick-- == 0) return static_cast<std::int64_t>(k);
+  // A uniformly random valid index among `entries` (read_mask found one).
+  const auto random_valid = [](Rng& rng, std::span<const bool> entries) -> std::int64_t {
+    const auto count = static_cast<std::uint64_t>(std::count(entries.begin(), entries.end(), true));
+    std::uint64_t pick = rng.below(count);
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      if (entries[k] && pick-- == 0) return static_cast<std::int64_t>(k);
+    }
+    return 0;  // unreachable
+  };
+  // A uniformly random valid action (any action without a mask; each dimension of a
+  // multi-discrete one independently among its valid entries).
+  const auto random_action = [&](Rng& rng) -> Action {
+    if constexpr (MultiDiscreteEnvironment<Env>) {
+      if constexpr (MaskedEnvironment<Env>) {
+        Action action = Action::Zero(action_space.size());
+        std::size_t offset = 0;
+        for (Index d = 0; d < action_space.size(); ++d) {
+          const auto n = static_cast<std::size_t>(action_space.nvec[static_cast<std::size_t>(d)]);
+          action[d] = static_cast<typename Action::Scalar>(random_valid(rng, {mask.get() + offset, n}));
+          offset += n;
+        }
+        return action;
+      } else {
+        return action_space.template sample<typename Action::Scalar>(rng);
       }
-      return 0;  // unreachable: read_mask found a valid action
+    } else if constexpr (MaskedEnvironment<Env>) {
+      return static_cast<Action>(random_valid(rng, {mask.get(), static_cast<std::size_t>(mask_size)}));
     } else if constexpr (DiscreteEnvironment<Env>) {
-      return action_space.sample(rng);
+      return static_cast<Action>(action_space.sample(rng));
     } else {
-      return 0;  // continuous actions are drawn below
+      return action_space.template sample<typename Action::Scalar>(rng);
     }
   };
   const auto check_observation = [&](const Observation& obs, std::int64_t step, const char* where) {
@@ -119,12 +163,7 @@ EnvironmentCheck check_environment(Env& env, std::uint64_t seed, std::int64_t st
     trace.push_back({first, 0.0, false, false, read_mask(0, "reset()")});
     report.episodes = 1;
     for (std::int64_t t = 1; t <= steps; ++t) {
-      Action action{};
-      if constexpr (DiscreteEnvironment<Env>) {
-        action = static_cast<Action>(random_action(action_rng));
-      } else {
-        action = action_space.template sample<typename Action::Scalar>(action_rng);
-      }
+      const Action action = random_action(action_rng);
       StepResult<Observation> result = env.step(action);
       check_observation(result.observation, t, "step()");
       require<EnvironmentError>(std::isfinite(result.reward),

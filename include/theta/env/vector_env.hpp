@@ -51,8 +51,13 @@ struct EpisodeRecord {
 ///
 /// For a `MaskedEnvironment`, `action_masks().col(i)` is copy i's `action_mask` for the state
 /// of `observations().col(i)` (after an automatic reset: the new episode's first state), read
-/// after every reset and step; a mask with no valid action, and an action the mask marks
-/// invalid, raise `EnvironmentError` naming the copy, the step and the episode.
+/// after every reset and step; a mask with no valid action (in some dimension, for a
+/// `MultiDiscrete` space), and an action the mask marks invalid, raise `EnvironmentError`
+/// naming the copy, the step, the episode (and the dimension).
+///
+/// Actions are checked before any copy steps: an index outside `Discrete(n)`, a multi-discrete
+/// action of the wrong size or with an entry outside its dimension's range, a continuous action
+/// of the wrong size or not finite raise `EnvironmentError` naming the copy and the value.
 ///
 ///     theta::VectorEnv<theta::TimeLimit<theta::CartPole>> envs(8, /*seed=*/1);
 ///     envs.reset();
@@ -89,6 +94,18 @@ class VectorEnv {
       require<EnvironmentError>(action_space_.is_bounded(),
                                 "VectorEnv: continuous action bounds must be finite");
     }
+    if constexpr (MultiDiscreteEnvironment<Env>) {
+      require<EnvironmentError>(action_space_.size() > 0, "VectorEnv: the MultiDiscrete action space has no dimension");
+      for (std::size_t d = 0; d < action_space_.nvec.size(); ++d) {
+        require<EnvironmentError>(action_space_.nvec[d] >= 1, "VectorEnv: the action space {} has nvec[{}] = {}, "
+                                  "needs >= 1", to_string(action_space_), d, action_space_.nvec[d]);
+      }
+      require<EnvironmentError>(Action::RowsAtCompileTime == Eigen::Dynamic ||
+                                    Action::RowsAtCompileTime == action_space_.size(),
+                                "VectorEnv: 'Action' has {} entries, the action space {} has {} dimensions",
+                                static_cast<Index>(Action::RowsAtCompileTime), to_string(action_space_),
+                                action_space_.size());
+    }
     const auto count = static_cast<Index>(n);
     observations_.setZero(obs_dim, count);
     final_observations_.setZero(obs_dim, count);
@@ -99,7 +116,7 @@ class VectorEnv {
     episode_lengths_.assign(n, 0);
     episode_counts_.assign(n, 0);
     counts_before_step_.assign(n, 0);
-    if constexpr (MaskedEnvironment<Env>) masks_.setConstant(static_cast<Index>(action_space_.n), count, true);
+    if constexpr (MaskedEnvironment<Env>) masks_.setConstant(action_mask_size(envs_.front()), count, true);
     ended_returns_.assign(n, 0.0);
     ended_lengths_.assign(n, 0);
     finished_.resize(n);
@@ -280,8 +297,9 @@ class VectorEnv {
     });
   }
 
-  /// The valid actions of every copy's current state (`MaskedEnvironment`): `n_actions x N`,
-  /// column i is copy i's `action_mask` for `observations().col(i)`, true = valid.
+  /// The valid actions of every copy's current state (`MaskedEnvironment`): `n_actions x N`
+  /// (sum(nvec) x N for `MultiDiscrete`), column i is copy i's `action_mask` for
+  /// `observations().col(i)`, true = valid.
   [[nodiscard]] const Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>& action_masks() const noexcept
     requires MaskedEnvironment<Env>
   {
@@ -324,8 +342,17 @@ class VectorEnv {
     if constexpr (MaskedEnvironment<Env>) {
       auto column = masks_.col(static_cast<Index>(i));
       column.setConstant(false);
-      envs_[i].action_mask(std::span<bool>(column.data(), static_cast<std::size_t>(column.size())));
-      if (!column.any()) [[unlikely]] {
+      const std::span<bool> entries(column.data(), static_cast<std::size_t>(column.size()));
+      envs_[i].action_mask(entries);
+      if constexpr (MultiDiscreteEnvironment<Env>) {
+        const Index d = dimension_without_valid_action(action_space_, entries);
+        if (d >= 0) [[unlikely]] {
+          throw EnvironmentError(fmt::format("VectorEnv: environment {} has no valid action in dimension {} at step {} "
+                                             "of episode {}: its {} entries of action_mask() after {} are false",
+                                             i, d, episode_lengths_[i], episode_counts_[i] - 1,
+                                             action_space_.nvec[static_cast<std::size_t>(d)], where));
+        }
+      } else if (!column.any()) [[unlikely]] {
         throw EnvironmentError(fmt::format("VectorEnv: environment {} has no valid action at step {} of episode {}: "
                                            "every entry of its action_mask() after {} is false",
                                            i, episode_lengths_[i], episode_counts_[i] - 1, where));
@@ -357,8 +384,7 @@ class VectorEnv {
             "VectorEnv: environment {} at step {} of episode {}: action must be {}, got {} (action_space() is "
             "Discrete({}))",
             i, episode_lengths_[i] + 1, episode_counts_[i] - 1,
-            n == 1 ? std::string("0") : n == 2 ? std::string("0 or 1") : fmt::format("in {{0, ..., {}}}", n - 1),
-            action, n));
+            allowed_indices(n), action, n));
       }
       if constexpr (MaskedEnvironment<Env>) {
         if (!masks_(static_cast<Index>(action), static_cast<Index>(i))) [[unlikely]] {
@@ -367,6 +393,8 @@ class VectorEnv {
                                              i, episode_lengths_[i] + 1, episode_counts_[i] - 1, action));
         }
       }
+    } else if constexpr (MultiDiscreteEnvironment<Env>) {
+      check_multi_discrete_action(i, action);
     } else {
       require<EnvironmentError>(action.size() == action_space_.size(),
                                 "VectorEnv: environment {} at step {} of episode {}: the action has {} entries, "
@@ -379,6 +407,42 @@ class VectorEnv {
                                              i, episode_lengths_[i] + 1, episode_counts_[i] - 1, d, action[d]));
         }
       }
+    }
+  }
+
+  // "0", "0 or 1", "in {0, ..., n - 1}": the indices of a dimension of n choices, for errors.
+  static std::string allowed_indices(std::int64_t n) {
+    return n == 1 ? std::string("0") : n == 2 ? std::string("0 or 1") : fmt::format("in {{0, ..., {}}}", n - 1);
+  }
+
+  // One comparison per dimension, and one mask look-up per dimension for a masked environment.
+  void check_multi_discrete_action(std::size_t i, const Action& action) const {
+    const auto copy = static_cast<Index>(i);
+    if (action.size() != action_space_.size()) [[unlikely]] {
+      throw EnvironmentError(fmt::format("VectorEnv: environment {} at step {} of episode {}: the action has {} "
+                                         "entries, action_space() {} has {} dimensions",
+                                         i, episode_lengths_[i] + 1, episode_counts_[i] - 1, action.size(),
+                                         to_string(action_space_), action_space_.size()));
+    }
+    Index offset = 0;
+    for (Index d = 0; d < action.size(); ++d) {
+      const auto n = action_space_.nvec[static_cast<std::size_t>(d)];
+      const auto a = static_cast<std::int64_t>(action[d]);
+      if (a < 0 || a >= n) [[unlikely]] {
+        throw EnvironmentError(fmt::format("VectorEnv: environment {} at step {} of episode {}: action[{}] must be {}, "
+                                           "got {} (action_space() is {})",
+                                           i, episode_lengths_[i] + 1, episode_counts_[i] - 1, d,
+                                           allowed_indices(n), a, to_string(action_space_)));
+      }
+      if constexpr (MaskedEnvironment<Env>) {
+        if (!masks_(offset + static_cast<Index>(a), copy)) [[unlikely]] {
+          throw EnvironmentError(fmt::format("VectorEnv: environment {} at step {} of episode {}: action[{}] = {} is "
+                                             "invalid in this state (its action_mask() entry {} is false)",
+                                             i, episode_lengths_[i] + 1, episode_counts_[i] - 1, d, a,
+                                             offset + static_cast<Index>(a)));
+        }
+      }
+      offset += static_cast<Index>(n);
     }
   }
 
@@ -443,7 +507,7 @@ class VectorEnv {
   std::decay_t<decltype(std::declval<const Env&>().action_space())> action_space_{};
   ObservationMatrix observations_;
   ObservationMatrix final_observations_;
-  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> masks_;  // MaskedEnvironment: n_actions x N
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic> masks_;  // MaskedEnvironment: mask size x N
   Eigen::VectorXd rewards_;
   std::vector<std::uint8_t> terminated_;
   std::vector<std::uint8_t> truncated_;

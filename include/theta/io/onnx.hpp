@@ -114,6 +114,12 @@ class Graph {
   std::string node(std::string_view op, std::initializer_list<std::string_view> inputs,
                    std::initializer_list<std::pair<std::string_view, std::int64_t>> attributes = {},
                    std::string_view name = {}) {
+    return node(op, std::span<const std::string_view>(inputs.begin(), inputs.size()), attributes, name);
+  }
+  /// The same with a run-time number of inputs (Concat).
+  std::string node(std::string_view op, std::span<const std::string_view> inputs,
+                   std::initializer_list<std::pair<std::string_view, std::int64_t>> attributes = {},
+                   std::string_view name = {}) {
     const std::string output = name.empty() ? "t" + std::to_string(count_++) : std::string(name);
     Message n;
     for (const std::string_view in : inputs) n.string(1, in);  // input
@@ -166,19 +172,23 @@ class Graph {
 }  // namespace detail::onnx
 
 /// The policy as the bytes of an ONNX model. Input `observation`: [batch, obs] in the policy's
-/// scalar type; output `action`: [batch] int64 indices (argmax) or [batch, size] actions. The
-/// normaliser runs in double as `ObservationNormalizer::normalize` (Cast, Sub, Mul, Cast, Max,
-/// Min); each layer is a Gemm with transB and its activation; the transform is ArgMax, or Slice,
-/// (Tanh, Mul, Add,) Max and Min with the bounds.
+/// scalar type; output `action`: [batch] int64 indices (argmax), [batch, D] int64 indices
+/// (multi_argmax: one per dimension) or [batch, size] actions. The normaliser runs in double as
+/// `ObservationNormalizer::normalize` (Cast, Sub, Mul, Cast, Max, Min); each layer is a Gemm
+/// with transB and its activation; the transform is ArgMax; for multi_argmax, per dimension a
+/// Slice of its nvec[d] outputs and an ArgMax, then a Concat; otherwise Slice, (Tanh, Mul,
+/// Add,) Max and Min with the bounds. Policies that act under action masks (masked_argmax,
+/// masked_multi_argmax) are refused: the graph has no mask input.
 template <Real T>
 [[nodiscard]] std::vector<std::uint8_t> onnx_model(const PolicyDescription<T>& policy) {
   (void)policy_writer(policy);  // the same checks as export_policy
   // Issue 15: a masked policy's action depends on a mask input this graph does not have yet;
   // exporting its plain argmax would take invalid actions.
-  require<ConfigError>(policy.transform != ActionTransform::masked_argmax,
-                       "export_onnx: the policy acts under action masks (transform masked_argmax, a "
-                       "MaskedEnvironment); the ONNX export has no mask input: use theta/inference.hpp, whose "
-                       "predict(observation, valid) applies the mask");
+  require<ConfigError>(!takes_action_mask(policy.transform),
+                       "export_onnx: the policy acts under action masks (transform {}, a MaskedEnvironment); the ONNX "
+                       "export has no mask input: use theta/inference.hpp, whose predict(observation, valid) applies "
+                       "the mask",
+                       to_string(policy.transform));
   // A recurrent policy carries a state from call to call; this graph is stateless.
   require<ConfigError>(!policy.recurrent,
                        "export_onnx: the policy is recurrent (a GRU or LSTM carrying its state from step to step); the "
@@ -223,8 +233,26 @@ template <Real T>
     }
   }
   const Index size = policy.action_size;
+  const bool multi = policy.transform == ActionTransform::multi_argmax;
   if (policy.transform == ActionTransform::argmax) {
     x = g.node("ArgMax", {x}, {{"axis", 1}, {"keepdims", 0}});  // the first maximum, as theta
+  } else if (multi) {
+    // Dimension d's logits are columns [o_d, o_d + nvec[d]); each ArgMax keeps its axis, so the
+    // Concat of the D columns is [batch, D], as inference::Policy::predict returns them.
+    std::vector<std::string> columns;
+    std::int64_t offset = 0;
+    for (std::size_t d = 0; d < policy.nvec.size(); ++d) {
+      const std::string id = std::to_string(d);
+      const auto end = offset + policy.nvec[d];
+      const std::string starts = g.constant<std::int64_t>("dim" + id + "_start", {1}, Eigen::VectorXd::Constant(1, double(offset)));
+      const std::string ends = g.constant<std::int64_t>("dim" + id + "_end", {1}, Eigen::VectorXd::Constant(1, double(end)));
+      const std::string axes = g.constant<std::int64_t>("dim" + id + "_axis", {1}, Eigen::VectorXd::Ones(1));
+      const std::string logits = g.node("Slice", {x, starts, ends, axes});
+      columns.push_back(g.node("ArgMax", {logits}, {{"axis", 1}, {"keepdims", 1}}));  // the first maximum
+      offset = end;
+    }
+    const std::vector<std::string_view> inputs(columns.begin(), columns.end());
+    x = g.node("Concat", std::span<const std::string_view>(inputs), {{"axis", 1}});
   } else {
     if (net.outputs() > size) {
       const std::string starts = g.constant<std::int64_t>("slice_start", {1}, Eigen::VectorXd::Zero(1));
@@ -247,7 +275,7 @@ template <Real T>
   // The output has a fixed name: an Identity node called `action`.
   (void)g.node("Identity", {x}, {}, "action");
   g.value(11, "observation", type, net.inputs());
-  g.value(12, "action", policy.transform == ActionTransform::argmax ? detail::onnx::tensor_int64 : type,
+  g.value(12, "action", is_discrete(policy.transform) ? detail::onnx::tensor_int64 : type,
           policy.transform == ActionTransform::argmax ? 0 : size);
   return g.model();
 }

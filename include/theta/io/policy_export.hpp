@@ -5,6 +5,7 @@
 
 #include <theta/core/error.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/env/spaces.hpp>
 #include <theta/io/checkpoint_writer.hpp>
 #include <theta/io/policy_format.hpp>
 #include <theta/nn/activation.hpp>
@@ -15,9 +16,11 @@
 #include <Eigen/Core>
 
 #include <concepts>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace theta::io {
 
@@ -26,8 +29,10 @@ namespace theta::io {
 /// transform its algorithm uses: argmax over the outputs (discrete on-policy actors), the
 /// first action-size outputs clipped to the bounds (Gaussian actors) or their tanh rescaled to
 /// the bounds (SAC's squashed actors); for a `MaskedEnvironment`, argmax among the valid
-/// actions of a mask given at inference (masked_argmax). An actor whose deterministic `act` computes anything
-/// else must not satisfy this concept, or its exported policy will act differently.
+/// actions of a mask given at inference (masked_argmax); for a `MultiDiscrete` space, the
+/// argmax of each dimension's outputs (multi_argmax, masked_multi_argmax with a mask). An actor
+/// whose deterministic `act` computes anything else must not satisfy this concept, or its
+/// exported policy will act differently.
 ///
 ///     static_assert(theta::io::ExportableActor<theta::CategoricalPolicy<float>>);
 template <class A>
@@ -38,7 +43,7 @@ concept ExportableActor = requires(const A& actor) {
 
 /// What a policy file holds. `normalizer` may be null (no observation normalisation); `low`
 /// and `high` (the environment's action bounds, in double) are needed by `clip` and
-/// `tanh_rescale` only.
+/// `tanh_rescale` only, `nvec` by `multi_argmax` and `masked_multi_argmax` only.
 ///
 ///     theta::io::PolicyDescription<float> d{.network = &actor.network(), .normalizer = nullptr,
 ///                                           .transform = theta::io::ActionTransform::argmax,
@@ -62,10 +67,28 @@ struct PolicyDescription {
   std::optional<RecurrentDescription<T>> recurrent;
   const ObservationNormalizer* normalizer = nullptr;
   ActionTransform transform = ActionTransform::argmax;
-  Index action_size = 0;  ///< the number of actions (argmax) or the action's size
+  Index action_size = 0;  ///< the number of actions (argmax), of dimensions (multi_argmax) or the action's size
   Eigen::VectorXd low;    ///< action bounds (clip, tanh_rescale)
   Eigen::VectorXd high;
+  std::vector<std::int64_t> nvec = {};  ///< actions per dimension (multi_argmax), sum(nvec) network outputs
 };
+
+/// Sets the transform of a categorical actor over `space`: argmax over its n outputs, or
+/// masked_argmax when the policy acts under action masks.
+template <Real T>
+void describe_discrete_actions(PolicyDescription<T>& policy, const Discrete& space, bool masked) {
+  policy.transform = masked ? ActionTransform::masked_argmax : ActionTransform::argmax;
+  policy.action_size = static_cast<Index>(space.n);
+}
+
+/// The same over a `MultiDiscrete` space: the argmax of each dimension (multi_argmax, or
+/// masked_multi_argmax under action masks), nvec.size() indices from sum(nvec) outputs.
+template <Real T>
+void describe_discrete_actions(PolicyDescription<T>& policy, const MultiDiscrete& space, bool masked) {
+  policy.transform = masked ? ActionTransform::masked_multi_argmax : ActionTransform::multi_argmax;
+  policy.action_size = space.size();
+  policy.nvec = space.nvec;
+}
 
 /// The policy file's bytes in a writer: header kind "Policy", then the sections
 /// "observation", "network" and "action". The network is written as it evaluates (a network
@@ -82,11 +105,25 @@ template <Real T>
                          "export_policy: the recurrent layer ({} inputs, hidden {}) must feed the network ({} inputs)",
                          policy.recurrent->inputs, policy.recurrent->hidden, net.inputs());
   }
-  const bool argmax = is_discrete(policy.transform);  // argmax or masked_argmax: an index, no bounds
+  const bool argmax = is_discrete(policy.transform);  // an index (or one per dimension), no bounds
+  const bool multi = is_multi_discrete(policy.transform);
   require<ConfigError>(policy.action_size >= 1, "export_policy: action_size must be >= 1, got {}", policy.action_size);
-  require<ConfigError>(argmax ? net.outputs() == policy.action_size : net.outputs() >= policy.action_size,
-                       "export_policy: the network has {} outputs, the {} transform needs {} {}", net.outputs(),
-                       to_string(policy.transform), argmax ? "exactly" : "at least", policy.action_size);
+  if (multi) {
+    require<ConfigError>(static_cast<Index>(policy.nvec.size()) == policy.action_size,
+                         "export_policy: the {} transform has {} dimensions (action_size) but nvec has {} entries",
+                         to_string(policy.transform), policy.action_size, policy.nvec.size());
+    Index total = 0;
+    for (std::size_t d = 0; d < policy.nvec.size(); ++d) {
+      require<ConfigError>(policy.nvec[d] >= 1, "export_policy: nvec[{}] must be >= 1, got {}", d, policy.nvec[d]);
+      total += static_cast<Index>(policy.nvec[d]);
+    }
+    require<ConfigError>(net.outputs() == total, "export_policy: the network has {} outputs, the {} transform over "
+                         "nvec needs exactly sum(nvec) = {}", net.outputs(), to_string(policy.transform), total);
+  } else {
+    require<ConfigError>(argmax ? net.outputs() == policy.action_size : net.outputs() >= policy.action_size,
+                         "export_policy: the network has {} outputs, the {} transform needs {} {}", net.outputs(),
+                         to_string(policy.transform), argmax ? "exactly" : "at least", policy.action_size);
+  }
   if (!argmax) {
     require<ConfigError>(policy.low.size() == policy.action_size && policy.high.size() == policy.action_size,
                          "export_policy: the action bounds must have {} entries, got {} and {}", policy.action_size,
@@ -129,6 +166,9 @@ template <Real T>
   for (Index l = 0; l < net.num_layers(); ++l) n.matrix(net.layer(l).weight()).matrix(net.layer(l).bias());
   auto& a = writer.section("action");
   a.string(to_string(policy.transform)).u64(static_cast<std::uint64_t>(policy.action_size));
+  if (multi) {
+    for (const std::int64_t n : policy.nvec) a.u64(static_cast<std::uint64_t>(n));
+  }
   if (!argmax) a.matrix(policy.low).matrix(policy.high);
   return writer;
 }

@@ -19,9 +19,9 @@ namespace theta {
 /// A stochastic policy pi(a|s) over batches stored one column per sample (see
 /// docs/components.md for the full contract):
 ///
-/// - `P::is_discrete`: true for discrete actions, stored as their index in a 1 x B matrix;
-///   false for continuous ones, stored raw (action_dim x B; the trainer clips only what it
-///   sends to the environment).
+/// - `P::is_discrete`: true for discrete actions, stored as their index in a 1 x B matrix (a
+///   multi-discrete policy: one index per dimension, D x B); false for continuous ones, stored
+///   raw (action_dim x B; the trainer clips only what it sends to the environment).
 /// - `action_rows()`: rows of the stored action matrix.
 /// - `act(obs, rng, deterministic, actions, log_probs)`: samples (or, if `deterministic`,
 ///   takes the mode of) pi(.|s) for obs_dim x B observations, writing the actions and their
@@ -77,8 +77,9 @@ concept ContextPolicy =
 /// A discrete policy that restricts pi(.|s) to the valid actions of each state (invalid-action
 /// masking, Huang and Ontanon 2020): masked actions get probability 0, and log-probabilities,
 /// entropies and gradients are those of the distribution over the valid actions. `action_masks`
-/// is `n_actions x B`, one column per sample, 1 = valid and 0 = invalid (what a
-/// `MaskedEnvironment` reports, stored by the trainer beside the transition):
+/// is `n_actions x B` (sum(nvec) x B over a `MultiDiscrete` space: one mask per dimension),
+/// one column per sample, 1 = valid and 0 = invalid (what a `MaskedEnvironment` reports,
+/// stored by the trainer beside the transition):
 ///
 /// - `act_masked(obs, action_masks, rng, deterministic, actions, log_probs)`: `act` among the
 ///   valid actions (the deterministic action is the first largest logit among them);

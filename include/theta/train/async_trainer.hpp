@@ -133,7 +133,7 @@ class AsyncTrainer {
     snapshot_.emplace(workers_[0]->actor());
     rollout_size_ = workers_[0]->n_steps() * config.envs_per_worker;
     episodes_.resize(config.workers);
-    if constexpr (!DiscreteEnvironment<Env>) {
+    if constexpr (ContinuousEnvironment<Env>) {
       const Box box = workers_[0]->envs().action_space();
       low_ = box.low.cast<T>();
       high_ = box.high.cast<T>();
@@ -253,9 +253,8 @@ class AsyncTrainer {
                   "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor)");
     shared_->copy_actor(*snapshot_);
     io::PolicyDescription<T> policy{.network = &std::as_const(*snapshot_).network(), .normalizer = nullptr};
-    if constexpr (DiscreteEnvironment<Env>) {
-      policy.transform = MaskedEnvironment<Env> ? io::ActionTransform::masked_argmax : io::ActionTransform::argmax;
-      policy.action_size = policy.network->outputs();
+    if constexpr (DiscreteEnvironment<Env> || MultiDiscreteEnvironment<Env>) {
+      io::describe_discrete_actions(policy, workers_[0]->envs().action_space(), MaskedEnvironment<Env>);
     } else {
       const Box& box = workers_[0]->envs().action_space();
       policy.transform = io::ActionTransform::clip;
@@ -635,13 +634,9 @@ class AsyncTrainer {
     predict_log_prob_.resize(1);
     predict_obs_.col(0) = observation.template cast<T>();
     if constexpr (MaskedEnvironment<Env>) {
-      const auto n = static_cast<Index>(workers_[0]->envs().action_space().n);
-      require<EnvironmentError>(static_cast<Index>(valid.size()) == n,
-                                "AsyncTrainer::predict: the action mask has {} entries, the action space has {} "
-                                "actions",
-                                valid.size(), n);
-      require<EnvironmentError>(std::find(valid.begin(), valid.end(), true) != valid.end(),
-                                "AsyncTrainer::predict: the action mask has no valid action");
+      const auto& space = workers_[0]->envs().action_space();
+      detail::require_action_mask(space, valid, "AsyncTrainer::predict");
+      const auto n = static_cast<Index>(valid.size());
       predict_mask_.resize(n, 1);
       for (Index k = 0; k < n; ++k) predict_mask_(k, 0) = valid[static_cast<std::size_t>(k)] ? T(1) : T(0);
       snapshot_->act_masked(predict_obs_, predict_mask_, predict_rng_, /*deterministic=*/true, predict_actions_,
@@ -651,6 +646,8 @@ class AsyncTrainer {
     }
     if constexpr (DiscreteEnvironment<Env>) {
       return static_cast<Action>(predict_actions_(0, 0));
+    } else if constexpr (MultiDiscreteEnvironment<Env>) {
+      return predict_actions_.col(0).template cast<typename Action::Scalar>();
     } else {
       Action a = predict_actions_.col(0).cwiseMax(low_).cwiseMin(high_).template cast<typename Action::Scalar>();
       return a;

@@ -39,6 +39,7 @@ EvaluationResult run_evaluation(Env& env, std::size_t episodes, SeedOf&& seed_of
   constexpr bool takes_mask = MaskedEnvironment<Env> && std::invocable<Act&, const Observation&, std::span<const bool>>;
   Index mask_size = 0;
   if constexpr (takes_mask) mask_size = action_mask_size(env);
+  [[maybe_unused]] const auto action_space = env.action_space();
   const std::unique_ptr<bool[]> mask(new bool[static_cast<std::size_t>(mask_size)]);
   for (std::size_t k = 0; k < episodes; ++k) {
     Observation obs = env.reset(seed_of(k));
@@ -50,10 +51,18 @@ EvaluationResult run_evaluation(Env& env, std::size_t episodes, SeedOf&& seed_of
           const std::span<bool> valid(mask.get(), static_cast<std::size_t>(mask_size));
           std::fill(valid.begin(), valid.end(), false);
           env.action_mask(valid);
-          require<EnvironmentError>(std::find(valid.begin(), valid.end(), true) != valid.end(),
-                                    "evaluate_policy: the environment has no valid action at step {} of episode {}: "
-                                    "every entry of its action_mask() is false",
-                                    length, k);
+          const Index dimension = dimension_without_valid_action(action_space, valid);
+          if constexpr (MultiDiscreteEnvironment<Env>) {
+            require<EnvironmentError>(dimension < 0,
+                                      "evaluate_policy: the environment has no valid action in dimension {} at step {} "
+                                      "of episode {}: its entries of action_mask() are all false",
+                                      dimension, length, k);
+          } else {
+            require<EnvironmentError>(dimension < 0,
+                                      "evaluate_policy: the environment has no valid action at step {} of episode {}: "
+                                      "every entry of its action_mask() is false",
+                                      length, k);
+          }
           return act(obs, std::span<const bool>(valid));
         } else {
           return act(obs);
@@ -95,7 +104,8 @@ EvaluationResult run_evaluation(Env& env, std::size_t episodes, SeedOf&& seed_of
 /// (a trainer's `predict`). `max_steps` guards against environments that never end (it throws
 /// EnvironmentError). For a `MaskedEnvironment`, an `act(obs, valid)` that also takes a
 /// `std::span<const bool>` gets the state's `action_mask` (what the trainers' `evaluate` pass);
-/// a mask without a valid action throws EnvironmentError naming the step.
+/// a mask without a valid action (in some dimension of a `MultiDiscrete` space) throws
+/// EnvironmentError naming the step (and the dimension).
 ///
 ///     auto r = theta::evaluate_policy(env, 10, 7, [&](const auto& obs) { return trainer.predict(obs); });
 template <Environment Env, class Act>

@@ -52,9 +52,12 @@
 
 namespace theta {
 
-/// The actor type for an environment: categorical for discrete actions, Gaussian otherwise.
+/// The actor type for an environment: categorical for discrete actions, one categorical per
+/// dimension for multi-discrete ones, Gaussian otherwise.
 template <class Env, Real T>
-using policy_for = std::conditional_t<DiscreteEnvironment<Env>, CategoricalPolicy<T>, GaussianPolicy<T>>;
+using policy_for =
+    std::conditional_t<DiscreteEnvironment<Env>, CategoricalPolicy<T>,
+                       std::conditional_t<MultiDiscreteEnvironment<Env>, MultiCategoricalPolicy<T>, GaussianPolicy<T>>>;
 
 /// Placeholder for a trainer's template argument: "use the default component".
 struct DefaultComponent {};
@@ -88,7 +91,8 @@ struct OnPolicyComponents {
 ///
 /// Template arguments after the algorithm choose components; `DefaultComponent` (the default)
 /// keeps theta's: `Actor` (any `StochasticPolicy` matching the action space; default
-/// `CategoricalPolicy<float>` or `GaussianPolicy<float>`), `Critic` (any `StateValueFunction`;
+/// `CategoricalPolicy<float>`, `MultiCategoricalPolicy<float>` for a `MultiDiscreteEnvironment`,
+/// or `GaussianPolicy<float>`), `Critic` (any `StateValueFunction`;
 /// default `ValueFunction`), `Opt` (any `Optimizer`; default the algorithm's, Adam or A2C's
 /// RMSprop) and `Estimator` (any `AdvantageEstimator`; default `Gae`, REINFORCE's
 /// `MonteCarloReturns`). The update rule is `Algorithm<Actor, Critic, Opt>`.
@@ -99,8 +103,10 @@ struct OnPolicyComponents {
 /// per rollout, stores V of the true final observation of truncated episodes for the
 /// bootstrap, runs the estimator, calls the rule's `update` and logs the statistics it returns.
 /// Continuous actions are stored raw and clipped to the action bounds only when the
-/// environment is stepped. For a `MaskedEnvironment` the collector stores each state's action
-/// mask beside the transition and acts with `act_masked` (the actor must be a `MaskedPolicy`),
+/// environment is stepped; multi-discrete actions are stored as one index per dimension
+/// (`action_rows()` = nvec.size()) and converted to the environment's `Action` vector. For a
+/// `MaskedEnvironment` the collector stores each state's action mask beside the transition and
+/// acts with `act_masked` (the actor must be a `MaskedPolicy`),
 /// every update recomputes the distribution under the stored masks, and evaluation, `predict`
 /// and the exported policy take the mask too (docs/writing-an-environment.md, "Action masks").
 // `Algorithm` is a pack so that update rules with defaulted extra parameters bind without
@@ -138,7 +144,8 @@ class OnPolicyTrainer {
   using Action = typename Env::Action;
 
   static_assert(StochasticPolicy<Actor>, "OnPolicyTrainer: the actor must satisfy theta::StochasticPolicy");
-  static_assert(Actor::is_discrete == DiscreteEnvironment<Env>,
+  static constexpr bool discrete_actions = DiscreteEnvironment<Env> || MultiDiscreteEnvironment<Env>;
+  static_assert(Actor::is_discrete == discrete_actions,
                 "OnPolicyTrainer: the actor's action space (Actor::is_discrete) must match the environment's");
   static_assert(!requires(const Actor& a) { a.context_rows(); } || ContextPolicy<Actor>,
                 "OnPolicyTrainer: the actor has context_rows() but not ContextPolicy's act(obs, rng, actions, log_probs, "
@@ -184,8 +191,19 @@ class OnPolicyTrainer {
     if (config.normalize_observations) normalizer_.emplace(space_.obs_dim, config.observation_normalizer);
     if (config.normalize_rewards)
       scaler_.emplace(config.n_envs, RewardScaler::Config{.gamma = config.gamma, .clip = config.reward_clip});
-    if constexpr (DiscreteEnvironment<Env>) {
-      env_actions_.resize(static_cast<std::size_t>(config.n_envs));
+    if constexpr (discrete_actions) {
+      // Discrete: one index per copy; multi-discrete: one index per dimension (the actor's rows).
+      const Index rows = rule_.actor().action_rows();
+      const Index expected = MultiDiscreteEnvironment<Env> ? static_cast<Index>(space_.nvec.size()) : 1;
+      require<ConfigError>(rows == expected,
+                           "OnPolicyTrainer: the actor stores {} rows per action, the action space {} needs {} (one "
+                           "index per dimension)",
+                           rows, action_space_name(), expected);
+      if constexpr (MultiDiscreteEnvironment<Env>) {
+        env_actions_.assign(static_cast<std::size_t>(config.n_envs), Action::Zero(expected));
+      } else {
+        env_actions_.resize(static_cast<std::size_t>(config.n_envs));
+      }
     } else {
       const Box box = envs_.action_space();
       low_ = box.low.cast<T>();
@@ -357,10 +375,11 @@ class OnPolicyTrainer {
   [[nodiscard]] const Vector<T>& prediction_state() const noexcept { return predict_state_; }
 
   /// The deterministic action among the valid ones (`MaskedEnvironment`): `valid` has
-  /// n_actions entries, true = valid (the environment's `action_mask` of that state), and the
-  /// action is the first largest logit among them, as an exported policy's
-  /// `predict(observation, valid)` returns it. Throws `EnvironmentError` for a mask of another
-  /// size or without a valid action.
+  /// n_actions entries (sum(nvec) for `MultiDiscrete`, one mask per dimension), true = valid
+  /// (the environment's `action_mask` of that state), and the action is the first largest logit
+  /// among them (of each dimension), as an exported policy's `predict(observation, valid)`
+  /// returns it. Throws `EnvironmentError` for a mask of another size or without a valid
+  /// action (in some dimension).
   ///
   ///     bool valid[3];
   ///     env.action_mask(valid);
@@ -368,12 +387,7 @@ class OnPolicyTrainer {
   Action predict(const typename Env::Observation& observation, std::span<const bool> valid)
     requires MaskedEnvironment<Env>
   {
-    require<EnvironmentError>(static_cast<Index>(valid.size()) == space_.n_actions,
-                              "OnPolicyTrainer::predict: the action mask has {} entries, the action space has {} "
-                              "actions",
-                              valid.size(), space_.n_actions);
-    require<EnvironmentError>(std::find(valid.begin(), valid.end(), true) != valid.end(),
-                              "OnPolicyTrainer::predict: the action mask has no valid action");
+    detail::require_action_mask(envs_.action_space(), valid, "OnPolicyTrainer::predict");
     prepare_predict(observation);
     predict_mask_.resize(space_.n_actions, 1);
     for (Index k = 0; k < space_.n_actions; ++k) predict_mask_(k, 0) = valid[static_cast<std::size_t>(k)] ? T(1) : T(0);
@@ -420,10 +434,8 @@ class OnPolicyTrainer {
     } else {
       policy.network = &std::as_const(rule_.actor()).network();
     }
-    if constexpr (DiscreteEnvironment<Env>) {
-      // A masked environment's policy takes the state's mask with each observation (issue 15).
-      policy.transform = MaskedEnvironment<Env> ? io::ActionTransform::masked_argmax : io::ActionTransform::argmax;
-      policy.action_size = policy.network->outputs();
+    if constexpr (discrete_actions) {
+      io::describe_discrete_actions(policy, envs_.action_space(), MaskedEnvironment<Env>);
     } else {
       const Box& box = envs_.action_space();
       policy.transform = io::ActionTransform::clip;
@@ -656,8 +668,7 @@ class OnPolicyTrainer {
   std::string checkpoint_kind() const { return fmt::format("OnPolicyTrainer/{}", Rule::name); }
 
   std::string checkpoint_shape() const {
-    const std::string actions = space_.n_actions > 0 ? fmt::format("Discrete({})", space_.n_actions)
-                                                     : fmt::format("Box({})", space_.action_dim);
+    const std::string actions = action_space_name();
     return fmt::format("observations {}, actions {}, n_envs {}, n_steps {}, actor {} parameters, critic {} parameters",
                        space_.obs_dim, actions, config_.n_envs, n_steps_,
                        const_cast<Rule&>(rule_).actor().parameters().size(),
@@ -698,10 +709,24 @@ class OnPolicyTrainer {
     started_ = c.started;
   }
 
+  // "Discrete(4)", "MultiDiscrete([3, 2])", "Box(2)": as errors and checkpoints name the space.
+  std::string action_space_name() const {
+    if constexpr (MultiDiscreteEnvironment<Env>) {
+      return to_string(envs_.action_space());
+    } else if constexpr (DiscreteEnvironment<Env>) {
+      return fmt::format("Discrete({})", space_.n_actions);
+    } else {
+      return fmt::format("Box({})", space_.action_dim);
+    }
+  }
+
   static SpaceInfo space_info(const VectorEnv<Env>& envs) {
     SpaceInfo info{.obs_dim = envs.observation_size()};
     if constexpr (DiscreteEnvironment<Env>) {
       info.n_actions = static_cast<Index>(envs.action_space().n);
+    } else if constexpr (MultiDiscreteEnvironment<Env>) {
+      info.n_actions = envs.action_space().total();
+      info.nvec = envs.action_space().nvec;
     } else {
       info.action_dim = envs.action_space().size();
     }
@@ -803,7 +828,7 @@ class OnPolicyTrainer {
     }
   }
 
-  // Rows of the action masks kept per transition: n_actions for a MaskedEnvironment, else 0.
+  // Rows of the action masks kept per transition: n_actions (sum(nvec)) for a MaskedEnvironment, else 0.
   Index action_mask_rows() const noexcept { return MaskedEnvironment<Env> ? space_.n_actions : 0; }
 
   // evaluate's action for one observation: predict, with the state's mask when there is one.
@@ -849,6 +874,8 @@ class OnPolicyTrainer {
   Action to_env_action(const Matrix<T>& actions) const {
     if constexpr (DiscreteEnvironment<Env>) {
       return static_cast<Action>(actions(0, 0));
+    } else if constexpr (MultiDiscreteEnvironment<Env>) {
+      return actions.col(0).template cast<typename Action::Scalar>();
     } else {
       Action a = actions.col(0).cwiseMax(low_).cwiseMin(high_).template cast<typename Action::Scalar>();
       return a;
@@ -910,6 +937,13 @@ class OnPolicyTrainer {
       if constexpr (DiscreteEnvironment<Env>) {
         const auto actions = buffer.actions(t);
         for (Index e = 0; e < n_envs; ++e) env_actions_[static_cast<std::size_t>(e)] = static_cast<Action>(actions(0, e));
+        envs_.step(std::span<const Action>(env_actions_));
+      } else if constexpr (MultiDiscreteEnvironment<Env>) {
+        // One index per dimension, into vectors sized once (no allocation).
+        const auto actions = buffer.actions(t);
+        for (Index e = 0; e < n_envs; ++e) {
+          env_actions_[static_cast<std::size_t>(e)] = actions.col(e).template cast<typename Action::Scalar>();
+        }
         envs_.step(std::span<const Action>(env_actions_));
       } else {
         clipped_ = buffer.actions(t);

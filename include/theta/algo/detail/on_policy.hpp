@@ -7,6 +7,7 @@
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>
+#include <theta/env/spaces.hpp>
 #include <theta/nn/trainable.hpp>
 #include <theta/optim/clip_grad_norm.hpp>
 #include <theta/optim/concepts.hpp>
@@ -20,6 +21,7 @@
 #include <array>
 #include <cmath>
 #include <concepts>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <type_traits>
@@ -30,8 +32,10 @@ namespace theta {
 /// What an on-policy algorithm needs to know of an environment to build its default networks.
 struct SpaceInfo {
   Index obs_dim = 0;
-  Index n_actions = 0;   ///< discrete: the number of actions
+  Index n_actions = 0;   ///< discrete: the number of actions; multi-discrete: sum(nvec), the logits
   Index action_dim = 0;  ///< continuous: the dimension of the action vector
+  /// multi-discrete: the number of actions of each dimension (empty otherwise)
+  std::vector<std::int64_t> nvec = {};
 };
 
 /// The largest batches the default components are built for: acting (the trainer's n_envs)
@@ -46,18 +50,25 @@ struct BatchCapacities {
 struct RolloutShape {
   Index obs_dim = 0;
   Index size = 0;  ///< transitions per rollout, n_steps * n_envs
-  Index action_mask_rows = 0;  ///< rows of the rollout's action masks (n_actions of a MaskedEnvironment; 0: none)
+  Index action_mask_rows = 0;  ///< rows of the rollout's action masks (n_actions, or sum(nvec), of a MaskedEnvironment; 0: none)
   Index n_envs = 0;            ///< environment copies (columns per step); needed to cut sequences (0: unknown)
 };
 
 namespace detail {
 
 /// Builds theta's actor for the action space from a network description: a categorical head
-/// for discrete spaces, a Gaussian with a learned log-std for continuous ones.
+/// for discrete spaces (one per dimension of a multi-discrete space, `MultiCategoricalPolicy`),
+/// a Gaussian with a learned log-std for continuous ones.
 template <class Policy>
 Policy make_policy(const SpaceInfo& space, const NetworkConfig& network, double log_std_init, Index act_batch,
                    Index train_batch, Rng& rng) {
-  if constexpr (Policy::is_discrete) {
+  if constexpr (std::constructible_from<Policy, Index, const MultiDiscrete&, const NetworkConfig&, Index, Index, Rng&>) {
+    require<ConfigError>(!space.nvec.empty(), "on-policy: a multi-discrete policy needs a MultiDiscrete action space");
+    return Policy(space.obs_dim, MultiDiscrete(space.nvec), network, act_batch, train_batch, rng);
+  } else if constexpr (Policy::is_discrete) {
+    require<ConfigError>(space.nvec.empty(), "on-policy: the action space is multi-discrete ({} dimensions) but the "
+                         "policy is built from a number of actions; use theta::MultiCategoricalPolicy",
+                         space.nvec.size());
     require<ConfigError>(space.n_actions >= 1, "on-policy: a discrete policy needs n_actions >= 1, got {}", space.n_actions);
     return Policy(space.obs_dim, space.n_actions, network, act_batch, train_batch, rng);
   } else {
@@ -71,6 +82,8 @@ Policy make_policy(const SpaceInfo& space, const NetworkConfig& network, double 
 template <class Policy>
 concept BuildablePolicy =
     (Policy::is_discrete && std::constructible_from<Policy, Index, Index, const NetworkConfig&, Index, Index, Rng&>) ||
+    (Policy::is_discrete &&
+     std::constructible_from<Policy, Index, const MultiDiscrete&, const NetworkConfig&, Index, Index, Rng&>) ||
     (!Policy::is_discrete &&
      std::constructible_from<Policy, Index, Index, const NetworkConfig&, double, Index, Index, Rng&>);
 
@@ -172,7 +185,7 @@ struct Minibatch {
   Matrix<T> observations;
   Matrix<T> actions;
   Matrix<T> contexts;
-  Matrix<T> action_masks;  // n_actions x capacity for a masked environment, else 0 rows
+  Matrix<T> action_masks;  // mask rows x capacity for a masked environment, else 0 rows
   Matrix<T> critic_contexts;  // a recurrent critic's states, else 0 rows
   Vector<T> starts;           // episode starts of gathered sequences (capacity entries when built for sequences)
   Vector<T> old_log_probs, advantages, returns, old_values;
