@@ -4,6 +4,7 @@
 #include "incident_policies.hpp"
 #include "incident_response.hpp"
 
+#include <theta/core/scalar.hpp>
 #include <theta/env/check.hpp>
 #include <theta/env/savable.hpp>
 #include <theta/env/without_action_mask.hpp>
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace {
@@ -41,6 +43,44 @@ theta::StepResult<IncidentObs> incident_step(IncidentResponse& env, int action) 
     CHECK(step.observation[IncidentResponse::obs_last_action + a] == (a == action ? 1.0f : 0.0f));
   return step;
 }
+
+// A stand-in for a trainer whose actor has memory (what TrainedPolicy reads of a trainer with a
+// theta::RecurrentCategoricalPolicy): its acting state counts the steps taken in slot 0, and
+// predict restarts twice, then escalates. Masked: predict takes the state's valid actions.
+template <bool Masked>
+struct CountingTrainer {
+  using T = float;
+  struct Actor {
+    theta::Matrix<float> slots = theta::Matrix<float>::Zero(1, 2);
+    Eigen::Map<theta::Matrix<float>> state() { return {slots.data(), slots.rows(), slots.cols()}; }
+    void reset_states() { slots.setZero(); }
+  };
+  struct Rule {
+    Actor held;
+    Actor& actor() { return held; }
+  };
+  Rule rule;
+  int masked_calls = 0;
+
+  Rule& algorithm() { return rule; }
+  int predict(const IncidentObs&)
+    requires(!Masked)
+  {
+    return next();
+  }
+  int predict(const IncidentObs&, std::span<const bool> valid)
+    requires Masked
+  {
+    CHECK(valid.size() == static_cast<std::size_t>(IncidentResponse::action_count));
+    ++masked_calls;
+    return next();
+  }
+  int next() {
+    const float taken = rule.held.slots(0, 0);
+    rule.held.slots(0, 0) += 1.0f;
+    return taken < 2.0f ? IncidentResponse::restart : IncidentResponse::escalate;
+  }
+};
 
 }  // namespace
 
@@ -237,6 +277,42 @@ TEST_CASE("evaluate_incidents agrees with theta::evaluate_policy on the same inc
   CHECK(report.recovery_rate == 1.0);  // escalation fixes anything
   CHECK(report.mean_actions > 1.0);
   CHECK(report.mean_actions <= 3.0);
+}
+
+TEST_CASE("TrainedPolicy zeroes a recurrent actor's state at each incident and puts the training state back",
+          "[unit]") {
+  // The policy of the test above, but remembered: restart at the first two steps of an
+  // incident (counted in the actor's state), then escalate.
+  const auto by_clock = [](const IncidentResponse&, const IncidentObs& obs) {
+    return obs[IncidentResponse::obs_elapsed] * IncidentResponse::time_limit_minutes < 10.0f ? IncidentResponse::restart
+                                                                                           : IncidentResponse::escalate;
+  };
+  const std::vector<std::uint64_t> seeds = theta::examples::incident_seeds(300, 11);
+  const auto reference = theta::examples::evaluate_incidents(seeds, by_clock);
+
+  CountingTrainer<true> masked;
+  masked.rule.held.slots << 5.0f, 7.0f;  // the acting state training left: two slots mid-episode
+  const auto report = theta::examples::evaluate_incidents(seeds, theta::examples::TrainedPolicy(masked));
+  CHECK(report.mean_total() == reference.mean_total());
+  CHECK(report.mean_actions == reference.mean_actions);
+  CHECK(masked.masked_calls == static_cast<int>(std::lround(report.mean_actions * 300.0)));  // every call had the mask
+  CHECK(masked.rule.held.slots(0, 0) == 5.0f);  // put back when the TrainedPolicy went away
+  CHECK(masked.rule.held.slots(0, 1) == 7.0f);
+
+  CountingTrainer<false> unmasked;  // no predict(obs, valid): asked with the observation alone
+  const auto plain = theta::examples::evaluate_incidents(seeds, theta::examples::TrainedPolicy(unmasked));
+  CHECK(plain.mean_total() == reference.mean_total());
+  CHECK(unmasked.masked_calls == 0);
+
+  // Without the reset the count runs on from one incident into the next, which then escalates
+  // at once: what a recurrent policy's memory of the last incident would do.
+  CountingTrainer<true> carried;
+  const auto run_on = theta::examples::evaluate_incidents(seeds, [&](const IncidentResponse& env, const IncidentObs& obs) {
+    std::array<bool, IncidentResponse::action_count> valid{};
+    env.action_mask(valid);
+    return carried.predict(obs, valid);
+  });
+  CHECK(run_on.mean_actions < report.mean_actions);
 }
 
 TEST_CASE("WithoutActionMask<IncidentResponse> hides the mask from the trainer, not the rules", "[concept]") {
