@@ -95,28 +95,19 @@ IncidentReport evaluate_incidents(std::span<const std::uint64_t> seeds, Policy&&
 
 /// A trainer's deterministic policy as `evaluate_incidents` calls it: `trainer.predict(obs,
 /// valid)` with the state's mask when the trainer's environment masks actions, else
-/// `trainer.predict(obs)`. A recurrent actor (one with `reset_states()`, as
-/// theta::RecurrentCategoricalPolicy) carries the incident's history in its acting state, which
-/// `predict` advances (slot 0): `start()` sets it to zero before each incident, as the trainer's
-/// own `evaluate` does, or each incident would begin with the memory of the one before. The
-/// acting state of training is put back when the TrainedPolicy goes away, so training can go on.
+/// `trainer.predict(obs)`. A recurrent actor (theta::RecurrentCategoricalPolicy) carries the
+/// incident's history in the trainer's prediction state, which `predict` advances: `start()`
+/// sets it to zero before each incident (`reset_prediction()`), as the trainer's own `evaluate`
+/// does, or each incident would begin with the memory of the one before. Training's acting
+/// state is never touched.
 ///
 ///     const auto report = theta::examples::evaluate_incidents(seeds, theta::examples::TrainedPolicy(trainer));
 template <class Trainer>
 class TrainedPolicy {
  public:
-  explicit TrainedPolicy(Trainer& trainer) : trainer_(trainer) {
-    if constexpr (recurrent) collecting_ = trainer_.algorithm().actor().state();
-  }
-  ~TrainedPolicy() {
-    if constexpr (recurrent) trainer_.algorithm().actor().state() = collecting_;
-  }
-  TrainedPolicy(const TrainedPolicy&) = delete;  // two copies would both put the state back
-  TrainedPolicy& operator=(const TrainedPolicy&) = delete;
+  explicit TrainedPolicy(Trainer& trainer) : trainer_(trainer) {}
 
-  void start() {
-    if constexpr (recurrent) trainer_.algorithm().actor().reset_states();
-  }
+  void start() { trainer_.reset_prediction(); }
 
   int operator()(const IncidentResponse& env, const IncidentResponse::Observation& obs) {
     if constexpr (masked) {
@@ -129,13 +120,11 @@ class TrainedPolicy {
   }
 
  private:
-  static constexpr bool recurrent = requires(Trainer& t) { t.algorithm().actor().reset_states(); };
   static constexpr bool masked = requires(Trainer& t, const IncidentResponse::Observation& o, std::span<const bool> v) {
     t.predict(o, v);
   };
 
   Trainer& trainer_;
-  Matrix<typename Trainer::T> collecting_;  // the actor's acting state when built (recurrent only)
 };
 
 }  // namespace theta::examples
