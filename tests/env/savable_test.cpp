@@ -24,6 +24,7 @@ static_assert(theta::SavableEnvironment<theta::MountainCar>);
 static_assert(theta::SavableEnvironment<theta::MountainCarContinuous>);
 static_assert(theta::SavableEnvironment<theta::Pendulum>);
 static_assert(theta::SavableEnvironment<theta::TimeLimit<theta::CartPole>>);
+static_assert(theta::SavableEnvironment<theta::CartPoleNoVelocity>);
 
 // An environment without save/load is an Environment but not a SavableEnvironment, and
 // TimeLimit over it is not savable either.
@@ -96,6 +97,8 @@ void check_resume(Env prototype, std::int64_t limit) {
 TEST_CASE("Every classic environment continues its episode exactly after save and load", "[unit]") {
   check_resume(theta::CartPole{}, 500);
   check_resume(theta::CartPole{}, 20);
+  check_resume(theta::CartPoleNoVelocity{}, 500);
+  check_resume(theta::CartPoleNoVelocity{}, 20);
   check_resume(theta::Acrobot{}, 500);
   check_resume(theta::MountainCar{}, 200);
   check_resume(theta::MountainCarContinuous{}, 999);
@@ -121,6 +124,18 @@ TEST_CASE("An environment refuses another environment's or other parameters' sta
 
   theta::TimeLimit<theta::Pendulum> heavy(theta::Pendulum({.g = 9.81}), 200);
   REQUIRE_THROWS_WITH(load_env(heavy, before), Catch::Contains("Pendulum-v1 was saved with g = 10, this one has 9.81"));
+
+  // CartPoleNoVelocity holds a CartPole: each refuses the other's state.
+  theta::TimeLimit<theta::CartPoleNoVelocity> no_velocity(theta::CartPoleNoVelocity{}, 200);
+  no_velocity.reset(5);
+  const auto no_velocity_bytes = save_env(no_velocity);
+  REQUIRE_THROWS_WITH(load_env(no_velocity, cart_bytes),
+                      Catch::Contains("the state of CartPole-v1, this environment is CartPoleNoVel-v1"));
+  REQUIRE(save_env(no_velocity) == no_velocity_bytes);
+  REQUIRE_THROWS_WITH(load_env(cartpole, no_velocity_bytes),
+                      Catch::Contains("the state of CartPoleNoVel-v1, this environment is CartPole-v1"));
+  theta::TimeLimit<theta::CartPoleNoVelocity> sutton_barto(theta::CartPoleNoVelocity({.sutton_barto_reward = true}), 200);
+  REQUIRE_THROWS_WITH(load_env(sutton_barto, no_velocity_bytes), Catch::Contains("sutton_barto_reward"));
 }
 
 TEST_CASE("A truncated environment section raises CheckpointError at every length and changes nothing", "[unit]") {

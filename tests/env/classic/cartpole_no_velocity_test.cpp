@@ -1,13 +1,11 @@
 // CartPoleNoVelocity: CartPole-v1 seen through x and theta only; the same episode as CartPole
-// step for step, its own bounds and checkpoint id.
+// step for step, its own bounds. Its checkpoint round trip: tests/env/savable_test.cpp.
 #include <theta/core/rng.hpp>
 #include <theta/env/check.hpp>
 #include <theta/env/classic/cartpole.hpp>
 #include <theta/env/classic/cartpole_no_velocity.hpp>
 #include <theta/env/savable.hpp>
 #include <theta/env/time_limit.hpp>
-
-#include "support/env_checkpoint.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -74,38 +72,4 @@ TEST_CASE("CartPoleNoVelocity passes check_environment", "[unit]") {
   const auto report = theta::check_environment(env, 5, 2'000);
   REQUIRE(report.steps == 2'000);
   REQUIRE(report.episodes > 10);
-}
-
-TEST_CASE("CartPoleNoVelocity continues its episode after save and load, and refuses CartPole's state", "[unit]") {
-  using theta::test::load_env;
-  using theta::test::save_env;
-  theta::TimeLimit<CartPoleNoVelocity> a;
-  a.reset(21);
-  for (int i = 0; i < 7; ++i) a.step(i % 2);
-  const auto bytes = save_env(a);
-  theta::TimeLimit<CartPoleNoVelocity> b;
-  b.reset(99);  // another episode, overwritten by the load
-  load_env(b, bytes);
-  REQUIRE(b.elapsed_steps() == 7);
-  REQUIRE(b.env().state() == a.env().state());
-  for (int i = 0; i < 30; ++i) {
-    const auto x = a.step((i / 3) % 2);
-    const auto y = b.step((i / 3) % 2);
-    REQUIRE(x.observation == y.observation);
-    REQUIRE(x.reward == y.reward);
-    REQUIRE(x.terminated == y.terminated);
-  }
-  REQUIRE(save_env(a) == save_env(b));
-
-  // A plain CartPole's checkpoint is refused, and so is ours by a plain CartPole; nothing changes.
-  theta::TimeLimit<theta::CartPole> cartpole;
-  cartpole.reset(4);
-  const auto cart_bytes = save_env(cartpole);
-  const auto before = save_env(b);
-  REQUIRE_THROWS_WITH(load_env(b, cart_bytes),
-                      Catch::Contains("the state of CartPole-v1, this environment is CartPoleNoVel-v1"));
-  REQUIRE(save_env(b) == before);
-  REQUIRE_THROWS_AS(load_env(cartpole, bytes), theta::CheckpointError);
-  theta::TimeLimit<CartPoleNoVelocity> sutton_barto(CartPoleNoVelocity({.sutton_barto_reward = true}));
-  REQUIRE_THROWS_AS(load_env(sutton_barto, bytes), theta::CheckpointError);
 }
