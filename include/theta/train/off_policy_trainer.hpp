@@ -140,7 +140,7 @@ class OffPolicyTrainer {
         // it owned the buffer, so runs keep their numbers (the rule splits 0x5ac1 for its noise).
         replay_rng_(init_rng_.split(0x5ac0)),
         act_rng_(derive_seed(config.seed, 2)),
-        obs_(envs_.observation_size(), config.n_envs),
+        obs_(Matrix<T>::Zero(envs_.observation_size(), config.n_envs)),  // defined before the first reset
         actions_(envs_.action_space().size(), config.n_envs),
         env_actions_(envs_.action_space().size(), config.n_envs),
         noise_(Matrix<T>::Zero(envs_.action_space().size(), config.n_envs)),

@@ -180,12 +180,14 @@ class OnPolicyTrainer {
         buffer_(n_steps_, config.n_envs, space_.obs_dim, rule_.actor().action_rows(), context_rows(rule_.actor()),
                 action_mask_rows(), detail::critic_context_rows(rule_.critic()), actor_has_states || critic_has_states),
         estimator_(make_estimator(config, std::move(components.estimator))),
-        obs_(space_.obs_dim, config.n_envs),
-        final_obs_(space_.obs_dim, 1),
+        // Zero until the first reset: a checkpoint of a trainer that never stepped (an
+        // asynchronous worker that got no turn) saves defined, finite values.
+        obs_(Matrix<T>::Zero(space_.obs_dim, config.n_envs)),
+        final_obs_(Matrix<T>::Zero(space_.obs_dim, 1)),
         final_value_(1),
         last_values_(config.n_envs),
         rewards_(config.n_envs),
-        episode_starts_(config.n_envs),
+        episode_starts_(Vector<T>::Ones(config.n_envs)),
         stats_(config.stats_window),
         horizon_(config.total_steps) {
     if (config.normalize_observations) normalizer_.emplace(space_.obs_dim, config.observation_normalizer);
