@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace theta::io {
@@ -72,6 +73,42 @@ struct PolicyDescription {
   Eigen::VectorXd high;
   std::vector<std::int64_t> nvec = {};  ///< actions per dimension (multi_argmax), sum(nvec) network outputs
 };
+
+/// A recurrent actor (`RecurrentCategoricalPolicy`): a recurrent layer, then linear layers.
+template <class A>
+concept RecurrentExportableActor = requires(const A& actor) {
+  actor.network().recurrent_layer();
+  actor.network().linear(0);
+  actor.network().num_linear();
+};
+
+/// Sets `policy.network` to the network `actor`'s deterministic action reads: an
+/// `ExportableActor`'s own, or, for a `RecurrentExportableActor`, its recurrent layer as
+/// `policy.recurrent` and a copy of its linear layers in `storage` (which must outlive `policy`).
+template <Real T, class Actor>
+  requires ExportableActor<Actor> || RecurrentExportableActor<Actor>
+void describe_actor_network(PolicyDescription<T>& policy, const Actor& actor, std::optional<nn::Mlp<T>>& storage) {
+  if constexpr (RecurrentExportableActor<Actor>) {
+    const auto& net = actor.network();
+    const auto& layer = net.recurrent_layer();
+    nn::MlpConfig config{.inputs = layer.hidden(), .hidden = {}, .outputs = net.outputs(),
+                         .hidden_activation = net.activation()};
+    for (Index l = 0; l + 1 < net.num_linear(); ++l) config.hidden.push_back(net.linear(l).outputs());
+    storage.emplace(config);
+    for (Index l = 0; l < net.num_linear(); ++l) {
+      storage->layer(l).weight() = net.linear(l).weight();
+      storage->layer(l).bias() = net.linear(l).bias();
+    }
+    policy.network = &*storage;
+    policy.recurrent = RecurrentDescription<T>{
+        .cell = std::remove_cvref_t<decltype(layer)>::gates == 3 ? nn::Cell::gru : nn::Cell::lstm,
+        .inputs = layer.inputs(),
+        .hidden = layer.hidden(),
+        .parameters = layer.parameters().data()};
+  } else {
+    policy.network = &actor.network();
+  }
+}
 
 /// Sets the transform of a categorical actor over `space`: argmax over its n outputs, or
 /// masked_argmax when the policy acts under action masks.

@@ -89,6 +89,8 @@ class AsyncTrainer {
   using Shared = typename Rule::Shared;
   using Stats = typename Rule::Stats;
   using Action = typename Env::Action;
+  /// A recurrent actor (`SequencePolicy`): evaluate and predict carry a state of their own.
+  static constexpr bool actor_has_states = SequencePolicy<Actor>;
   static_assert(requires(Rule& rule, Shared* shared) {
     rule.attach(shared);
     rule.pull();
@@ -209,9 +211,17 @@ class AsyncTrainer {
 
   /// Deterministic evaluation of the shared actor (its parameters copied at the call) over
   /// `episodes` episodes of a separate environment copy; fresh episode seeds from the config's
-  /// seed on each call unless `seed` is given. Safe from `on_update_end` while workers run.
+  /// seed on each call unless `seed` is given. Safe from `on_update_end` while workers run. A
+  /// recurrent actor starts every episode from a zero state, as `OnPolicyTrainer::evaluate`.
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
+    if constexpr (actor_has_states) {
+      require<ConfigError>(episodes >= 1, "evaluate_policy: episodes must be >= 1, got {}", episodes);
+      // The same episode seeds as evaluate_policy(env, episodes, seed, act).
+      std::vector<std::uint64_t> seeds(static_cast<std::size_t>(episodes));
+      for (std::size_t k = 0; k < seeds.size(); ++k) seeds[k] = derive_seed(eval_seed, static_cast<std::uint64_t>(k));
+      return evaluate(std::span<const std::uint64_t>(seeds));
+    }
     shared_->copy_actor(*snapshot_);
     return evaluate_policy(make_eval_env_(), episodes, eval_seed, deterministic_actor());
   }
@@ -219,12 +229,35 @@ class AsyncTrainer {
   /// The same over one episode per seed in `episode_seeds`, in order.
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
     shared_->copy_actor(*snapshot_);
+    if constexpr (actor_has_states) {
+      // predict's state is the snapshot's slot 0: every evaluation episode starts it from zero
+      // (run_evaluation asks for episode k's seed just before resetting the environment for
+      // it), and the caller's prediction state is put back afterwards.
+      require<ConfigError>(!episode_seeds.empty(), "evaluate_policy: episode_seeds must not be empty");
+      const Matrix<T> predicting = snapshot_->state();
+      const auto seed_of = [&](std::size_t k) {
+        snapshot_->reset_states();
+        return episode_seeds[k];
+      };
+      Env env = make_eval_env_();
+      try {
+        EvaluationResult result =
+            detail::run_evaluation(env, episode_seeds.size(), seed_of, deterministic_actor(), 1'000'000);
+        snapshot_->state() = predicting;
+        return result;
+      } catch (...) {
+        snapshot_->state() = predicting;
+        throw;
+      }
+    }
     return evaluate_policy(make_eval_env_(), episode_seeds, deterministic_actor());
   }
 
   /// The shared actor's deterministic action for one observation (the first largest logit;
   /// the Gaussian mean clipped to the bounds), as `evaluate` takes it and as an exported
-  /// policy (`export_policy`) returns it.
+  /// policy (`export_policy`) returns it. A recurrent actor carries a prediction state of its
+  /// own from call to call (the workers' acting states are theirs): call `reset_prediction()`
+  /// before an episode's first observation, as `evaluate` does.
   Action predict(const typename Env::Observation& observation) {
     static_assert(!MaskedEnvironment<Env>,
                   "AsyncTrainer::predict: the environment masks actions; pass the state's valid actions: "
@@ -242,17 +275,33 @@ class AsyncTrainer {
     return act_deterministic(observation, valid);
   }
 
+  /// Starts a new episode for `predict`: a recurrent actor's prediction state back to zero
+  /// (nothing for other actors).
+  void reset_prediction() {
+    if constexpr (actor_has_states) snapshot_->reset_states();
+  }
+  /// A recurrent actor's prediction state (empty for other actors).
+  [[nodiscard]] Vector<T> prediction_state() const {
+    if constexpr (actor_has_states) {
+      return snapshot_->state().col(0);
+    } else {
+      return {};
+    }
+  }
+
   /// Writes the shared actor for theta/inference.hpp (atomically), as `OnPolicyTrainer::export_policy`.
   void export_policy(const std::filesystem::path& path) { io::export_policy(path, policy_description()); }
 
   /// What `export_policy` writes: a copy of the shared actor's network and the action
   /// transform (argmax, or clip to the bounds). Valid until the next call of a member.
   [[nodiscard]] io::PolicyDescription<T> policy_description() {
-    static_assert(io::ExportableActor<Actor>,
+    static_assert(io::ExportableActor<Actor> || io::RecurrentExportableActor<Actor>,
                   "AsyncTrainer::export_policy: the actor must expose the network its deterministic action reads, "
-                  "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor)");
+                  "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor), or be a "
+                  "recurrent policy (RecurrentCategoricalPolicy)");
     shared_->copy_actor(*snapshot_);
-    io::PolicyDescription<T> policy{.network = &std::as_const(*snapshot_).network(), .normalizer = nullptr};
+    io::PolicyDescription<T> policy{.network = nullptr, .normalizer = nullptr};
+    io::describe_actor_network(policy, std::as_const(*snapshot_), export_network_);
     if constexpr (DiscreteEnvironment<Env> || MultiDiscreteEnvironment<Env>) {
       io::describe_discrete_actions(policy, workers_[0]->envs().action_space(), MaskedEnvironment<Env>);
     } else {
@@ -675,6 +724,7 @@ class AsyncTrainer {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Shared> shared_;
   std::optional<Actor> snapshot_;  // a copy of the shared actor for evaluate, predict and export
+  std::optional<nn::Mlp<T>> export_network_;  // a recurrent actor's linear layers, for export_policy
   Rng predict_rng_;
   Matrix<T> predict_obs_, predict_actions_;
   Matrix<T> predict_mask_;  // MaskedEnvironment: predict's action mask

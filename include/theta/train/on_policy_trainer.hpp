@@ -410,32 +410,12 @@ class OnPolicyTrainer {
   /// What `export_policy` writes: the actor's network, the normaliser and the transform, for
   /// other exporters (`io::export_onnx`). Valid while the trainer lives.
   [[nodiscard]] io::PolicyDescription<T> policy_description() {
-    static_assert(io::ExportableActor<Actor> || recurrent_exportable,
+    static_assert(io::ExportableActor<Actor> || io::RecurrentExportableActor<Actor>,
                   "OnPolicyTrainer::export_policy: the actor must expose the network its deterministic action reads, "
                   "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor), or be a "
                   "recurrent policy (RecurrentCategoricalPolicy)");
     io::PolicyDescription<T> policy{.network = nullptr, .normalizer = normalizer_ ? &*normalizer_ : nullptr};
-    if constexpr (recurrent_exportable) {
-      // The recurrent layer, then its linear layers as an Mlp (a copy the trainer keeps).
-      const auto& net = std::as_const(rule_.actor()).network();
-      const auto& layer = net.recurrent_layer();
-      nn::MlpConfig config{.inputs = layer.hidden(), .hidden = {}, .outputs = net.outputs(),
-                           .hidden_activation = net.activation()};
-      for (Index l = 0; l + 1 < net.num_linear(); ++l) config.hidden.push_back(net.linear(l).outputs());
-      export_network_.emplace(config);
-      for (Index l = 0; l < net.num_linear(); ++l) {
-        export_network_->layer(l).weight() = net.linear(l).weight();
-        export_network_->layer(l).bias() = net.linear(l).bias();
-      }
-      policy.network = &*export_network_;
-      policy.recurrent = io::RecurrentDescription<T>{
-          .cell = std::remove_cvref_t<decltype(layer)>::gates == 3 ? nn::Cell::gru : nn::Cell::lstm,
-          .inputs = layer.inputs(),
-          .hidden = layer.hidden(),
-          .parameters = layer.parameters().data()};
-    } else {
-      policy.network = &std::as_const(rule_.actor()).network();
-    }
+    io::describe_actor_network(policy, std::as_const(rule_.actor()), export_network_);
     if constexpr (discrete_actions) {
       io::describe_discrete_actions(policy, envs_.action_space(), MaskedEnvironment<Env>);
     } else {
@@ -789,13 +769,6 @@ class OnPolicyTrainer {
     a.reset_states(flags);
     a.reset_states();
     a.state() = a.state();
-  };
-
-  // A recurrent actor whose network (recurrent layer, linear layers) export_policy writes.
-  static constexpr bool recurrent_exportable = requires(const Actor& a) {
-    a.network().recurrent_layer();
-    a.network().linear(0);
-    a.network().num_linear();
   };
 
   // A critic that carries a recurrent state from step to step (RecurrentValueFunction).
