@@ -2,9 +2,10 @@
 // worker update's pull (relaxed copy of the shared parameters into the local copy) and push
 // (shared RMSProp's hogwild_step), alone and with a second thread doing the same on the same
 // buffers, against the ordinary vectorised RMSprop step. Sizes: 9k parameters (64-64 actor and
-// critic on CartPole) and 133k (256-256).
+// critic on CartPole) and 133k (256-256); and shared Adam's push against its step.
 //
 //     theta-micro --benchmark_filter=Hogwild --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <theta/optim/adam.hpp>
 #include <theta/optim/hogwild.hpp>
 #include <theta/optim/rmsprop.hpp>
 
@@ -76,8 +77,31 @@ void BM_HogwildPush(benchmark::State& state) {
   report_updates(state, n);
 }
 
+// The push of a shared Adam (RLlib's A3C settings: three buffers, parameters and two moments),
+// one thread, against its ordinary step.
+void BM_HogwildAdam(benchmark::State& state) {
+  const auto n = static_cast<Eigen::Index>(state.range(0));
+  const bool shared_step = state.range(1) == 1;
+  Eigen::VectorXf params = Eigen::VectorXf::Random(n);
+  const Eigen::VectorXf grads = Eigen::VectorXf::Random(n) * 1e-2F;
+  theta::Adam<float> adam(n, {.lr = 1e-4});
+  const std::span<float> view(params.data(), static_cast<std::size_t>(n));
+  for (auto _ : state) {
+    if (shared_step) {
+      adam.hogwild_step(view, grads, 1e-4);
+    } else {
+      adam.step(params, grads);
+    }
+    benchmark::DoNotOptimize(params.data());
+    benchmark::ClobberMemory();
+  }
+  report_updates(state, n);
+  state.SetLabel(shared_step ? "hogwild_step" : "step");
+}
+
 }  // namespace
 
+BENCHMARK(BM_HogwildAdam)->Args({9000, 0})->Args({9000, 1})->Args({133000, 0})->Args({133000, 1});
 BENCHMARK(BM_HogwildBaselinePlainStep)->Arg(9000)->Arg(133000);
 BENCHMARK(BM_HogwildPush)->Arg(9000)->Arg(133000)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_HogwildPullPush)->Arg(9000)->Arg(133000)->Threads(1)->Threads(2)->UseRealTime();
