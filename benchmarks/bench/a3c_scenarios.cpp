@@ -133,9 +133,10 @@ Settings cartpole_rllib() {
       .eval_every = 5'000,          // first solved at 10k-80k steps here: 5k steps resolve solved_at
       // The tuned example stops at its criterion (stop: episode_reward_mean, within 200k
       // timesteps); so does this scenario, at the first 20-episode evaluation >= 475, and the
-      // final evaluation is of that policy. Trained on for the whole budget at the constant
-      // rate, the policy drifted: final evaluations >= 475 on 2-3 of 5 seeds, although every
-      // run had reached 475 (at 30k-81k steps).
+      // final evaluation is of the policy the workers leave when they stop (on threads they
+      // keep updating during the evaluation, about 2 x log_interval updates at most). Trained
+      // on for the whole budget at the constant rate, the policy drifted: final evaluations
+      // >= 475 on 2-3 of 5 seeds, although every run had reached 475 (at 30k-81k steps).
       .stop_when_solved = true,
   };
 }
