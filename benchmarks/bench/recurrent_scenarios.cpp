@@ -46,6 +46,10 @@ ppo::Config novel_ppo_config() {
       .max_grad_norm = 0.5,                          // default
       // sb3-contrib replays each environment's 32 steps as sequences split at episode
       // starts; theta replays them as one sequence and resets the state at those starts.
+      // sb3-contrib also cuts one environment's steps at a random index every epoch
+      // (RecurrentRolloutBuffer.get, split_index), the later piece starting from the stored
+      // state; theta does not (measured without effect beyond the seed spread:
+      // docs/benchmarks.md, "seeds 5-9, and sb3-contrib's random sequence cut").
       .sequence_length = 0,
   };
 }
