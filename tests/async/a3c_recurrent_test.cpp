@@ -134,6 +134,20 @@ TEST_CASE("Recurrent A3C: predict carries its own state, evaluate leaves it, exp
     }
   }
   CHECK(checked == 12);
+  // evaluate_stateful_policy with the exported policy, reset before every episode: the
+  // trainer's evaluation, episode for episode.
+  const std::vector<std::uint64_t> seeds{31, 32, 33, 34, 35, 36};
+  int starts = 0;
+  const theta::EvaluationResult exported = theta::evaluate_stateful_policy(
+      CueEnv(theta::test::Cue{}, 100), seeds,
+      [&] {
+        policy.reset();
+        ++starts;
+      },
+      [&](const theta::test::Cue::Observation& o) { return static_cast<int>(policy.predict_index(o)); });
+  CHECK(starts == 6);
+  CHECK(exported.returns == trainer.evaluate(seeds).returns);
+  CHECK(exported.lengths == trainer.evaluate(seeds).lengths);
 }
 
 TEST_CASE("Recurrent A3C on worker threads: trains, saves and resumes", "[unit]") {

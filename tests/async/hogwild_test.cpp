@@ -36,20 +36,24 @@ theta::Vector<float> gradient_at(int k, theta::Index n) {
   return g;
 }
 
-// Steps a copy with step() and a copy with hogwild_step() through the same gradients.
-template <class Opt>
+// Steps a copy with step() and a copy with hogwild_step() through the same gradients: 37
+// entries (less than a chunk, not a multiple of any vector width) and 600 (three chunks, the
+// last one partial).
+template <class Opt, class T = float>
 void require_same_as_step(const typename Opt::Config& config) {
-  const theta::Index n = 37;  // not a multiple of any vector width
-  theta::Vector<float> a = gradient_at(0, n), b = a;
-  Opt plain(n, config), shared(n, config);
-  for (int k = 1; k <= 6; ++k) {
-    const theta::Vector<float> g = gradient_at(k, n);
-    plain.step(a, g);
-    shared.hogwild_step(std::span<float>(b.data(), static_cast<std::size_t>(n)), g, config.lr);
+  for (const theta::Index n : {theta::Index{37}, theta::Index{600}}) {
+    INFO("n = " << n);
+    theta::Vector<T> a = gradient_at(0, n).template cast<T>(), b = a;
+    Opt plain(n, config), shared(n, config);
+    for (int k = 1; k <= 6; ++k) {
+      const theta::Vector<T> g = gradient_at(k, n).template cast<T>();
+      plain.step(a, g);
+      shared.hogwild_step(std::span<T>(b.data(), static_cast<std::size_t>(n)), g, config.lr);
+    }
+    CHECK(plain.step_count() == 6);
+    CHECK(shared.step_count() == 6);
+    for (theta::Index i = 0; i < n; ++i) REQUIRE(a[i] == b[i]);
   }
-  CHECK(plain.step_count() == 6);
-  CHECK(shared.step_count() == 6);
-  for (theta::Index i = 0; i < n; ++i) REQUIRE(a[i] == b[i]);
 }
 
 }  // namespace
@@ -70,6 +74,9 @@ TEST_CASE("hogwild_step on one thread equals step, bit for bit", "[unit]") {
   SECTION("Adam, L2 weight decay") { require_same_as_step<theta::Adam<float>>({.lr = 1e-2, .weight_decay = 0.1}); }
   SECTION("AdamW") {
     require_same_as_step<theta::Adam<float>>({.lr = 1e-2, .weight_decay = 0.1, .decoupled_weight_decay = true});
+  }
+  SECTION("Adam, double, L2") {
+    require_same_as_step<theta::Adam<double>, double>({.lr = 1e-2, .weight_decay = 0.1});
   }
   SECTION("Sgd") { require_same_as_step<theta::Sgd<float>>({.lr = 1e-2}); }
   SECTION("Sgd, momentum") { require_same_as_step<theta::Sgd<float>>({.lr = 1e-2, .momentum = 0.9}); }

@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -58,6 +59,7 @@ class Adam {
   }
 
   /// One update of `params` from `grads` (both of `size()` entries).
+  /// `params` and `grads` must not overlap (the loop reads them through `__restrict` pointers).
   void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
     detail::require_step_sizes("Adam::step", params.size(), grads.size(), size());
     update<detail::PlainAccess>(params.data(), grads.data(), config_.lr);

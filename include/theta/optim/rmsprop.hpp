@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -49,7 +50,8 @@ class RmsProp {
     reset();
   }
 
-  /// One update of `params` from `grads`.
+  /// One update of `params` from `grads` (both of `size()` entries).
+  /// `params` and `grads` must not overlap (the loop reads them through `__restrict` pointers).
   void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
     detail::require_step_sizes("RmsProp::step", params.size(), grads.size(), size());
     update<detail::PlainAccess>(params.data(), grads.data(), config_.lr);

@@ -215,14 +215,13 @@ class AsyncTrainer {
   /// recurrent actor starts every episode from a zero state, as `OnPolicyTrainer::evaluate`.
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
-    if constexpr (actor_has_states) {
-      require<ConfigError>(episodes >= 1, "evaluate_policy: episodes must be >= 1, got {}", episodes);
-      // The same episode seeds as evaluate_policy(env, episodes, seed, act).
-      std::vector<std::uint64_t> seeds(static_cast<std::size_t>(episodes));
-      for (std::size_t k = 0; k < seeds.size(); ++k) seeds[k] = derive_seed(eval_seed, static_cast<std::uint64_t>(k));
-      return evaluate(std::span<const std::uint64_t>(seeds));
-    }
     shared_->copy_actor(*snapshot_);
+    if constexpr (actor_has_states) {
+      return keeping_prediction_state([&] {
+        return evaluate_stateful_policy(make_eval_env_(), episodes, eval_seed, [this] { snapshot_->reset_states(); },
+                                        deterministic_actor());
+      });
+    }
     return evaluate_policy(make_eval_env_(), episodes, eval_seed, deterministic_actor());
   }
 
@@ -230,25 +229,10 @@ class AsyncTrainer {
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
     shared_->copy_actor(*snapshot_);
     if constexpr (actor_has_states) {
-      // predict's state is the snapshot's slot 0: every evaluation episode starts it from zero
-      // (run_evaluation asks for episode k's seed just before resetting the environment for
-      // it), and the caller's prediction state is put back afterwards.
-      require<ConfigError>(!episode_seeds.empty(), "evaluate_policy: episode_seeds must not be empty");
-      const Matrix<T> predicting = snapshot_->state();
-      const auto seed_of = [&](std::size_t k) {
-        snapshot_->reset_states();
-        return episode_seeds[k];
-      };
-      Env env = make_eval_env_();
-      try {
-        EvaluationResult result =
-            detail::run_evaluation(env, episode_seeds.size(), seed_of, deterministic_actor(), 1'000'000);
-        snapshot_->state() = predicting;
-        return result;
-      } catch (...) {
-        snapshot_->state() = predicting;
-        throw;
-      }
+      return keeping_prediction_state([&] {
+        return evaluate_stateful_policy(make_eval_env_(), episode_seeds, [this] { snapshot_->reset_states(); },
+                                        deterministic_actor());
+      });
     }
     return evaluate_policy(make_eval_env_(), episode_seeds, deterministic_actor());
   }
@@ -257,7 +241,8 @@ class AsyncTrainer {
   /// the Gaussian mean clipped to the bounds), as `evaluate` takes it and as an exported
   /// policy (`export_policy`) returns it. A recurrent actor carries a prediction state of its
   /// own from call to call (the workers' acting states are theirs): call `reset_prediction()`
-  /// before an episode's first observation, as `evaluate` does.
+  /// before an episode's first observation, as `evaluate` does. Every call reads the shared
+  /// parameters anew, so while workers run, one episode's steps may see different parameters.
   Action predict(const typename Env::Observation& observation) {
     static_assert(!MaskedEnvironment<Env>,
                   "AsyncTrainer::predict: the environment masks actions; pass the state's valid actions: "
@@ -280,7 +265,8 @@ class AsyncTrainer {
   void reset_prediction() {
     if constexpr (actor_has_states) snapshot_->reset_states();
   }
-  /// A recurrent actor's prediction state (empty for other actors).
+  /// A copy of a recurrent actor's prediction state: zeros until the first `predict`
+  /// (`OnPolicyTrainer::prediction_state` is empty until then); empty for other actors.
   [[nodiscard]] Vector<T> prediction_state() const {
     if constexpr (actor_has_states) {
       return snapshot_->state().col(0);
@@ -664,6 +650,21 @@ class AsyncTrainer {
 
   double elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - run_.start).count();
+  }
+
+  // Runs an evaluation, which starts every episode of the snapshot's slot 0 (predict's state)
+  // from zero, and puts the caller's prediction state back.
+  template <class F>
+  EvaluationResult keeping_prediction_state(F&& evaluation) {
+    const Matrix<T> predicting = snapshot_->state();
+    try {
+      EvaluationResult result = evaluation();
+      snapshot_->state() = predicting;
+      return result;
+    } catch (...) {
+      snapshot_->state() = predicting;
+      throw;
+    }
   }
 
   // evaluate's action for one observation, with the state's mask when there is one.

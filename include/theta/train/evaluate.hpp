@@ -130,4 +130,40 @@ EvaluationResult evaluate_policy(Env env, std::span<const std::uint64_t> episode
       env, episode_seeds.size(), [episode_seeds](std::size_t k) { return episode_seeds[k]; }, act, max_steps);
 }
 
+/// `evaluate_policy` for a policy that carries a state from step to step (a recurrent policy,
+/// `inference::Policy` of a recurrent actor, a trainer's `predict` with a recurrent actor):
+/// `start_episode()` is called before each episode's reset, to zero the state
+/// (`[&] { trainer.reset_prediction(); }`, `[&] { policy.reset(); }`). The same episode seeds
+/// as `evaluate_policy(env, episodes, seed, act)`.
+///
+///     auto r = theta::evaluate_stateful_policy(env, 10, 7, [&] { policy.reset(); },
+///                                              [&](const auto& obs) { return policy.predict_index(obs); });
+template <Environment Env, class StartEpisode, class Act>
+EvaluationResult evaluate_stateful_policy(Env env, int episodes, std::uint64_t seed, StartEpisode&& start_episode,
+                                          Act&& act, std::int64_t max_steps = 1'000'000) {
+  require<ConfigError>(episodes >= 1, "evaluate_policy: episodes must be >= 1, got {}", episodes);
+  return detail::run_evaluation(
+      env, static_cast<std::size_t>(episodes),
+      [&](std::size_t k) {
+        start_episode();
+        return derive_seed(seed, static_cast<std::uint64_t>(k));
+      },
+      act, max_steps);
+}
+
+/// The same with an explicit seed per episode.
+template <Environment Env, class StartEpisode, class Act>
+EvaluationResult evaluate_stateful_policy(Env env, std::span<const std::uint64_t> episode_seeds,
+                                          StartEpisode&& start_episode, Act&& act,
+                                          std::int64_t max_steps = 1'000'000) {
+  require<ConfigError>(!episode_seeds.empty(), "evaluate_policy: episode_seeds must not be empty");
+  return detail::run_evaluation(
+      env, episode_seeds.size(),
+      [&](std::size_t k) {
+        start_episode();
+        return episode_seeds[k];
+      },
+      act, max_steps);
+}
+
 }  // namespace theta

@@ -309,11 +309,10 @@ class OnPolicyTrainer {
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
     if constexpr (actor_has_states) {
-      require<ConfigError>(episodes >= 1, "evaluate_policy: episodes must be >= 1, got {}", episodes);
-      // The same episode seeds as evaluate_policy(env, episodes, seed, act).
-      std::vector<std::uint64_t> seeds(static_cast<std::size_t>(episodes));
-      for (std::size_t k = 0; k < seeds.size(); ++k) seeds[k] = derive_seed(eval_seed, static_cast<std::uint64_t>(k));
-      return evaluate(std::span<const std::uint64_t>(seeds));
+      return keeping_prediction_state([&] {
+        return evaluate_stateful_policy(make_eval_env_(), episodes, eval_seed, [this] { reset_prediction(); },
+                                        predictor());
+      });
     }
     return evaluate_policy(make_eval_env_(), episodes, eval_seed, predictor());
   }
@@ -323,28 +322,13 @@ class OnPolicyTrainer {
   ///     const std::vector<std::uint64_t> seeds{11, 12, 13};
   ///     auto eval = trainer.evaluate(seeds);
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
-    const auto act = predictor();
     if constexpr (actor_has_states) {
-      // predict carries the prediction state (never the collection state): start every
-      // evaluation episode from zero (run_evaluation asks for episode k's seed just before
-      // resetting the environment for it), and leave the caller's prediction state as it was.
-      require<ConfigError>(!episode_seeds.empty(), "evaluate_policy: episode_seeds must not be empty");
-      const Vector<T> predicting = predict_state_;
-      const auto seed_of = [&](std::size_t k) {
-        reset_prediction();
-        return episode_seeds[k];
-      };
-      Env env = make_eval_env_();
-      try {
-        EvaluationResult result = detail::run_evaluation(env, episode_seeds.size(), seed_of, act, 1'000'000);
-        predict_state_ = predicting;
-        return result;
-      } catch (...) {
-        predict_state_ = predicting;
-        throw;
-      }
+      return keeping_prediction_state([&] {
+        return evaluate_stateful_policy(make_eval_env_(), episode_seeds, [this] { reset_prediction(); },
+                                        predictor());
+      });
     }
-    return evaluate_policy(make_eval_env_(), episode_seeds, act);
+    return evaluate_policy(make_eval_env_(), episode_seeds, predictor());
   }
 
   /// The deterministic action for one observation, as `evaluate` takes it: the observation
@@ -812,6 +796,21 @@ class OnPolicyTrainer {
       return [this](const typename Env::Observation& o, std::span<const bool> valid) { return predict(o, valid); };
     } else {
       return [this](const typename Env::Observation& o) { return predict(o); };
+    }
+  }
+
+  // Runs an evaluation (predict carries the prediction state, never the collection state;
+  // every episode starts it from zero) and puts the caller's prediction state back.
+  template <class F>
+  EvaluationResult keeping_prediction_state(F&& evaluation) {
+    const Vector<T> predicting = predict_state_;
+    try {
+      EvaluationResult result = evaluation();
+      predict_state_ = predicting;
+      return result;
+    } catch (...) {
+      predict_state_ = predicting;
+      throw;
     }
   }
 

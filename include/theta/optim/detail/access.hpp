@@ -31,7 +31,7 @@ struct PlainAccess {
 /// neither race nor tear a value; an update can still overwrite another's (Hogwild!, Recht et
 /// al. 2011). On x86-64 a relaxed load or store of a float is an ordinary move.
 struct RelaxedAccess {
-  /// Entries per chunk: 1 KiB of floats per buffer, on the stack.
+  /// Entries per chunk, per buffer, on the stack (1 KiB of floats; at most 6 KiB: Adam<double>).
   static constexpr Index chunk = 256;
 
   template <class T>
