@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/toy_envs.hpp"
+#include "support/trainer_checks.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -15,6 +16,7 @@
 
 namespace {
 
+using theta::test::actor_critic_parameters;
 using CueEnv = theta::TimeLimit<theta::test::Cue>;
 using RecActor = theta::RecurrentCategoricalPolicy<float, theta::nn::Cell::gru>;
 using RecCritic = theta::RecurrentValueFunction<float, theta::nn::Cell::gru>;
@@ -46,15 +48,6 @@ A3cTrainer make_a3c(bool deterministic, std::size_t workers = 1) {
                     a3c_config, components<A3cTrainer::Components>(11), CueEnv(theta::test::Cue{}, 100));
 }
 
-template <class Trainer>
-theta::Vector<float> parameters(Trainer& trainer) {
-  auto actor = trainer.actor().parameters();
-  auto critic = trainer.critic().parameters();
-  theta::Vector<float> params(actor.size() + critic.size());
-  params << actor, critic;
-  return params;
-}
-
 }  // namespace
 
 TEST_CASE("Recurrent A3C: one worker taking turns trains exactly as recurrent A2C with one environment", "[unit]") {
@@ -62,12 +55,12 @@ TEST_CASE("Recurrent A3C: one worker taking turns trains exactly as recurrent A2
   // The worker's streams are those of an on-policy trainer seeded with stream 16 of the seed.
   A2cTrainer a2c({.n_envs = 1, .n_steps = n_steps, .gamma = 0.9, .seed = theta::derive_seed(seed, 16)}, a2c_config,
                  components<A2cTrainer::Components>(11), CueEnv(theta::test::Cue{}, 100));
-  REQUIRE(parameters(a3c) == parameters(a2c));
+  REQUIRE(actor_critic_parameters(a3c) == actor_critic_parameters(a2c));
   const auto r3 = a3c.learn(1500);
   const auto r2 = a2c.learn(1500);
   CHECK(r3.updates == r2.updates);
-  const theta::Vector<float> p3 = parameters(a3c), p2 = parameters(a2c);
-  CHECK((p3 - parameters(a3c.worker(0))).norm() > 0);  // the worker's copy is behind by one update
+  const theta::Vector<float> p3 = actor_critic_parameters(a3c), p2 = actor_critic_parameters(a2c);
+  CHECK((p3 - actor_critic_parameters(a3c.worker(0))).norm() > 0);  // the worker's copy is behind by one update
   for (theta::Index i = 0; i < p3.size(); ++i) REQUIRE(p3[i] == p2[i]);
   // The worker's acting states are the A2C trainer's (the recurrent state carried through rollouts).
   CHECK(a3c.worker(0).algorithm().actor().state() == a2c.algorithm().actor().state());
@@ -117,23 +110,7 @@ TEST_CASE("Recurrent A3C: predict carries its own state, evaluate leaves it, exp
   auto policy = theta::inference::Policy::load(path);
   std::filesystem::remove(path);
   CHECK(policy.is_recurrent());
-  int checked = 0;
-  for (std::uint64_t episode = 0; episode < 3; ++episode) {
-    theta::test::Cue cue;
-    theta::test::Cue::Observation o = cue.reset(100 + episode);
-    trainer.reset_prediction();
-    policy.reset();
-    for (bool done = false; !done;) {
-      const int expected = trainer.predict(o);
-      CHECK(policy.predict_index(o) == expected);
-      CHECK(policy.state() == trainer.prediction_state());
-      ++checked;
-      const auto step = cue.step(expected);
-      o = step.observation;
-      done = step.terminated;
-    }
-  }
-  CHECK(checked == 12);
+  CHECK(theta::test::check_recurrent_export_on_cue(trainer, policy, 100, 3) == 12);
   // evaluate_stateful_policy with the exported policy, reset before every episode: the
   // trainer's evaluation, episode for episode.
   const std::vector<std::uint64_t> seeds{31, 32, 33, 34, 35, 36};
@@ -154,7 +131,7 @@ TEST_CASE("Recurrent A3C on worker threads: trains, saves and resumes", "[unit]"
   A3cTrainer trainer = make_a3c(false, 2);
   const auto result = trainer.learn(2000);
   CHECK(result.steps >= 2000);
-  CHECK(parameters(trainer).allFinite());
+  CHECK(actor_critic_parameters(trainer).allFinite());
   for (std::size_t w = 0; w < 2; ++w) CHECK(trainer.worker(w).algorithm().actor().state().allFinite());
   const std::vector<std::uint8_t> saved = trainer.checkpoint().bytes();
   A3cTrainer resumed = make_a3c(false, 2);

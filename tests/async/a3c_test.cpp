@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/toy_envs.hpp"
+#include "support/trainer_checks.hpp"
 
 #include <cmath>
 #include <limits>
@@ -16,14 +17,7 @@ using CorridorEnv = theta::TimeLimit<theta::test::Corridor>;
 using DriftEnv = theta::TimeLimit<theta::test::Drift>;
 const theta::NetworkConfig a3c_small{.hidden = {16}};
 
-template <class Trainer>
-theta::Vector<float> actor_critic_parameters(Trainer& trainer) {
-  auto actor = trainer.actor().parameters();
-  auto critic = trainer.critic().parameters();
-  theta::Vector<float> params(actor.size() + critic.size());
-  params << actor, critic;
-  return params;
-}
+using theta::test::actor_critic_parameters;
 
 // Both optimizers of the same configuration (A2C's RMSprop is PyTorch's: tf_like off for A3C).
 template <class Env, class Opt>

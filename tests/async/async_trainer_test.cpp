@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/toy_envs.hpp"
+#include "support/trainer_checks.hpp"
 
 #include <atomic>
 #include <memory>
@@ -23,14 +24,7 @@ using DriftEnv = theta::TimeLimit<theta::test::Drift>;
 const theta::NetworkConfig async_small{.hidden = {16}};
 const theta::a3c::Config async_rule{.learning_rate = 3e-3, .actor = async_small, .critic = async_small};
 
-template <class Trainer>
-theta::Vector<float> shared_parameters(Trainer& trainer) {
-  auto actor = trainer.actor().parameters();
-  auto critic = trainer.critic().parameters();
-  theta::Vector<float> params(actor.size() + critic.size());
-  params << actor, critic;
-  return params;
-}
+using theta::test::actor_critic_parameters;
 
 // Records what it was given and on which thread.
 struct ThreadLogger {
@@ -109,7 +103,7 @@ TEST_CASE("workers taking turns give bit-identical runs from one seed", "[unit]"
     CHECK(result.steps == 1500);  // 150 rollouts of 5 steps x 2 copies
     CHECK(result.updates == 150);
     CHECK(logger.steps.size() == 22);  // 21 records every 7 updates, and one for the last 3
-    return std::make_pair(shared_parameters(trainer), trainer.recent_mean_return(100));
+    return std::make_pair(actor_critic_parameters(trainer), trainer.recent_mean_return(100));
   };
   const auto a = run(7), b = run(7), c = run(8);
   CHECK(a.first == b.first);
@@ -120,7 +114,7 @@ TEST_CASE("workers taking turns give bit-identical runs from one seed", "[unit]"
 TEST_CASE("workers on threads take the budget exactly and record from the calling thread", "[unit]") {
   theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c> trainer({.workers = 2, .log_interval = 10, .seed = 3}, async_rule,
                                                             {}, CorridorEnv({}, 20));
-  const theta::Vector<float> before = shared_parameters(trainer);
+  const theta::Vector<float> before = actor_critic_parameters(trainer);
   ThreadLogger logger;
   theta::EvalCallback eval{.every_steps = 200, .episodes = 2};
   const theta::TrainingResult result = trainer.learn(2003, logger, eval);  // 401 rollouts of 5
@@ -137,7 +131,7 @@ TEST_CASE("workers on threads take the budget exactly and record from the callin
   CHECK(logger.keys.size() == 7);
   CHECK(logger.iterations.back() == 401);
   CHECK_FALSE(eval.history.empty());  // evaluated while the workers ran
-  const theta::Vector<float> after = shared_parameters(trainer);
+  const theta::Vector<float> after = actor_critic_parameters(trainer);
   CHECK(after.allFinite());
   CHECK(after != before);
   // Every step was taken by one of the two workers (their shares depend on the scheduler).
@@ -198,7 +192,7 @@ TEST_CASE("a worker's exception stops the others and reaches the caller; the nex
     // in whole rollouts of 5 from where the failure left the count.
     const theta::TrainingResult next = trainer.learn(300);
     CHECK(next.steps == at + (3300 - at + 4) / 5 * 5);
-    CHECK(shared_parameters(trainer).allFinite());
+    CHECK(actor_critic_parameters(trainer).allFinite());
   }
 }
 
@@ -220,12 +214,12 @@ TEST_CASE("an optimizer without hogwild_step is applied under a lock", "[unit]")
   theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c, theta::DefaultComponent, theta::DefaultComponent, PlainSgd> trainer(
       {.workers = 2, .seed = 6}, async_rule, {}, CorridorEnv({}, 20));
   STATIC_REQUIRE_FALSE(decltype(trainer)::Shared::lock_free);
-  const theta::Vector<float> before = shared_parameters(trainer);
+  const theta::Vector<float> before = actor_critic_parameters(trainer);
   const theta::TrainingResult result = trainer.learn(1000);
   CHECK(result.updates == 200);
   CHECK(trainer.shared().actor_optimizer().steps == 200);  // none lost under the lock
   CHECK(trainer.shared().critic_optimizer().steps == 200);
-  CHECK(shared_parameters(trainer) != before);
+  CHECK(actor_critic_parameters(trainer) != before);
 }
 
 TEST_CASE("continuous actions: workers on threads, predict and export of the shared actor", "[unit]") {

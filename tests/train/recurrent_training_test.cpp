@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/toy_envs.hpp"
+#include "support/trainer_checks.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -180,23 +181,7 @@ TEST_CASE("Recurrent actor: the exported policy carries its state and acts as pr
   CHECK(policy.is_recurrent());
   CHECK(policy.observation_size() == 2);
   CHECK(policy.n_actions() == 2);
-  theta::Index checked = 0;
-  for (std::uint64_t episode = 0; episode < 3; ++episode) {
-    theta::test::Cue env;
-    theta::test::Cue::Observation obs = env.reset(100 + episode);
-    trainer.reset_prediction();
-    policy.reset();
-    for (bool done = false; !done;) {
-      const int expected = trainer.predict(obs);
-      CHECK(policy.predict_index(obs) == expected);
-      CHECK(policy.state() == trainer.prediction_state());
-      ++checked;
-      const auto step = env.step(expected);
-      obs = step.observation;
-      done = step.terminated;
-    }
-  }
-  CHECK(checked == 12);
+  CHECK(theta::test::check_recurrent_export_on_cue(trainer, policy, 100, 3) == 12);
   CHECK(policy.state().norm() > 0.0f);
   policy.reset();
   CHECK(policy.state().isZero(0.0f));
