@@ -9,7 +9,6 @@
 
 #include <Eigen/Core>
 
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -59,7 +58,6 @@ class Adam {
   }
 
   /// One update of `params` from `grads` (both of `size()` entries).
-  /// `params` and `grads` must not overlap (the loop reads them through `__restrict` pointers).
   void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
     detail::require_step_sizes("Adam::step", params.size(), grads.size(), size());
     update<detail::PlainAccess>(params.data(), grads.data(), config_.lr);
@@ -173,20 +171,17 @@ class Adam {
     const auto one_minus_beta2 = static_cast<T>(1.0 - config_.beta2);
     const auto eps = static_cast<T>(config_.eps);
     const auto weight_decay = static_cast<T>(config_.weight_decay);
-    const std::array<T*, 3> shared{x, exp_avg_.data(), exp_avg_sq_.data()};
-    Access::for_chunks(size(), step, shared, [=](Index begin, Index count, std::array<T*, 3> b) {
-      T* __restrict xs = b[0];
-      T* __restrict m = b[1];
-      T* __restrict v = b[2];
-      const T* gs = g + begin;
-      for (Index i = 0; i < count; ++i) {
-        T gi = gs[i];
-        if constexpr (L2) gi += weight_decay * xs[i];
-        const T mi = beta1 * m[i] + one_minus_beta1 * gi;
-        const T vi = beta2 * v[i] + one_minus_beta2 * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        xs[i] = decay * xs[i] - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
+    T* m = exp_avg_.data();
+    T* v = exp_avg_sq_.data();
+    Access::for_range(size(), step, [=](Index begin, Index end) {
+      for (Index i = begin; i < end; ++i) {
+        T gi = g[i];
+        if constexpr (L2) gi += weight_decay * Access::load(x + i);
+        const T mi = beta1 * Access::load(m + i) + one_minus_beta1 * gi;
+        const T vi = beta2 * Access::load(v + i) + one_minus_beta2 * gi * gi;
+        Access::store(m + i, mi);
+        Access::store(v + i, vi);
+        Access::store(x + i, decay * Access::load(x + i) - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps));
       }
     });
   }

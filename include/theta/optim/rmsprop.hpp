@@ -9,7 +9,6 @@
 
 #include <Eigen/Core>
 
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -50,8 +49,7 @@ class RmsProp {
     reset();
   }
 
-  /// One update of `params` from `grads` (both of `size()` entries).
-  /// `params` and `grads` must not overlap (the loop reads them through `__restrict` pointers).
+  /// One update of `params` from `grads`.
   void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
     detail::require_step_sizes("RmsProp::step", params.size(), grads.size(), size());
     update<detail::PlainAccess>(params.data(), grads.data(), config_.lr);
@@ -128,27 +126,25 @@ class RmsProp {
     const auto alpha = static_cast<T>(config_.alpha);
     const auto one_minus_alpha = static_cast<T>(1.0 - config_.alpha);
     const auto eps = static_cast<T>(config_.eps);
+    T* v = square_avg_.data();
     const std::int64_t step = Access::count_step(step_);
-    const bool tf_like = config_.tf_like;
-    const std::array<T*, 2> shared{x, square_avg_.data()};
-    Access::for_chunks(size(), step, shared, [=](Index begin, Index count, std::array<T*, 2> b) {
-      T* __restrict xs = b[0];
-      T* __restrict v = b[1];
-      const T* gs = g + begin;
-      if (tf_like) {
-        for (Index i = 0; i < count; ++i) {
-          const T vi = alpha * v[i] + one_minus_alpha * gs[i] * gs[i];
-          v[i] = vi;
-          xs[i] -= lr * gs[i] / std::sqrt(vi + eps);
+    if (config_.tf_like) {
+      Access::for_range(size(), step, [=](Index begin, Index end) {
+        for (Index i = begin; i < end; ++i) {
+          const T vi = alpha * Access::load(v + i) + one_minus_alpha * g[i] * g[i];
+          Access::store(v + i, vi);
+          Access::store(x + i, Access::load(x + i) - lr * g[i] / std::sqrt(vi + eps));
         }
-      } else {
-        for (Index i = 0; i < count; ++i) {
-          const T vi = alpha * v[i] + one_minus_alpha * gs[i] * gs[i];
-          v[i] = vi;
-          xs[i] -= lr * gs[i] / (std::sqrt(vi) + eps);
+      });
+    } else {
+      Access::for_range(size(), step, [=](Index begin, Index end) {
+        for (Index i = begin; i < end; ++i) {
+          const T vi = alpha * Access::load(v + i) + one_minus_alpha * g[i] * g[i];
+          Access::store(v + i, vi);
+          Access::store(x + i, Access::load(x + i) - lr * g[i] / (std::sqrt(vi) + eps));
         }
-      }
-    });
+      });
+    }
   }
 
   Config config_;

@@ -9,7 +9,6 @@
 
 #include <Eigen/Core>
 
-#include <array>
 #include <cstdint>
 #include <span>
 
@@ -44,8 +43,7 @@ class Sgd {
     reset();
   }
 
-  /// One update of `params` from `grads` (both of `size()` entries).
-  /// `params` and `grads` must not overlap (the loop reads them through `__restrict` pointers).
+  /// One update of `params` from `grads`.
   void step(Eigen::Ref<Vector<T>> params, const Eigen::Ref<const Vector<T>>& grads) {
     detail::require_step_sizes("Sgd::step", params.size(), grads.size(), size());
     update<detail::PlainAccess>(params.data(), grads.data(), config_.lr);
@@ -119,39 +117,31 @@ class Sgd {
   void update(T* x, const T* g, double learning_rate) {
     const auto lr = static_cast<T>(learning_rate);
     const auto mu = static_cast<T>(config_.momentum);
+    T* buffer = momentum_buffer_.data();
     // The step's number decides whether the momentum buffer starts here (torch: at step 1).
     const std::int64_t step = Access::count_step(step_);
     const bool first = step == 1;
+    const bool plain = config_.momentum == 0.0;
     const bool nesterov = config_.nesterov;
-    if (config_.momentum == 0.0) {
-      Access::for_chunks(size(), step, std::array<T*, 1>{x}, [=](Index begin, Index count, std::array<T*, 1> b) {
-        T* __restrict xs = b[0];
-        const T* gs = g + begin;
-        for (Index i = 0; i < count; ++i) xs[i] -= lr * gs[i];
-      });
-      return;
-    }
-    const std::array<T*, 2> shared{x, momentum_buffer_.data()};
-    Access::for_chunks(size(), step, shared, [=](Index begin, Index count, std::array<T*, 2> b) {
-      T* __restrict xs = b[0];
-      T* __restrict buffer = b[1];
-      const T* gs = g + begin;
-      if (first) {
-        for (Index i = 0; i < count; ++i) {
-          buffer[i] = gs[i];
-          xs[i] -= lr * (nesterov ? gs[i] + mu * gs[i] : gs[i]);
+    Access::for_range(size(), step, [=](Index begin, Index end) {
+      if (plain) {
+        for (Index i = begin; i < end; ++i) Access::store(x + i, Access::load(x + i) - lr * g[i]);
+      } else if (first) {
+        for (Index i = begin; i < end; ++i) {
+          Access::store(buffer + i, g[i]);
+          Access::store(x + i, Access::load(x + i) - lr * (nesterov ? g[i] + mu * g[i] : g[i]));
         }
       } else if (nesterov) {
-        for (Index i = 0; i < count; ++i) {
-          const T bi = mu * buffer[i] + gs[i];
-          buffer[i] = bi;
-          xs[i] -= lr * (gs[i] + mu * bi);
+        for (Index i = begin; i < end; ++i) {
+          const T b = mu * Access::load(buffer + i) + g[i];
+          Access::store(buffer + i, b);
+          Access::store(x + i, Access::load(x + i) - lr * (g[i] + mu * b));
         }
       } else {
-        for (Index i = 0; i < count; ++i) {
-          const T bi = mu * buffer[i] + gs[i];
-          buffer[i] = bi;
-          xs[i] -= lr * bi;
+        for (Index i = begin; i < end; ++i) {
+          const T b = mu * Access::load(buffer + i) + g[i];
+          Access::store(buffer + i, b);
+          Access::store(x + i, Access::load(x + i) - lr * b);
         }
       }
     });

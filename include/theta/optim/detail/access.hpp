@@ -1,27 +1,30 @@
 #pragma once
 /// \file Private: how an optimizer's loop reads and writes parameters and state. One loop
-/// serves both the ordinary step (plain memory, which the compiler vectorises) and the Hogwild!
-/// step of asynchronous training (chunks copied in and out with relaxed atomics, so threads
-/// updating the same buffers at once is defined behaviour: docs/algorithms/a3c.md, "Memory
-/// model"); the loop itself always runs on plain memory.
+/// serves both the ordinary step (plain loads and stores, which the compiler vectorises) and
+/// the Hogwild! step of asynchronous training (relaxed atomics, so threads updating the same
+/// buffers at once is defined behaviour: docs/algorithms/a3c.md, "Memory model").
 
 #include <theta/core/scalar.hpp>
 
-#include <algorithm>
-#include <array>
 #include <atomic>
-#include <cstddef>
 #include <cstdint>
 
 namespace theta::detail {
 
 /// Plain memory: the buffers belong to one thread.
 struct PlainAccess {
-  /// Runs `loop(begin, count, buffers)` once over the entries [0, n): `buffers` are the
-  /// optimizer's parameter and state pointers, offset by `begin` (here 0).
-  template <class T, std::size_t K, class Loop>
-  static void for_chunks(Index n, std::int64_t /*step*/, std::array<T*, K> buffers, Loop&& loop) {
-    loop(Index{0}, n, buffers);
+  template <class T>
+  static T load(const T* p) noexcept {
+    return *p;
+  }
+  template <class T>
+  static void store(T* p, T value) noexcept {
+    *p = value;
+  }
+  /// Runs `loop(begin, end)` over the entries [0, n) in order.
+  template <class Loop>
+  static void for_range(Index n, std::int64_t /*step*/, Loop&& loop) {
+    loop(Index{0}, n);
   }
   /// Counts one step; returns the 1-based number of this step.
   static std::int64_t count_step(std::int64_t& steps) noexcept { return ++steps; }
@@ -31,9 +34,6 @@ struct PlainAccess {
 /// neither race nor tear a value; an update can still overwrite another's (Hogwild!, Recht et
 /// al. 2011). On x86-64 a relaxed load or store of a float is an ordinary move.
 struct RelaxedAccess {
-  /// Entries per chunk, per buffer, on the stack (1 KiB of floats; at most 6 KiB: Adam<double>).
-  static constexpr Index chunk = 256;
-
   template <class T>
   static T load(const T* p) noexcept {
     // atomic_ref needs a non-const object; the buffers are never const objects.
@@ -43,43 +43,19 @@ struct RelaxedAccess {
   static void store(T* p, T value) noexcept {
     std::atomic_ref<T>(*p).store(value, std::memory_order_relaxed);
   }
-
-  /// Runs `loop(begin, count, buffers)` over the entries [0, n) in chunks of `chunk`: each
-  /// chunk of every shared buffer is copied into a local array with relaxed loads, `loop`
-  /// updates the local copies with the same plain (vectorised) code as `PlainAccess`, and the
-  /// chunk is written back with relaxed stores. A chunk's entries are thus read a little earlier
-  /// and written a little later than an entry-by-entry loop would (an update can overwrite
-  /// another's, as in any Hogwild! step), and the arithmetic runs at the speed of the ordinary
-  /// step instead of one scalar entry at a time.
-  ///
-  /// The chunks start at an entry that depends on the step number (s, ..., n - 1, then
-  /// 0, ..., s - 1). Steps that run at the same time (they drew consecutive numbers) start far
-  /// apart (the golden-ratio sequence of the step numbers: any W consecutive steps start at
-  /// least about n / (2.6 W) entries apart), so threads that fell into the same rhythm do not
-  /// write the same cache lines together for the whole step. The order does not change what an
-  /// elementwise update computes.
-  template <class T, std::size_t K, class Loop>
-  static void for_chunks(Index n, std::int64_t step, std::array<T*, K> shared, Loop&& loop) {
+  /// Runs `loop(begin, end)` over the entries [0, n) starting at an entry that depends on the
+  /// step number (s, ..., n - 1, then 0, ..., s - 1). Steps that run at the same time (they
+  /// drew consecutive numbers) start far apart (the golden-ratio sequence of the step numbers:
+  /// any W consecutive steps start at least about n / (2.6 W) entries apart), so threads that
+  /// fell into the same rhythm do not write the same cache lines together for the whole step.
+  /// The order does not change what an elementwise update computes.
+  template <class Loop>
+  static void for_range(Index n, std::int64_t step, Loop&& loop) {
     // Fibonacci hashing: the fractional part of step * 0.618..., in 32 bits, scaled to n.
     const auto fraction = static_cast<std::uint32_t>(static_cast<std::uint64_t>(step) * 2654435769ULL);
     const auto start = static_cast<Index>((static_cast<std::uint64_t>(fraction) * static_cast<std::uint64_t>(n)) >> 32);
-    alignas(64) T local[K][chunk];
-    std::array<T*, K> views{};
-    for (std::size_t k = 0; k < K; ++k) views[k] = local[k];
-    const auto run = [&](Index begin, Index end) {
-      for (Index b = begin; b < end; b += chunk) {
-        const Index count = std::min(chunk, end - b);
-        for (std::size_t k = 0; k < K; ++k) {
-          for (Index i = 0; i < count; ++i) local[k][i] = load(shared[k] + b + i);
-        }
-        loop(b, count, views);
-        for (std::size_t k = 0; k < K; ++k) {
-          for (Index i = 0; i < count; ++i) store(shared[k] + b + i, local[k][i]);
-        }
-      }
-    };
-    run(start, n);
-    run(Index{0}, start);
+    loop(start, n);
+    loop(Index{0}, start);
   }
   static std::int64_t count_step(std::int64_t& steps) noexcept {
     return std::atomic_ref<std::int64_t>(steps).fetch_add(1, std::memory_order_relaxed) + 1;
