@@ -48,9 +48,10 @@ RunResult run_a3c(const Settings& p, const Scenario& s, std::uint64_t seed, cons
       .gae_lambda = p.gae_lambda,
       .total_steps = s.steps,  // schedule horizon: the scenario budget
       .normalize_rewards = p.normalize_rewards,
-      // A record every 10 worker updates (theta's default is 100): the workers run on while the
-      // calling thread evaluates and wait once it is two records behind, so an evaluation lets
-      // them take at most about 20 updates; run_trainer leaves those steps out of steps/s.
+      // A record every 10 worker updates (theta's default is 100), so that a record, and an
+      // evaluation, comes about every 10 updates; the workers wait (AsyncTrainer::hold_workers)
+      // while the calling thread evaluates, so the evaluated policy is the one training goes on
+      // from, or stops with.
       .log_interval = 10,
       .seed = seed,
   };
@@ -133,10 +134,10 @@ Settings cartpole_rllib() {
       .eval_every = 5'000,          // first solved at 10k-80k steps here: 5k steps resolve solved_at
       // The tuned example stops at its criterion (stop: episode_reward_mean, within 200k
       // timesteps); so does this scenario, at the first 20-episode evaluation >= 475, and the
-      // final evaluation is of the policy the workers leave when they stop (on threads they
-      // keep updating during the evaluation, about 2 x log_interval updates at most). Trained
-      // on for the whole budget at the constant rate, the policy drifted: final evaluations
-      // >= 475 on 2-3 of 5 seeds, although every run had reached 475 (at 30k-81k steps).
+      // final evaluation (20 other episodes) is of the evaluated policy: the workers wait while
+      // the calling thread evaluates. Trained on for the whole budget at the constant rate, the
+      // policy drifted: final evaluations >= 475 on 2-3 of 5 seeds, although every run had
+      // reached 475 (at 30k-81k steps).
       .stop_when_solved = true,
   };
 }

@@ -24,8 +24,9 @@ struct RunResult {
   std::size_t workers = 0;
   std::int64_t steps = 0;
   double wall_s = 0;           ///< training time, periodic evaluations excluded
-  /// Steps per second of training time. An asynchronous trainer's workers keep stepping while
-  /// the calling thread evaluates: those steps are left out together with the evaluation time.
+  /// Steps per second of training time. An asynchronous trainer's workers finish the turns they
+  /// are in when the calling thread starts to evaluate (then wait for it): those steps are left
+  /// out together with the evaluation time.
   double steps_per_s = 0;
   double eval_return = 0;      ///< deterministic evaluation over 20 episodes at the end
   bool solved = false;         ///< eval_return >= threshold
@@ -81,7 +82,8 @@ inline OptionalCsv make_csv(const Scenario& s, std::uint64_t seed, const RunOpti
 
 /// EvalCallback plus the clock: the training time (evaluations excluded) at which the first
 /// evaluation at or above the threshold began, and the steps an asynchronous trainer's workers
-/// took while the calling thread evaluated (0 for the synchronous trainers).
+/// took in an evaluating record (the turns they finish before they wait; 0 for the synchronous
+/// trainers).
 struct TimedEvalCallback {
   EvalCallback eval;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();

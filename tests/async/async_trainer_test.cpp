@@ -161,6 +161,74 @@ TEST_CASE("a callback stops every worker; the remaining budget is dropped", "[un
   }
 }
 
+// Evaluates at its `stop_at`-th record (or holds the workers only), reads the shared state
+// there, and stops training.
+struct EvaluateAndStop {
+  int stop_at = 3;
+  bool evaluate = true;
+  int records = 0;
+  theta::Vector<float> parameters;
+  std::int64_t steps = -1, updates = -1;
+  template <class Trainer>
+  bool on_update_end(Trainer& trainer, theta::LogRecord&) {
+    if (++records < stop_at) return true;
+    if (evaluate) {
+      (void)trainer.evaluate(3);
+    } else {
+      trainer.hold_workers();
+    }
+    parameters = actor_critic_parameters(trainer);  // read directly: the workers are held
+    steps = trainer.steps();
+    updates = trainer.updates();
+    return false;
+  }
+};
+
+TEST_CASE("on threads, a callback that evaluates holds the workers: a stop ends with the parameters it read",
+          "[unit]") {
+  for (const bool evaluate : {true, false}) {
+    INFO("evaluate " << evaluate);
+    theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c> trainer({.workers = 2, .log_interval = 5, .seed = 8}, async_rule,
+                                                              {}, CorridorEnv({}, 20));
+    EvaluateAndStop stop{.evaluate = evaluate};
+    const theta::TrainingResult result = trainer.learn(100'000, theta::NullLogger{}, stop);
+    REQUIRE(result.stopped_by_callback);
+    REQUIRE(stop.records == 3);
+    // Not one step or update after the callback read the shared state.
+    CHECK(result.steps == stop.steps);
+    CHECK(result.updates == stop.updates);
+    CHECK(trainer.worker(0).steps() + trainer.worker(1).steps() == stop.steps);
+    CHECK(actor_critic_parameters(trainer) == stop.parameters);
+    // The next call trains on from there.
+    const theta::TrainingResult next = trainer.learn(100);
+    CHECK(next.steps == stop.steps + 100);
+    CHECK(actor_critic_parameters(trainer) != stop.parameters);
+  }
+}
+
+// Evaluates at every record and goes on: the workers are released after each record.
+struct EvaluateEveryRecord {
+  int records = 0;
+  template <class Trainer>
+  bool on_update_end(Trainer& trainer, theta::LogRecord&) {
+    ++records;
+    (void)trainer.evaluate(1);
+    return true;
+  }
+};
+
+TEST_CASE("on threads, workers held by a record's evaluation go on when it ends, many workers too", "[unit]") {
+  // 6 workers and log_interval 1: more workers than two intervals of updates finish their
+  // turn after the record drained the mailbox; none may wait for the recording thread then.
+  theta::AsyncTrainer<CorridorEnv, theta::a3c::A3c> trainer({.workers = 6, .log_interval = 1, .seed = 9}, async_rule,
+                                                            {}, CorridorEnv({}, 20));
+  EvaluateEveryRecord eval;
+  const theta::TrainingResult result = trainer.learn(3000, theta::NullLogger{}, eval);
+  CHECK(result.steps == 3000);
+  CHECK_FALSE(result.stopped_by_callback);
+  CHECK(eval.records > 0);
+}
+
 TEST_CASE("a worker's exception stops the others and reaches the caller; the next learn restarts it", "[unit]") {
   for (const bool deterministic : {true, false}) {
     INFO("deterministic " << deterministic);

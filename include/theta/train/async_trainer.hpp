@@ -211,11 +211,13 @@ class AsyncTrainer {
 
   /// Deterministic evaluation of the shared actor (its parameters copied at the call) over
   /// `episodes` episodes of a separate environment copy; fresh episode seeds from the config's
-  /// seed on each call unless `seed` is given. Safe from `on_update_end` while workers run. A
-  /// recurrent actor starts every episode from a zero state, as `OnPolicyTrainer::evaluate`.
+  /// seed on each call unless `seed` is given. From `on_update_end` while worker threads run,
+  /// it first holds the workers (`hold_workers`): the evaluated parameters are those training
+  /// continues from, or ends with when a callback stops it. A recurrent actor starts every
+  /// episode from a zero state, as `OnPolicyTrainer::evaluate`.
   EvaluationResult evaluate(int episodes = 20, std::optional<std::uint64_t> seed = std::nullopt) {
     const std::uint64_t eval_seed = seed.value_or(derive_seed(config_.seed, 4 + 1000 * evaluations_++));
-    shared_->copy_actor(*snapshot_);
+    copy_shared_actor();
     if constexpr (actor_has_states) {
       return keeping_prediction_state([&] {
         return evaluate_stateful_policy(make_eval_env_(), episodes, eval_seed, [this] { snapshot_->reset_states(); },
@@ -227,7 +229,7 @@ class AsyncTrainer {
 
   /// The same over one episode per seed in `episode_seeds`, in order.
   EvaluationResult evaluate(std::span<const std::uint64_t> episode_seeds) {
-    shared_->copy_actor(*snapshot_);
+    copy_shared_actor();
     if constexpr (actor_has_states) {
       return keeping_prediction_state([&] {
         return evaluate_stateful_policy(make_eval_env_(), episode_seeds, [this] { snapshot_->reset_states(); },
@@ -242,12 +244,13 @@ class AsyncTrainer {
   /// policy (`export_policy`) returns it. A recurrent actor carries a prediction state of its
   /// own from call to call (the workers' acting states are theirs): call `reset_prediction()`
   /// before an episode's first observation, as `evaluate` does. Every call reads the shared
-  /// parameters anew, so while workers run, one episode's steps may see different parameters.
+  /// parameters anew, so while workers run (outside a record), one episode's steps may see
+  /// different parameters; from `on_update_end` it holds the workers, as `evaluate`.
   Action predict(const typename Env::Observation& observation) {
     static_assert(!MaskedEnvironment<Env>,
                   "AsyncTrainer::predict: the environment masks actions; pass the state's valid actions: "
                   "predict(observation, valid)");
-    shared_->copy_actor(*snapshot_);
+    copy_shared_actor();
     return act_deterministic(observation);
   }
 
@@ -256,7 +259,7 @@ class AsyncTrainer {
   Action predict(const typename Env::Observation& observation, std::span<const bool> valid)
     requires MaskedEnvironment<Env>
   {
-    shared_->copy_actor(*snapshot_);
+    copy_shared_actor();
     return act_deterministic(observation, valid);
   }
 
@@ -285,7 +288,7 @@ class AsyncTrainer {
                   "AsyncTrainer::export_policy: the actor must expose the network its deterministic action reads, "
                   "`const theta::nn::Mlp<Scalar>& network() const` (concept theta::io::ExportableActor), or be a "
                   "recurrent policy (RecurrentCategoricalPolicy)");
-    shared_->copy_actor(*snapshot_);
+    copy_shared_actor();
     io::PolicyDescription<T> policy{.network = nullptr, .normalizer = nullptr};
     io::describe_actor_network(policy, std::as_const(*snapshot_), export_network_);
     if constexpr (DiscreteEnvironment<Env> || MultiDiscreteEnvironment<Env>) {
@@ -428,8 +431,22 @@ class AsyncTrainer {
   /// Not while `learn` runs, except from the worker's own thread.
   [[nodiscard]] std::size_t workers() const noexcept { return workers_.size(); }
   [[nodiscard]] Worker& worker(std::size_t w) { return *workers_.at(w); }
+  /// From `on_update_end` while worker threads run: every worker finishes its current turn and
+  /// waits until the record ends (until every callback and the logger have run), so that the
+  /// shared state may be read as if training had paused. `evaluate`, `predict` and
+  /// `export_policy` call it themselves. Does nothing elsewhere: between `learn` calls and in
+  /// deterministic mode nothing runs beside the caller, and from any other thread the workers
+  /// are not held.
+  void hold_workers() {
+    if (recording_.load(std::memory_order_relaxed) != std::this_thread::get_id()) return;
+    std::unique_lock lock(mailbox_.mutex);
+    mailbox_.hold = true;
+    mailbox_.caught_up.notify_all();  // workers waiting for the recording thread go on to the hold
+    mailbox_.wake.wait(lock, [&] { return mailbox_.held == mailbox_.running; });
+  }
+
   /// The shared state: the global actor, critic and optimizers. Their members may be read
-  /// directly only between `learn` calls.
+  /// directly between `learn` calls, and from `on_update_end` after `hold_workers()`.
   [[nodiscard]] Shared& shared() noexcept { return *shared_; }
   [[nodiscard]] Actor& actor() noexcept { return shared_->actor(); }
   [[nodiscard]] Critic& critic() noexcept { return shared_->critic(); }
@@ -504,7 +521,7 @@ class AsyncTrainer {
     // than about two intervals late.
     if (!config_.deterministic) {
       mailbox_.caught_up.wait(lock, [&] {
-        return mailbox_.updates < 2 * config_.log_interval || stop_.load(std::memory_order_relaxed);
+        return mailbox_.updates < 2 * config_.log_interval || mailbox_.hold || stop_.load(std::memory_order_relaxed);
       });
     }
   }
@@ -536,6 +553,7 @@ class AsyncTrainer {
   bool run_in_threads(Report& report) {
     mailbox_.running = workers_.size();
     mailbox_.error = nullptr;
+    mailbox_.hold = false;
     std::vector<std::thread> threads;
     threads.reserve(workers_.size());
     // Workers start together, so the first one created does not take the first rollouts alone.
@@ -545,6 +563,7 @@ class AsyncTrainer {
       AsyncTrainer* trainer;
       std::vector<std::thread>& threads;
       ~Joiner() {
+        trainer->recording_.store(std::thread::id{}, std::memory_order_relaxed);
         trainer->stop_workers();
         for (std::thread& t : threads) t.join();
       }
@@ -553,7 +572,7 @@ class AsyncTrainer {
       threads.emplace_back([this, w, &started] {
         started.arrive_and_wait();
         try {
-          while (!stop_.load(std::memory_order_relaxed) && claim()) turn(w);
+          while (wait_while_held() && claim()) turn(w);
         } catch (...) {
           {
             const std::lock_guard lock(mailbox_.mutex);
@@ -576,9 +595,15 @@ class AsyncTrainer {
       const bool finished = mailbox_.running == 0;
       const bool due = mailbox_.updates >= config_.log_interval && !mailbox_.error;
       lock.unlock();
-      if (due && !stopped && !report()) {
-        stopped = true;
-        stop_workers();
+      if (due && !stopped) {
+        recording_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+        const bool go_on = report();  // (on an exception, the Joiner stops and releases the workers)
+        recording_.store(std::thread::id{}, std::memory_order_relaxed);
+        if (!go_on) {
+          stopped = true;
+          stop_workers();
+        }
+        release_workers();
       }
       if (finished) break;
     }
@@ -595,6 +620,37 @@ class AsyncTrainer {
       stop_.store(true, std::memory_order_relaxed);
     }
     mailbox_.caught_up.notify_all();
+    mailbox_.released.notify_all();
+  }
+
+  // A worker between two turns: waits while the recording thread holds the workers. False
+  // when the workers are to stop.
+  bool wait_while_held() {
+    std::unique_lock lock(mailbox_.mutex);
+    if (mailbox_.hold && !stop_.load(std::memory_order_relaxed)) {
+      ++mailbox_.held;
+      mailbox_.wake.notify_one();
+      mailbox_.released.wait(lock, [&] { return !mailbox_.hold || stop_.load(std::memory_order_relaxed); });
+      --mailbox_.held;
+    }
+    return !stop_.load(std::memory_order_relaxed);
+  }
+
+  void release_workers() {
+    {
+      const std::lock_guard lock(mailbox_.mutex);
+      if (!mailbox_.hold) return;
+      mailbox_.hold = false;
+    }
+    mailbox_.released.notify_all();
+  }
+
+  // What reads the shared parameters for evaluate, predict and export: held during a record
+  // (what a callback reads is what the run continues from; a stop right after leaves exactly
+  // those parameters), a relaxed copy elsewhere.
+  void copy_shared_actor() {
+    hold_workers();
+    shared_->copy_actor(*snapshot_);
   }
 
   // Forgets what the workers handed over and did not hand over yet (a load replaces the run).
@@ -713,10 +769,13 @@ class AsyncTrainer {
     std::mutex mutex;
     std::condition_variable wake;       // the recording thread: a record is due, or a worker ended
     std::condition_variable caught_up;  // the workers: the recording thread has drained
+    std::condition_variable released;   // the workers: the recording thread no longer holds them
     std::vector<EpisodeRecord> episodes;
     std::optional<Stats> stats;
     std::int64_t updates = 0;  // worker updates since the last record
     std::size_t running = 0;   // worker threads still running
+    bool hold = false;         // the recording thread holds the workers between their turns
+    std::size_t held = 0;      // workers waiting for the hold to end
     std::exception_ptr error;  // the first worker's exception
   };
 
@@ -743,6 +802,8 @@ class AsyncTrainer {
   std::atomic<std::int64_t> claimed_{0};
   std::atomic<bool> stop_{false};
   bool running_ = false;  // inside learn (read by save and load on the calling thread only)
+  // While worker threads run: the calling thread's id during a record, else no thread's.
+  std::atomic<std::thread::id> recording_{};
   std::uint64_t evaluations_ = 0;
   std::size_t next_turn_ = 0;  // the worker whose turn comes next (deterministic mode)
 };
