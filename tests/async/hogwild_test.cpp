@@ -83,17 +83,35 @@ TEST_CASE("hogwild_step on one thread equals step, bit for bit", "[unit]") {
   SECTION("Sgd, Nesterov") { require_same_as_step<theta::Sgd<float>>({.lr = 1e-2, .momentum = 0.9, .nesterov = true}); }
 }
 
-TEST_CASE("a shared step visits every entry once, from a start that spreads with the step number", "[unit]") {
+TEST_CASE("a shared step visits every entry once, in chunks, from a start that spreads with the step number", "[unit]") {
+  using Relaxed = theta::detail::RelaxedAccess;
   for (const theta::Index n : {0, 1, 2, 37, 1000}) {
     std::vector<theta::Index> starts;
     for (std::int64_t step = 1; step <= 64; ++step) {
-      std::vector<int> visits(static_cast<std::size_t>(n), 0);
+      // Two shared buffers: entry i holds i and -i; the loop sees local copies of a chunk.
+      std::vector<double> a(static_cast<std::size_t>(n)), b(static_cast<std::size_t>(n));
+      for (theta::Index i = 0; i < n; ++i) {
+        a[static_cast<std::size_t>(i)] = static_cast<double>(i);
+        b[static_cast<std::size_t>(i)] = -static_cast<double>(i);
+      }
       theta::Index start = -1;
-      theta::detail::RelaxedAccess::for_range(n, step, [&](theta::Index begin, theta::Index end) {
-        if (start < 0) start = begin;
-        for (theta::Index i = begin; i < end; ++i) ++visits[static_cast<std::size_t>(i)];
-      });
-      for (theta::Index i = 0; i < n; ++i) REQUIRE(visits[static_cast<std::size_t>(i)] == 1);
+      Relaxed::for_chunks(n, step, std::array<double*, 2>{a.data(), b.data()},
+                          [&](theta::Index begin, theta::Index count, std::array<double*, 2> local) {
+                            if (start < 0) start = begin;
+                            REQUIRE(count >= 1);
+                            REQUIRE(count <= Relaxed::chunk);
+                            REQUIRE(begin + count <= n);
+                            for (theta::Index i = 0; i < count; ++i) {
+                              REQUIRE(local[0][i] == static_cast<double>(begin + i));  // the chunk was copied in
+                              REQUIRE(local[1][i] == -static_cast<double>(begin + i));
+                              local[0][i] += 0.5;  // and is written back
+                              local[1][i] -= 0.25;
+                            }
+                          });
+      for (theta::Index i = 0; i < n; ++i) {
+        REQUIRE(a[static_cast<std::size_t>(i)] == static_cast<double>(i) + 0.5);  // visited exactly once
+        REQUIRE(b[static_cast<std::size_t>(i)] == -static_cast<double>(i) - 0.25);
+      }
       starts.push_back(start);
     }
     if (n == 1000) {

@@ -9,9 +9,11 @@
 
 #include <Eigen/Core>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 namespace theta {
 
@@ -162,7 +164,9 @@ class Adam {
 
   // The loop over raw pointers is what the compiler vectorises into one pass (TARGETS.md:
   // 0.18 ns/param fused against 1.6x that for three Eigen expressions); it needs
-  // -fno-math-errno for the sqrt to vectorise. Access is detail::PlainAccess there.
+  // -fno-math-errno for the sqrt to vectorise. Access is detail::PlainAccess there; the
+  // Hogwild! step runs the same arithmetic on chunks (the plain loop is left as it compiles
+  // without it: detail/access.hpp).
   template <bool L2, class Access>
   void fused_step(T* x, const T* g, std::int64_t step, T step_size, T inv_sqrt_bc2, T decay) {
     const auto beta1 = static_cast<T>(config_.beta1);
@@ -171,19 +175,39 @@ class Adam {
     const auto one_minus_beta2 = static_cast<T>(1.0 - config_.beta2);
     const auto eps = static_cast<T>(config_.eps);
     const auto weight_decay = static_cast<T>(config_.weight_decay);
-    T* m = exp_avg_.data();
-    T* v = exp_avg_sq_.data();
-    Access::for_range(size(), step, [=](Index begin, Index end) {
-      for (Index i = begin; i < end; ++i) {
-        T gi = g[i];
-        if constexpr (L2) gi += weight_decay * Access::load(x + i);
-        const T mi = beta1 * Access::load(m + i) + one_minus_beta1 * gi;
-        const T vi = beta2 * Access::load(v + i) + one_minus_beta2 * gi * gi;
-        Access::store(m + i, mi);
-        Access::store(v + i, vi);
-        Access::store(x + i, decay * Access::load(x + i) - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps));
-      }
-    });
+    if constexpr (std::is_same_v<Access, detail::RelaxedAccess>) {
+      // hogwild_step: the same arithmetic on chunks of the shared buffers (RelaxedAccess::for_chunks).
+      const std::array<T*, 3> shared{x, exp_avg_.data(), exp_avg_sq_.data()};
+      Access::for_chunks(size(), step, shared, [=](Index begin, Index count, std::array<T*, 3> local) {
+        T* xs = local[0];
+        T* m = local[1];
+        T* v = local[2];
+        const T* gs = g + begin;
+        for (Index i = 0; i < count; ++i) {
+          T gi = gs[i];
+          if constexpr (L2) gi += weight_decay * xs[i];
+          const T mi = beta1 * m[i] + one_minus_beta1 * gi;
+          const T vi = beta2 * v[i] + one_minus_beta2 * gi * gi;
+          m[i] = mi;
+          v[i] = vi;
+          xs[i] = decay * xs[i] - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
+        }
+      });
+    } else {
+      T* m = exp_avg_.data();
+      T* v = exp_avg_sq_.data();
+      Access::for_range(size(), step, [=](Index begin, Index end) {
+        for (Index i = begin; i < end; ++i) {
+          T gi = g[i];
+          if constexpr (L2) gi += weight_decay * Access::load(x + i);
+          const T mi = beta1 * Access::load(m + i) + one_minus_beta1 * gi;
+          const T vi = beta2 * Access::load(v + i) + one_minus_beta2 * gi * gi;
+          Access::store(m + i, mi);
+          Access::store(v + i, vi);
+          Access::store(x + i, decay * Access::load(x + i) - step_size * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps));
+        }
+      });
+    }
   }
 };
 

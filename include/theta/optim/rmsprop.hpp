@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -61,7 +62,7 @@ class RmsProp {
   /// behaviour, and one can overwrite another's change to an entry. See `HogwildOptimizer`.
   void hogwild_step(std::span<T> params, const Eigen::Ref<const Vector<T>>& grads, double lr) {
     detail::require_step_sizes("RmsProp::hogwild_step", static_cast<Index>(params.size()), grads.size(), size());
-    update<detail::RelaxedAccess>(params.data(), grads.data(), lr);
+    hogwild_update(params.data(), grads.data(), lr);
   }
 
   /// The current learning rate.
@@ -145,6 +146,35 @@ class RmsProp {
         }
       });
     }
+  }
+
+  // hogwild_step: update's arithmetic on chunks of the shared buffers (RelaxedAccess::for_chunks).
+  void hogwild_update(T* x, const T* g, double learning_rate) {
+    const auto lr = static_cast<T>(learning_rate);
+    const auto alpha = static_cast<T>(config_.alpha);
+    const auto one_minus_alpha = static_cast<T>(1.0 - config_.alpha);
+    const auto eps = static_cast<T>(config_.eps);
+    const std::int64_t step = detail::RelaxedAccess::count_step(step_);
+    const bool tf_like = config_.tf_like;
+    const std::array<T*, 2> shared{x, square_avg_.data()};
+    detail::RelaxedAccess::for_chunks(size(), step, shared, [=](Index begin, Index count, std::array<T*, 2> local) {
+      T* xs = local[0];
+      T* v = local[1];
+      const T* gs = g + begin;
+      if (tf_like) {
+        for (Index i = 0; i < count; ++i) {
+          const T vi = alpha * v[i] + one_minus_alpha * gs[i] * gs[i];
+          v[i] = vi;
+          xs[i] = xs[i] - lr * gs[i] / std::sqrt(vi + eps);
+        }
+      } else {
+        for (Index i = 0; i < count; ++i) {
+          const T vi = alpha * v[i] + one_minus_alpha * gs[i] * gs[i];
+          v[i] = vi;
+          xs[i] = xs[i] - lr * gs[i] / (std::sqrt(vi) + eps);
+        }
+      }
+    });
   }
 
   Config config_;

@@ -9,8 +9,10 @@
 
 #include <Eigen/Core>
 
+#include <array>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 namespace theta {
 
@@ -123,28 +125,58 @@ class Sgd {
     const bool first = step == 1;
     const bool plain = config_.momentum == 0.0;
     const bool nesterov = config_.nesterov;
-    Access::for_range(size(), step, [=](Index begin, Index end) {
-      if (plain) {
-        for (Index i = begin; i < end; ++i) Access::store(x + i, Access::load(x + i) - lr * g[i]);
-      } else if (first) {
-        for (Index i = begin; i < end; ++i) {
-          Access::store(buffer + i, g[i]);
-          Access::store(x + i, Access::load(x + i) - lr * (nesterov ? g[i] + mu * g[i] : g[i]));
+    if constexpr (std::is_same_v<Access, detail::RelaxedAccess>) {
+      // hogwild_step: the same arithmetic on chunks of the shared buffers (RelaxedAccess::for_chunks).
+      const std::array<T*, 2> shared{x, buffer};
+      Access::for_chunks(size(), step, shared, [=](Index begin, Index count, std::array<T*, 2> local) {
+        T* xs = local[0];
+        T* bs = local[1];
+        const T* gs = g + begin;
+        if (plain) {
+          for (Index i = 0; i < count; ++i) xs[i] = xs[i] - lr * gs[i];
+        } else if (first) {
+          for (Index i = 0; i < count; ++i) {
+            bs[i] = gs[i];
+            xs[i] = xs[i] - lr * (nesterov ? gs[i] + mu * gs[i] : gs[i]);
+          }
+        } else if (nesterov) {
+          for (Index i = 0; i < count; ++i) {
+            const T b = mu * bs[i] + gs[i];
+            bs[i] = b;
+            xs[i] = xs[i] - lr * (gs[i] + mu * b);
+          }
+        } else {
+          for (Index i = 0; i < count; ++i) {
+            const T b = mu * bs[i] + gs[i];
+            bs[i] = b;
+            xs[i] = xs[i] - lr * b;
+          }
         }
-      } else if (nesterov) {
-        for (Index i = begin; i < end; ++i) {
-          const T b = mu * Access::load(buffer + i) + g[i];
-          Access::store(buffer + i, b);
-          Access::store(x + i, Access::load(x + i) - lr * (g[i] + mu * b));
+      });
+    } else {
+      Access::for_range(size(), step, [=](Index begin, Index end) {
+        if (plain) {
+          for (Index i = begin; i < end; ++i) Access::store(x + i, Access::load(x + i) - lr * g[i]);
+        } else if (first) {
+          for (Index i = begin; i < end; ++i) {
+            Access::store(buffer + i, g[i]);
+            Access::store(x + i, Access::load(x + i) - lr * (nesterov ? g[i] + mu * g[i] : g[i]));
+          }
+        } else if (nesterov) {
+          for (Index i = begin; i < end; ++i) {
+            const T b = mu * Access::load(buffer + i) + g[i];
+            Access::store(buffer + i, b);
+            Access::store(x + i, Access::load(x + i) - lr * (g[i] + mu * b));
+          }
+        } else {
+          for (Index i = begin; i < end; ++i) {
+            const T b = mu * Access::load(buffer + i) + g[i];
+            Access::store(buffer + i, b);
+            Access::store(x + i, Access::load(x + i) - lr * b);
+          }
         }
-      } else {
-        for (Index i = begin; i < end; ++i) {
-          const T b = mu * Access::load(buffer + i) + g[i];
-          Access::store(buffer + i, b);
-          Access::store(x + i, Access::load(x + i) - lr * b);
-        }
-      }
-    });
+      });
+    }
   }
 
   Config config_;
