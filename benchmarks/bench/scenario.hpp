@@ -108,14 +108,16 @@ struct TimedEvalCallback {
 
 /// Trains with a trainer (on-policy, off-policy or asynchronous), evaluating every
 /// `eval_every` steps over 20 episodes without stopping (or, with `stop_when_solved`, until
-/// an evaluation reaches the threshold), then evaluates deterministically over 20 episodes.
+/// an evaluation reaches the threshold, confirmed over `confirm_episodes` more when > 0:
+/// EvalCallback), then evaluates deterministically over 20 other episodes.
 template <class Trainer>
 RunResult run_trainer(Trainer& trainer, const Scenario& s, std::uint64_t seed, const RunOptions& options,
-                      std::int64_t eval_every, bool stop_when_solved = false) {
+                      std::int64_t eval_every, bool stop_when_solved = false, int confirm_episodes = 0) {
   TimedEvalCallback timed{.eval = {.every_steps = eval_every,
                                    .episodes = 20,
                                    .stop_at_reward = s.threshold,
-                                   .keep_training_when_solved = !stop_when_solved}};
+                                   .keep_training_when_solved = !stop_when_solved,
+                                   .confirm_episodes = confirm_episodes}};
   auto logger = MultiLogger(ProgressBar(s.steps, stderr, 10.0), make_csv(s, seed, options));
   timed.start = std::chrono::steady_clock::now();
   const TrainingResult trained = trainer.learn(s.steps, std::move(logger), timed);

@@ -10,6 +10,7 @@
 /// The trainers take them as a parameter pack (`trainer.learn(steps, logger, eval, stop)`), so
 /// there is no virtual call and no allocation; a member that is absent is never called.
 
+#include <theta/core/error.hpp>
 #include <theta/log/logger.hpp>
 #include <theta/train/evaluate.hpp>
 
@@ -23,7 +24,12 @@ namespace theta {
 /// Evaluates the deterministic policy every `every_steps` environment steps (checked after
 /// each update) over `episodes` episodes, logs `eval/mean_reward`, `eval/std_reward` and
 /// `eval/mean_ep_length`, keeps the history, and, with `stop_at_reward`, stops training the
-/// first time the mean reaches it (`solved_at_step` remembers when).
+/// first time the mean reaches it (`solved_at_step` remembers when). With `confirm_episodes`,
+/// an evaluation that reaches it is confirmed first: the same policy plays that many more
+/// episodes (fresh seeds), and training stops only if the mean over all of them reaches the
+/// threshold too (20 + 80 is Gymnasium's "average over 100 consecutive episodes"). A 20-episode
+/// mean that just reaches a threshold often comes from a policy that scores below it on other
+/// episodes; the confirmation keeps such a policy training.
 ///
 ///     theta::EvalCallback eval{.every_steps = 10'000, .episodes = 20, .stop_at_reward = 475.0};
 ///     trainer.learn(100'000, logger, eval);
@@ -32,6 +38,7 @@ struct EvalCallback {
   int episodes = 20;                     ///< episodes per evaluation
   std::optional<double> stop_at_reward;  ///< stop once the mean return reaches this
   bool keep_training_when_solved = false; ///< only record solved_at_step, do not stop (benchmarks)
+  int confirm_episodes = 0;              ///< with stop_at_reward: more episodes that confirm a solve, >= 0
 
   struct Point {
     std::int64_t step;
@@ -39,13 +46,18 @@ struct EvalCallback {
     double std_return;
   };
   std::vector<Point> history;                 ///< every evaluation so far
-  std::optional<std::int64_t> solved_at_step; ///< first step whose evaluation reached stop_at_reward
+  std::optional<std::int64_t> solved_at_step; ///< first step whose evaluation reached stop_at_reward (confirmed)
+  int confirmations_failed = 0;               ///< evaluations that reached it and were not confirmed
   std::int64_t next_evaluation_step = 0;      ///< the first update at or after it evaluates (0: every_steps)
   double seconds = 0;                         ///< wall time spent evaluating (to subtract from training time)
 
   template <class Trainer>
   bool on_update_end(Trainer& trainer, LogRecord& record) {
-    if (next_evaluation_step == 0) next_evaluation_step = every_steps;
+    if (next_evaluation_step == 0) {
+      require<ConfigError>(confirm_episodes >= 0, "EvalCallback::confirm_episodes must be >= 0, got {}",
+                           confirm_episodes);
+      next_evaluation_step = every_steps;
+    }
     if (trainer.steps() < next_evaluation_step) return true;
     next_evaluation_step = trainer.steps() + every_steps;
     const auto start = std::chrono::steady_clock::now();
@@ -55,11 +67,21 @@ struct EvalCallback {
     record.set("eval/mean_reward", result.mean_return);
     record.set("eval/std_reward", result.std_return);
     record.set("eval/mean_ep_length", result.mean_length);
-    if (stop_at_reward && result.mean_return >= *stop_at_reward) {
-      if (!solved_at_step) solved_at_step = trainer.steps();
-      return keep_training_when_solved;
+    if (!stop_at_reward || result.mean_return < *stop_at_reward) return true;
+    if (confirm_episodes > 0) {
+      const auto confirm_start = std::chrono::steady_clock::now();
+      const EvaluationResult more = trainer.evaluate(confirm_episodes);
+      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - confirm_start).count();
+      const double mean = (result.mean_return * episodes + more.mean_return * confirm_episodes) /
+                          static_cast<double>(episodes + confirm_episodes);
+      record.set("eval/confirmed_mean_reward", mean);
+      if (mean < *stop_at_reward) {
+        ++confirmations_failed;
+        return true;
+      }
     }
-    return true;
+    if (!solved_at_step) solved_at_step = trainer.steps();
+    return keep_training_when_solved;
   }
 };
 
