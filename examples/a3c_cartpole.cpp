@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   using Env = theta::TimeLimit<theta::CartPole>;
   theta::AsyncTrainer<Env, theta::a3c::A3c> trainer(trainer_config, config);
 
-  // ---- 3. Train the whole budget, evaluating every 10k steps (while the workers run on).
+  // ---- 3. Train the whole budget, evaluating every 10k steps (the workers wait during an evaluation).
   // The learning rate reaches 0 at the end. Measured with PyTorch's form of RMSProp, stopping
   // at the first evaluation at the 500 cap instead (about 20k-80k steps) left a policy that
   // failed the final evaluation in 2 of 20 runs, the whole budget passed it in 20 of 20; with

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
                                       theta::Adam<float>>;
   Trainer trainer(trainer_config, config, Trainer::Components{.optimizer = adam});
 
-  // ---- 3. Train the whole budget, evaluating every 100k steps (while the workers run on)
+  // ---- 3. Train the whole budget, evaluating every 100k steps (the workers wait during an evaluation)
   theta::EvalCallback eval{
       .every_steps = 100'000, .episodes = 20, .stop_at_reward = -200.0, .keep_training_when_solved = true};
   const theta::TrainingResult result = theta::examples::run_training(trainer, flags, steps, eval);

@@ -74,7 +74,7 @@ inline OptionalCsv make_csv(const Scenario& s, std::uint64_t seed, const RunOpti
     // A rerun of the suite into the same --csv-dir replaces its curves (one file per scenario and seed).
     sink.csv.emplace(*options.csv_dir / (run_label(s.id, options.workers) + "_seed" + std::to_string(seed) + ".csv"),
                      std::vector<std::string>{"rollout/ep_rew_mean", "rollout/ep_len_mean", "eval/mean_reward",
-                                              "eval/std_reward", "time/fps"},
+                                              "eval/std_reward", "eval/confirmed_mean_reward", "time/fps"},
                      CsvMode::overwrite);
   }
   return sink;

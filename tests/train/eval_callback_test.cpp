@@ -68,7 +68,7 @@ TEST_CASE("EvalCallback with confirm_episodes stops only when the mean over all 
 }
 
 TEST_CASE("EvalCallback confirms only evaluations at the threshold, and keeps training when asked to", "[unit]") {
-  ScriptedEvaluations trainer{.means = {400.0, 480.0, 480.0}};
+  ScriptedEvaluations trainer{.means = {400.0, 480.0, 480.0, 490.0}};
   theta::EvalCallback eval{.every_steps = 10,
                            .episodes = 20,
                            .stop_at_reward = 475.0,
@@ -81,6 +81,10 @@ TEST_CASE("EvalCallback confirms only evaluations at the threshold, and keeps tr
   CHECK(eval.on_update_end(trainer, record));  // solved and confirmed, but keeps training
   CHECK(eval.solved_at_step == 20);
   CHECK(trainer.asked == std::vector<int>{20, 20, 80});
+  trainer.steps_now = 30;
+  CHECK(eval.on_update_end(trainer, record));  // solved already: not confirmed again
+  CHECK(eval.solved_at_step == 20);
+  CHECK(trainer.asked == std::vector<int>{20, 20, 80, 20});
 }
 
 TEST_CASE("EvalCallback refuses a negative confirm_episodes", "[unit]") {

@@ -127,14 +127,20 @@ class Sgd {
     const bool nesterov = config_.nesterov;
     if constexpr (std::is_same_v<Access, detail::RelaxedAccess>) {
       // hogwild_step: the same arithmetic on chunks of the shared buffers (RelaxedAccess::for_chunks).
+      if (plain) {  // no momentum buffer to copy in and out
+        Access::for_chunks(size(), step, std::array<T*, 1>{x}, [=](Index begin, Index count, std::array<T*, 1> local) {
+          T* xs = local[0];
+          const T* gs = g + begin;
+          for (Index i = 0; i < count; ++i) xs[i] = xs[i] - lr * gs[i];
+        });
+        return;
+      }
       const std::array<T*, 2> shared{x, buffer};
       Access::for_chunks(size(), step, shared, [=](Index begin, Index count, std::array<T*, 2> local) {
         T* xs = local[0];
         T* bs = local[1];
         const T* gs = g + begin;
-        if (plain) {
-          for (Index i = 0; i < count; ++i) xs[i] = xs[i] - lr * gs[i];
-        } else if (first) {
+        if (first) {
           for (Index i = 0; i < count; ++i) {
             bs[i] = gs[i];
             xs[i] = xs[i] - lr * (nesterov ? gs[i] + mu * gs[i] : gs[i]);

@@ -428,7 +428,8 @@ class AsyncTrainer {
   /// Environment steps of one worker rollout: n_steps x envs_per_worker.
   [[nodiscard]] std::int64_t rollout_size() const noexcept { return rollout_size_; }
   /// The number of workers and worker `w` (its environments, local components, counters).
-  /// Not while `learn` runs, except from the worker's own thread.
+  /// Not while `learn` runs, except from the worker's own thread, or from `on_update_end`
+  /// after `hold_workers()`.
   [[nodiscard]] std::size_t workers() const noexcept { return workers_.size(); }
   [[nodiscard]] Worker& worker(std::size_t w) { return *workers_.at(w); }
   /// From `on_update_end` while worker threads run: every worker finishes its current turn and
@@ -516,8 +517,8 @@ class AsyncTrainer {
       mailbox_.stats = worker.algorithm().last_stats();
     }
     if (++mailbox_.updates >= config_.log_interval) mailbox_.wake.notify_one();
-    // A recording thread a whole interval behind (busy evaluating, or not scheduled while the
-    // workers hold every core) is waited for: a record, and so an early stop, is never more
+    // A recording thread a whole interval behind (busy in a callback or the logger, or not
+    // scheduled while the workers hold every core) is waited for: a record, and so an early stop, is never more
     // than about two intervals late.
     if (!config_.deterministic) {
       mailbox_.caught_up.wait(lock, [&] {

@@ -23,8 +23,9 @@ namespace theta {
 
 /// Evaluates the deterministic policy every `every_steps` environment steps (checked after
 /// each update) over `episodes` episodes, logs `eval/mean_reward`, `eval/std_reward` and
-/// `eval/mean_ep_length`, keeps the history, and, with `stop_at_reward`, stops training the
-/// first time the mean reaches it (`solved_at_step` remembers when). With `confirm_episodes`,
+/// `eval/mean_ep_length` (and `eval/confirmed_mean_reward` after a confirmation), keeps the
+/// history, and, with `stop_at_reward`, stops training the first time the mean reaches it
+/// (`solved_at_step` remembers when). With `confirm_episodes`,
 /// an evaluation that reaches it is confirmed first: the same policy plays that many more
 /// episodes (fresh seeds), and training stops only if the mean over all of them reaches the
 /// threshold too (20 + 80 is Gymnasium's "average over 100 consecutive episodes"). A 20-episode
@@ -68,7 +69,7 @@ struct EvalCallback {
     record.set("eval/std_reward", result.std_return);
     record.set("eval/mean_ep_length", result.mean_length);
     if (!stop_at_reward || result.mean_return < *stop_at_reward) return true;
-    if (confirm_episodes > 0) {
+    if (confirm_episodes > 0 && !solved_at_step) {  // (keep_training_when_solved: confirmed once)
       const auto confirm_start = std::chrono::steady_clock::now();
       const EvaluationResult more = trainer.evaluate(confirm_episodes);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - confirm_start).count();

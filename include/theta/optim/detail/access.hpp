@@ -59,7 +59,7 @@ struct RelaxedAccess {
   /// `shared[k]`) with plain code the compiler vectorises, and the chunk is written back with
   /// relaxed stores. A chunk's entries are thus read a little earlier and written a little
   /// later than an entry-by-entry loop would (an update can overwrite another's, as in any
-  /// Hogwild! step), and the arithmetic runs at the speed of the ordinary step instead of one
+  /// Hogwild! step), and the arithmetic is vectorised as in the ordinary step instead of one
   /// scalar entry at a time.
   ///
   /// The chunks start at an entry that depends on the step number (s, ..., n - 1, then
