@@ -13,34 +13,21 @@
 
 #include <cstddef>
 #include <memory>
-#include <span>
 
 namespace theta {
 
-/// Rows [begin, begin + size) of a batch of `n` split in `slices` contiguous slices, slice `t`
-/// (the first n mod slices slices one row longer... as `ThreadPool` splits: begin = n t / slices).
+/// Rows [begin, begin + size) of a batch: one slice of a data-parallel step.
 struct BatchSlice {
   Index begin = 0;
   Index size = 0;
 };
 
-/// Slice `t` of `slices` of a batch of `n` rows: [n t / slices, n (t + 1) / slices).
+/// Slice `t` of `slices` of a batch of `n` rows: [n t / slices, n (t + 1) / slices), as
+/// `ThreadPool` cuts its chunks (contiguous, in order, sizes differing by at most 1).
 [[nodiscard]] inline BatchSlice batch_slice(Index n, std::size_t slices, std::size_t t) noexcept {
   const auto s = static_cast<Index>(slices), i = static_cast<Index>(t);
   const Index begin = n * i / s;
   return {begin, n * (i + 1) / s - begin};
-}
-
-/// `total += parts[0] + parts[1] + ...`, in that order for every entry whatever the threads,
-/// with the entries split over `pool`'s threads (each sums its own range of entries).
-template <class T>
-void sum_in_order(ThreadPool& pool, Eigen::Map<Vector<T>> total, std::span<const Eigen::Map<Vector<T>>> parts) {
-  const auto n = static_cast<std::size_t>(total.size());
-  pool.parallel_for(n, [&](std::size_t begin, std::size_t end) {
-    const auto b = static_cast<Index>(begin), m = static_cast<Index>(end - begin);
-    auto out = total.segment(b, m);
-    for (const auto& part : parts) out += part.segment(b, m);
-  });
 }
 
 /// The thread count of a data-parallel update and the threads that run it. The calling thread
