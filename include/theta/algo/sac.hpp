@@ -447,12 +447,19 @@ class Sac {
     // ---- 4. actor, against the updated critics
     run_slices(batch, alpha, {.actor = true});
     const double a_loss = actor_loss_value(batch.size);
-    sum_slices(actor_.gradients(), [&](std::size_t t) { return replicas_[t - 1].actor.gradients(); });
-    actor_optimizer_.step(actor_.parameters(), actor_.gradients());
 
-    // ---- 5. targets
+    // ---- 5. the actor's step, and the targets' Polyak update beside it (they read the critics only)
     ++updates_;
-    if (updates_ % config_.target_update_interval == 0) polyak_update();
+    const bool update_targets = updates_ % config_.target_update_interval == 0;
+    parallel_.for_each_task(2, [&](std::size_t task) {
+      if (task == 0) {
+        auto total = actor_.gradients();
+        for (Replica& r : replicas_) total += r.actor.gradients();
+        actor_optimizer_.step(actor_.parameters(), actor_.gradients());
+      } else if (update_targets) {
+        polyak_update();
+      }
+    });
 
     const Index n = batch.size;
     Stats stats;
