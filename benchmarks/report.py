@@ -42,11 +42,9 @@ THRESHOLDS = {"pendulum": -200.0, "cartpole": 475.0}
 
 
 def label(run):
-    """The scenario, `.wN` for a run of a per-worker scenario (theta-bench --workers) and `.tN`
-    for a run of a per-thread scenario (theta-bench --threads)."""
-    workers, threads = run.get("workers", 0), run.get("threads", 0)
-    name = f"{run['scenario']}.w{workers}" if workers else run["scenario"]
-    return f"{name}.t{threads}" if threads else name
+    """The scenario, and `.wN` for a run of a per-worker scenario (theta-bench --workers)."""
+    workers = run.get("workers", 0)
+    return f"{run['scenario']}.w{workers}" if workers else run["scenario"]
 
 
 def fmt_at(run):

@@ -2,14 +2,12 @@
 // seeds, each run in its own process (so peak memory is per run and a crash loses one run),
 // and reports steps, wall time, speed, final evaluation, solved and solved-at step and time.
 // The per-worker scenarios (A3C and its A2C comparators) run once per worker count of
-// --workers, the per-thread scenarios (SAC's data-parallel gradient step) once per thread count
-// of --threads, and further tables give their steps/s against the 1-worker or 1-thread run.
+// --workers, and a second table gives their steps/s against the 1-worker run.
 //
 //   theta-bench --list
 //   theta-bench --scenario all --seeds 0,1,2,3,4 --json results.json --csv-dir curves/
 //   theta-bench --scenario ppo-cartpole-zoo --scenario a2c-cartpole-zoo --seeds 0
 //   theta-bench --scenario a3c-cartpole,a3c-cartpole-a2c --workers 1,2 --seeds 0,1,2,3,4 --json r.json
-//   theta-bench --scenario sac-pendulum-zoo --threads 1,2 --seeds 0
 //   theta-bench --help
 //
 // Micro-benchmarks (environments, networks, optimizers) are in the separate program
@@ -45,10 +43,10 @@ namespace {
 
 std::string to_json(const RunResult& r) {
   return fmt::format(
-      "{{\"scenario\": \"{}\", \"workers\": {}, \"threads\": {}, \"seed\": {}, \"steps\": {}, \"wall_s\": {:.6f}, "
+      "{{\"scenario\": \"{}\", \"workers\": {}, \"seed\": {}, \"steps\": {}, \"wall_s\": {:.6f}, "
       "\"steps_per_s\": {:.1f}, \"eval_return\": {:.4f}, \"solved\": {}, \"solved_at_step\": {}, "
       "\"solved_at_s\": {}, \"peak_rss_kb\": {}}}",
-      r.scenario, r.workers, r.threads, r.seed, r.steps, r.wall_s, r.steps_per_s, r.eval_return, r.solved ? "true" : "false",
+      r.scenario, r.workers, r.seed, r.steps, r.wall_s, r.steps_per_s, r.eval_return, r.solved ? "true" : "false",
       r.solved_at_step ? std::to_string(*r.solved_at_step) : "null",
       r.solved_at_s ? fmt::format("{:.6f}", *r.solved_at_s) : "null", r.peak_rss_kb);
 }
@@ -57,19 +55,17 @@ std::string to_json(const RunResult& r) {
 bool from_json(const std::string& line, RunResult& r) {
   char scenario[128] = {};
   char solved[8] = {}, solved_at[32] = {}, solved_at_s[32] = {};
-  unsigned long long workers = 0, threads = 0, seed = 0;
+  unsigned long long workers = 0, seed = 0;
   long long steps = 0;
   const int n = std::sscanf(line.c_str(),
-                            "{\"scenario\": \"%127[^\"]\", \"workers\": %llu, \"threads\": %llu, \"seed\": %llu, "
-                            "\"steps\": %lld, "
+                            "{\"scenario\": \"%127[^\"]\", \"workers\": %llu, \"seed\": %llu, \"steps\": %lld, "
                             "\"wall_s\": %lf, \"steps_per_s\": %lf, \"eval_return\": %lf, \"solved\": %7[a-z], "
                             "\"solved_at_step\": %31[0-9a-z], \"solved_at_s\": %31[0-9a-z.]",
-                            scenario, &workers, &threads, &seed, &steps, &r.wall_s, &r.steps_per_s, &r.eval_return, solved,
+                            scenario, &workers, &seed, &steps, &r.wall_s, &r.steps_per_s, &r.eval_return, solved,
                             solved_at, solved_at_s);
-  if (n != 11) return false;
+  if (n != 10) return false;
   r.scenario = scenario;
   r.workers = static_cast<std::size_t>(workers);
-  r.threads = static_cast<std::size_t>(threads);
   r.seed = seed;
   r.steps = steps;
   r.solved = std::strcmp(solved, "true") == 0;
@@ -90,7 +86,7 @@ std::optional<RunResult> run_isolated(const Scenario& s, std::uint64_t seed, con
     try {
       line = to_json(s.run(s, seed, options)) + "\n";
     } catch (const std::exception& e) {
-      fmt::print(stderr, "theta-bench: {} seed {} failed: {}\n", run_label(s.id, options.workers, options.threads), seed, e.what());
+      fmt::print(stderr, "theta-bench: {} seed {} failed: {}\n", run_label(s.id, options.workers), seed, e.what());
       code = 1;
     }
     if (!line.empty() && write(fds[1], line.data(), line.size()) != static_cast<ssize_t>(line.size())) code = 1;
@@ -109,8 +105,7 @@ std::optional<RunResult> run_isolated(const Scenario& s, std::uint64_t seed, con
   }
   RunResult r;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !from_json(output, r)) {
-    fmt::print(stderr, "theta-bench: {} seed {} did not complete\n", run_label(s.id, options.workers, options.threads),
-               seed);
+    fmt::print(stderr, "theta-bench: {} seed {} did not complete\n", run_label(s.id, options.workers), seed);
     return std::nullopt;
   }
   r.peak_rss_kb = usage.ru_maxrss;
@@ -146,7 +141,6 @@ int main(int argc, char** argv) {
   std::vector<std::string> wanted;
   std::vector<std::uint64_t> seeds{0, 1, 2, 3, 4};
   std::vector<std::uint64_t> workers{2};
-  std::vector<std::uint64_t> threads{1};
   std::optional<std::filesystem::path> json_path;
   RunOptions options;
   bool list = false;
@@ -158,16 +152,11 @@ int main(int argc, char** argv) {
           "worker counts of the per-worker scenarios (A3C's workers, the A2C comparators' environments); each runs "
           "once per count and seed",
           {.min = 1});
-  cli.add("--threads", threads, "T,T,...",
-          "threads of each gradient step of the per-thread scenarios (SAC's data-parallel step); each runs once per "
-          "count and seed",
-          {.min = 1});
   cli.add("--json", json_path, "FILE", "write every run's result to FILE");
   cli.add("--csv-dir", options.csv_dir, "DIR", "write learning curves to DIR (one CSV per run, replaced if present)");
   cli.parse(argc, argv);
   if (list) {
-    for (const auto& s : registry()) fmt::print("{:<24} {}{}{}\n", s.id, s.description, s.per_worker ? " [--workers]" : "",
-                          s.per_thread ? " [--threads]" : "");
+    for (const auto& s : registry()) fmt::print("{:<24} {}{}\n", s.id, s.description, s.per_worker ? " [--workers]" : "");
     return 0;
   }
   if (wanted.empty()) cli.fail("--scenario is required (--list names them)");
@@ -188,60 +177,52 @@ int main(int argc, char** argv) {
   const auto worker_counts = [&](const Scenario& s) {
     return s.per_worker ? std::vector<std::size_t>(workers.begin(), workers.end()) : std::vector<std::size_t>{0};
   };
-  const auto thread_counts = [&](const Scenario& s) {
-    return s.per_thread ? std::vector<std::size_t>(threads.begin(), threads.end()) : std::vector<std::size_t>{0};
-  };
   std::size_t total = 0;
-  for (const Scenario* s : selected) total += seeds.size() * worker_counts(*s).size() * thread_counts(*s).size();
+  for (const Scenario* s : selected) total += seeds.size() * worker_counts(*s).size();
   std::size_t done = 0;
   bool failed = false;
   for (const Scenario* s : selected) {
     for (const std::uint64_t seed : seeds) {
-      // Worker and thread counts innermost: the runs whose speeds are compared follow each other.
+      // Worker counts innermost: the runs whose speeds are compared follow each other.
       for (const std::size_t w : worker_counts(*s)) {
-        for (const std::size_t t : thread_counts(*s)) {
-          options.workers = w;
-          options.threads = t;
-          fmt::print(stderr, "[{}/{}] {} seed {} ({} steps)\n", ++done, total, run_label(s->id, w, t), seed, s->steps);
-          const auto r = run_isolated(*s, seed, options);
-          if (!r) {
-            failed = true;
-            continue;
-          }
-          fmt::print(stderr, "        {:.2f} s, {:.0f} steps/s, eval {:.1f}{}\n", r->wall_s, r->steps_per_s,
-                     r->eval_return, r->solved ? " (solved)" : "");
-          results.push_back(*r);
+        options.workers = w;
+        fmt::print(stderr, "[{}/{}] {} seed {} ({} steps)\n", ++done, total, run_label(s->id, w), seed, s->steps);
+        const auto r = run_isolated(*s, seed, options);
+        if (!r) {
+          failed = true;
+          continue;
         }
+        fmt::print(stderr, "        {:.2f} s, {:.0f} steps/s, eval {:.1f}{}\n", r->wall_s, r->steps_per_s,
+                   r->eval_return, r->solved ? " (solved)" : "");
+        results.push_back(*r);
       }
     }
   }
   const double suite_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - suite_start).count();
 
-  // ---- table of medians over seeds, one row per scenario (and worker or thread count)
+  // ---- table of medians over seeds, one row per scenario (and worker count)
   fmt::print("\n{:<26} {:>7} {:>9} {:>11} {:>10} {:>7} {:>10} {:>9} {:>8}  {}\n", "scenario", "steps", "wall_s",
              "steps/s", "eval", "solved", "solved_at", "solved_s", "rss_MB", "target");
   for (const Scenario* s : selected) {
     for (const std::size_t w : worker_counts(*s)) {
-      for (const std::size_t t : thread_counts(*s)) {
-        std::vector<double> wall, speed, eval, at, at_s, rss;
-        int solved = 0, n = 0;
-        for (const auto& r : results) {
-          if (r.scenario != s->id || r.workers != w || r.threads != t) continue;
-          ++n;
-          wall.push_back(r.wall_s);
-          speed.push_back(r.steps_per_s);
-          eval.push_back(r.eval_return);
-          rss.push_back(static_cast<double>(r.peak_rss_kb) / 1024.0);
-          solved += r.solved;
-          if (r.solved_at_step) at.push_back(static_cast<double>(*r.solved_at_step));
-          if (r.solved_at_s) at_s.push_back(*r.solved_at_s);
-        }
-        if (n == 0) continue;
-        fmt::print("{:<26} {:>7} {:>9.2f} {:>11.0f} {:>10.1f} {:>4}/{:<2} {:>10} {:>9} {:>8.1f}  {}\n",
-                   run_label(s->id, w, t), s->steps, median(wall), median(speed), median(eval), solved, n,
-                   at.empty() ? std::string("-") : fmt::format("{:.0f}", median(at)),
-                   at_s.empty() ? std::string("-") : fmt::format("{:.2f}", median(at_s)), median(rss), s->target);
+      std::vector<double> wall, speed, eval, at, at_s, rss;
+      int solved = 0, n = 0;
+      for (const auto& r : results) {
+        if (r.scenario != s->id || r.workers != w) continue;
+        ++n;
+        wall.push_back(r.wall_s);
+        speed.push_back(r.steps_per_s);
+        eval.push_back(r.eval_return);
+        rss.push_back(static_cast<double>(r.peak_rss_kb) / 1024.0);
+        solved += r.solved;
+        if (r.solved_at_step) at.push_back(static_cast<double>(*r.solved_at_step));
+        if (r.solved_at_s) at_s.push_back(*r.solved_at_s);
       }
+      if (n == 0) continue;
+      fmt::print("{:<26} {:>7} {:>9.2f} {:>11.0f} {:>10.1f} {:>4}/{:<2} {:>10} {:>9} {:>8.1f}  {}\n",
+                 run_label(s->id, w), s->steps, median(wall), median(speed), median(eval), solved, n,
+                 at.empty() ? std::string("-") : fmt::format("{:.0f}", median(at)),
+                 at_s.empty() ? std::string("-") : fmt::format("{:.2f}", median(at_s)), median(rss), s->target);
     }
   }
   fmt::print("\n{} runs in {:.1f} s (medians over seeds; wall_s excludes periodic evaluations; solved_at and "
@@ -272,34 +253,6 @@ int main(int argc, char** argv) {
     }
   }
   if (scaling_header) fmt::print("(medians over seeds; the ratio is taken per seed, against the run with 1 worker)\n");
-
-  // ---- scaling of the per-thread scenarios: steps/s against the 1-thread run of the same seed
-  bool threads_header = false;
-  for (const Scenario* s : selected) {
-    if (!s->per_thread) continue;
-    for (const std::size_t t : thread_counts(*s)) {
-      std::vector<double> speed, ratio;
-      int solved = 0;
-      for (const auto& r : results) {
-        if (r.scenario != s->id || r.threads != t) continue;
-        speed.push_back(r.steps_per_s);
-        solved += r.solved;
-        const auto one = std::find_if(results.begin(), results.end(), [&](const RunResult& o) {
-          return o.scenario == r.scenario && o.seed == r.seed && o.workers == r.workers && o.threads == 1;
-        });
-        if (one != results.end()) ratio.push_back(r.steps_per_s / one->steps_per_s);
-      }
-      if (speed.empty()) continue;
-      if (!threads_header) {
-        fmt::print("\n{:<26} {:>8} {:>11} {:>11} {:>7}\n", "per thread count", "threads", "steps/s", "x 1 thread",
-                   "solved");
-        threads_header = true;
-      }
-      fmt::print("{:<26} {:>8} {:>11.0f} {:>11} {:>4}/{:<2}\n", s->id, t, median(speed),
-                 ratio.empty() ? std::string("-") : fmt::format("{:.2f}", median(ratio)), solved, speed.size());
-    }
-  }
-  if (threads_header) fmt::print("(medians over seeds; the ratio is taken per seed, against the run with 1 thread)\n");
 
   if (json_path) {
     std::ofstream out(*json_path);

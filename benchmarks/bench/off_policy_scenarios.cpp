@@ -1,7 +1,6 @@
 // The SAC scenarios of TARGETS.md, each with exactly its listed hyperparameters; every value is
 // commented where it is set. Values TARGETS.md does not list keep theta's defaults, which are
-// Stable-Baselines3's (docs/algorithms/sac.md). Both run once per thread count of
-// `theta-bench --threads` (OffPolicyConfig::threads: the data-parallel gradient step).
+// Stable-Baselines3's (docs/algorithms/sac.md).
 #include "scenario.hpp"
 
 namespace theta::bench {
@@ -19,7 +18,6 @@ RunResult sac_pendulum_rltools(const Scenario& s, std::uint64_t seed, const RunO
       .batch_size = 100,             // batch 100
       .gamma = 0.99,                 // gamma 0.99
       .total_steps = s.steps,        // schedule horizon: the scenario budget
-      .threads = options.threads,    // theta-bench --threads
       .seed = seed,
   };
   OffPolicyTrainer<PendulumV1> trainer(trainer_config, sac::Config{
@@ -45,7 +43,6 @@ RunResult sac_pendulum_zoo(const Scenario& s, std::uint64_t seed, const RunOptio
       .batch_size = 256,             // batch 256
       .gamma = 0.99,                 // gamma 0.99
       .total_steps = s.steps,        // schedule horizon: the scenario budget
-      .threads = options.threads,    // theta-bench --threads
       .seed = seed,
   };
   OffPolicyTrainer<PendulumV1> trainer(trainer_config, sac::Config{
@@ -64,9 +61,9 @@ RunResult sac_pendulum_zoo(const Scenario& s, std::uint64_t seed, const RunOptio
 const bool registered = [] {
   auto& r = registry();
   r.push_back({"sac-pendulum-rltools", "SAC Pendulum-v1, RLtools benchmark settings (64-64, batch 100)", 10'000, -200.0,
-               "faster than RLtools (goal <= 2.0 s)", sac_pendulum_rltools, false, true});
+               "faster than RLtools (goal <= 2.0 s)", sac_pendulum_rltools});
   r.push_back({"sac-pendulum-zoo", "SAC Pendulum-v1, SB3 defaults (256-256, batch 256, lr 1e-3)", 20'000, -200.0,
-               "solved 5/5; >= 180 steps/s", sac_pendulum_zoo, false, true});
+               "solved 5/5; >= 180 steps/s", sac_pendulum_zoo});
   return true;
 }();
 

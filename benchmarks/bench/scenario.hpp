@@ -22,9 +22,6 @@ struct RunResult {
   /// The worker count of a per-worker scenario (A3C's workers, the A2C comparator's n_envs);
   /// 0 for every other scenario.
   std::size_t workers = 0;
-  /// The threads of each gradient step of a per-thread scenario (theta-bench --threads; the
-  /// data-parallel update, OffPolicyConfig::threads); 0 for every other scenario.
-  std::size_t threads = 0;
   std::int64_t steps = 0;
   double wall_s = 0;           ///< training time, periodic evaluations excluded
   /// Steps per second of training time. An asynchronous trainer's workers finish the turns they
@@ -41,7 +38,6 @@ struct RunResult {
 struct RunOptions {
   std::optional<std::filesystem::path> csv_dir;  ///< learning curve CSVs go here when set
   std::size_t workers = 0;  ///< the worker count of a per-worker scenario's run (theta-bench --workers), else 0
-  std::size_t threads = 0;  ///< the gradient step's threads of a per-thread scenario's run (theta-bench --threads), else 0
 };
 
 struct Scenario {
@@ -54,16 +50,11 @@ struct Scenario {
   /// Runs once per worker count of `theta-bench --workers` (RunOptions::workers): A3C and the
   /// A2C comparators with as many environments.
   bool per_worker = false;
-  /// Runs once per thread count of `theta-bench --threads` (RunOptions::threads): the scenarios
-  /// whose update rule splits its batches over threads (SAC).
-  bool per_thread = false;
 };
 
-/// A run's name in tables, curves and JSON groups: the id, `.wN` for a per-worker run and
-/// `.tN` for a per-thread run.
-inline std::string run_label(const std::string& id, std::size_t workers, std::size_t threads = 0) {
-  std::string label = workers > 0 ? id + ".w" + std::to_string(workers) : id;
-  return threads > 0 ? label + ".t" + std::to_string(threads) : label;
+/// A run's name in tables, curves and JSON groups: the id, and `.wN` for a per-worker run.
+inline std::string run_label(const std::string& id, std::size_t workers) {
+  return workers > 0 ? id + ".w" + std::to_string(workers) : id;
 }
 
 /// A CSV sink that may be absent.
@@ -81,7 +72,7 @@ inline OptionalCsv make_csv(const Scenario& s, std::uint64_t seed, const RunOpti
   OptionalCsv sink;
   if (options.csv_dir) {
     // A rerun of the suite into the same --csv-dir replaces its curves (one file per scenario and seed).
-    sink.csv.emplace(*options.csv_dir / (run_label(s.id, options.workers, options.threads) + "_seed" + std::to_string(seed) + ".csv"),
+    sink.csv.emplace(*options.csv_dir / (run_label(s.id, options.workers) + "_seed" + std::to_string(seed) + ".csv"),
                      std::vector<std::string>{"rollout/ep_rew_mean", "rollout/ep_len_mean", "eval/mean_reward",
                                               "eval/std_reward", "eval/confirmed_mean_reward", "time/fps"},
                      CsvMode::overwrite);
@@ -135,7 +126,6 @@ RunResult run_trainer(Trainer& trainer, const Scenario& s, std::uint64_t seed, c
   r.scenario = s.id;
   r.seed = seed;
   r.workers = options.workers;
-  r.threads = options.threads;
   r.steps = trained.steps;
   r.wall_s = trained.seconds - timed.eval.seconds;
   r.steps_per_s = static_cast<double>(trained.steps - timed.steps_during_evaluations) / r.wall_s;

@@ -1,9 +1,7 @@
 #pragma once
-/// \file The core group: scalar aliases, errors, checked step arithmetic, Rng, the thread pool and
-/// the data-parallel split of a batch over it.
+/// \file The core group: scalar aliases, errors, checked step arithmetic, Rng and the thread pool.
 
 #include <theta/core/checked_add.hpp>
-#include <theta/core/data_parallel.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
 #include <theta/core/scalar.hpp>

@@ -11,7 +11,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstddef>
 #include <utility>
 
 namespace {
@@ -24,15 +23,13 @@ using theta::test::SacWithReplay;
 using theta::test::make_sac;
 
 template <class T>
-void check_update(const theta::sac::Config& config, Index batch_size, Index obs_dim, Index act_dim,
-                  std::size_t threads = 1) {
+void check_update(const theta::sac::Config& config, Index batch_size, Index obs_dim, Index act_dim) {
   INFO("hidden " << config.actor.hidden.front() << ", batch " << batch_size << ", "
-                 << (sizeof(T) == 4 ? "float" : "double") << ", " << threads << " threads");
+                 << (sizeof(T) == 4 ? "float" : "double"));
   theta::Rng rng(5);
   SacWithReplay<T> run(config, /*buffer_size=*/2000, {.obs_dim = obs_dim, .action_dim = act_dim, .batch_size = batch_size},
                        rng);
   auto& sac = run.sac;
-  sac.set_threads(threads);  // builds the replicas; the warm-up step starts the threads
   theta::Vector<T> obs(obs_dim), next(obs_dim), action(act_dim);
   for (int i = 0; i < 1000; ++i) {
     for (Index d = 0; d < obs_dim; ++d) obs[d] = rng.normal<T>(), next[d] = rng.normal<T>();
@@ -69,9 +66,6 @@ TEST_CASE("A SAC gradient step allocates nothing after warm-up", "[alloc]") {
   }
   SECTION("double, 6-d actions") {
     check_update<double>({.actor = relu_64, .critic = relu_64}, /*batch_size=*/64, 17, 6);
-  }
-  SECTION("SB3 defaults on 2 threads (the data-parallel step, OffPolicyConfig::threads)") {
-    check_update<float>({.actor = relu_256, .critic = relu_256}, /*batch_size=*/256, 3, 1, /*threads=*/2);
   }
 }
 

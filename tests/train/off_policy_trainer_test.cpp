@@ -256,46 +256,6 @@ TEST_CASE("The logger gets a record every log_interval steps; EvalCallback and S
   REQUIRE(stop.reached_at_step == 51);  // 5 episodes at step 50, then the first update at 51
 }
 
-TEST_CASE("OffPolicyTrainer with threads: bit-reproducible for a count, and a checkpoint resumes with another",
-          "[unit]") {
-  // tests/algo/sac_threads_test.cpp checks the step itself (1 thread: the serial step bit for
-  // bit; 2: the same within rounding); here the trainer hands its count to the rule.
-  auto trainer_config = small_trainer_config();
-  trainer_config.total_steps = 300;
-  const auto train = [&](std::size_t threads) {
-    auto c = trainer_config;
-    c.threads = threads;
-    theta::OffPolicyTrainer<DriftEnv> trainer(c, small_config(), {}, DriftEnv(Drift{}, 20));
-    REQUIRE(trainer.algorithm().threads() == threads);
-    trainer.learn(300);
-    return all_parameters(trainer.algorithm());
-  };
-  const auto one = train(1), two = train(2), two_again = train(2);
-  REQUIRE(two.allFinite());
-  CHECK(two == two_again);  // bit for bit
-  CHECK(two != one);        // the slices' sums round differently: the threads did split the batch
-
-  // A checkpoint holds no thread count: saved on 1 thread, it loads into a 2-thread trainer
-  // with every parameter as saved, and two such resumptions continue identically.
-  auto c1 = trainer_config;
-  theta::OffPolicyTrainer<DriftEnv> saved(c1, small_config(), {}, DriftEnv(Drift{}, 20));
-  saved.learn(150);
-  const auto bytes = saved.checkpoint().bytes();
-  const auto resume = [&] {
-    auto c2 = trainer_config;
-    c2.threads = 2;
-    theta::OffPolicyTrainer<DriftEnv> resumed(c2, small_config(), {}, DriftEnv(Drift{}, 20));
-    resumed.load(bytes);
-    REQUIRE(all_parameters(resumed.algorithm()) == all_parameters(saved.algorithm()));
-    REQUIRE(resumed.algorithm().threads() == 2);
-    resumed.learn(150);
-    return all_parameters(resumed.algorithm());
-  };
-  const auto resumed = resume();
-  REQUIRE(resumed.allFinite());
-  CHECK(resumed == resume());
-}
-
 TEST_CASE("OffPolicyTrainer rejects bad options", "[unit]") {
   const auto fails_with = [](theta::OffPolicyConfig trainer_config, const std::string& message) {
     REQUIRE_THROWS_MATCHES((theta::OffPolicyTrainer<DriftEnv>(trainer_config, small_config(), {}, DriftEnv(Drift{}, 10))),
@@ -311,7 +271,6 @@ TEST_CASE("OffPolicyTrainer rejects bad options", "[unit]") {
   fails_with({.buffer_size = 0}, "OffPolicyConfig::buffer_size must be >= 1, got 0");
   fails_with({.batch_size = 0}, "OffPolicyConfig::batch_size must be >= 1, got 0");
   fails_with({.gamma = 1.5}, "OffPolicyConfig::gamma must be in [0, 1], got 1.5");
-  fails_with({.threads = 0}, "OffPolicyConfig::threads must be >= 1, got 0");
   auto config = small_config();
   config.tau = 2.0;
   REQUIRE_THROWS_WITH((theta::OffPolicyTrainer<DriftEnv>(small_trainer_config(), config, {}, DriftEnv(Drift{}, 10))),

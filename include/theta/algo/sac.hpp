@@ -3,7 +3,6 @@
 /// (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications", arXiv:1812.05905).
 
 #include <theta/buffer/replay_buffer.hpp>
-#include <theta/core/data_parallel.hpp>
 #include <theta/core/detail/config_rules.hpp>
 #include <theta/core/error.hpp>
 #include <theta/core/rng.hpp>
@@ -23,10 +22,8 @@
 
 #include <array>
 #include <cmath>
-#include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <vector>
 
 namespace theta::sac {
 
@@ -103,25 +100,6 @@ double critic_loss(const Eigen::Ref<const Vector<T>>& q1, const Eigen::Ref<const
   return loss;
 }
 
-/// `actor_loss` (below) on a slice of a batch of `batch_size` transitions (data-parallel updates): the
-/// gradients of the slice's entries, each with 1/batch_size, and the slice's sum of
-/// α log π - min(Q_1, Q_2) (the loss is the sum over the slices divided by batch_size).
-template <class T>
-double actor_loss_sum(const Eigen::Ref<const Vector<T>>& log_prob, const Eigen::Ref<const Vector<T>>& q1,
-                      const Eigen::Ref<const Vector<T>>& q2, T alpha, Index batch_size,
-                      Eigen::Ref<Vector<T>> grad_log_prob, Eigen::Ref<Vector<T>> grad_q1, Eigen::Ref<Vector<T>> grad_q2) {
-  const T inv_n = T(1) / static_cast<T>(batch_size);
-  double sum = 0;
-  for (Index b = 0; b < log_prob.size(); ++b) {
-    const bool first = q1[b] <= q2[b];
-    sum += static_cast<double>(alpha * log_prob[b] - (first ? q1[b] : q2[b]));
-    grad_q1[b] = first ? -inv_n : T(0);
-    grad_q2[b] = first ? T(0) : -inv_n;
-  }
-  grad_log_prob.setConstant(alpha * inv_n);
-  return sum;
-}
-
 /// The actor loss mean(α log π(a|s) - min(Q_1, Q_2)(s, a)) for reparameterised a (eq. 7 with
 /// the twin minimum) and its gradients: α/N for each log π, -1/N for the smaller Q (Q_1 on a
 /// tie, where torch.min's argmin is the first), 0 for the other. α is a constant here.
@@ -130,7 +108,16 @@ double actor_loss(const Eigen::Ref<const Vector<T>>& log_prob, const Eigen::Ref<
                   const Eigen::Ref<const Vector<T>>& q2, T alpha, Eigen::Ref<Vector<T>> grad_log_prob,
                   Eigen::Ref<Vector<T>> grad_q1, Eigen::Ref<Vector<T>> grad_q2) {
   const Index n = log_prob.size();
-  return actor_loss_sum<T>(log_prob, q1, q2, alpha, n, grad_log_prob, grad_q1, grad_q2) / static_cast<double>(n);
+  const T inv_n = T(1) / static_cast<T>(n);
+  double sum = 0;
+  for (Index b = 0; b < n; ++b) {
+    const bool first = q1[b] <= q2[b];
+    sum += static_cast<double>(alpha * log_prob[b] - (first ? q1[b] : q2[b]));
+    grad_q1[b] = first ? -inv_n : T(0);
+    grad_q2[b] = first ? T(0) : -inv_n;
+  }
+  grad_log_prob.setConstant(alpha * inv_n);
+  return sum / static_cast<double>(n);
 }
 
 /// The temperature loss and its gradient with respect to log α.
@@ -384,26 +371,6 @@ class Sac {
     noise_rng_ = noise;
   }
 
-  /// Splits every gradient step over `threads` threads (data-parallel): the batch is cut into
-  /// `threads` contiguous slices, thread t computes the gradients of slice t with its own copy
-  /// of the actor, the critics and the targets (their parameters copied from the rule's before
-  /// each parallel region, their workspaces its own), and the slices' gradients are summed in
-  /// slice order, then each optimizer steps once. Losses are means over the whole batch, so
-  /// every slice's terms carry 1/batch_size. 1 (the default) is the serial step; a given count
-  /// gives bit-identical runs, and counts differ from each other by the rounding of the
-  /// reassociated sums. Changes no state a checkpoint holds. Allocates (the copies, the threads
-  /// on the next step): call it before training.
-  void set_threads(std::size_t threads) {
-    require<ConfigError>(threads >= 1, "sac::Sac::set_threads: threads must be >= 1, got {}", threads);
-    parallel_ = DataParallel(threads);
-    replicas_.clear();
-    replicas_.reserve(threads - 1);
-    for (std::size_t t = 1; t < threads; ++t) replicas_.push_back(Replica{actor_, critics_, targets_});
-    actor_loss_sums_.assign(threads, 0.0);
-  }
-  /// The threads a gradient step runs on (`set_threads`).
-  [[nodiscard]] std::size_t threads() const noexcept { return parallel_.threads(); }
-
   /// One gradient step on `batch` (see the class comment) and its statistics.
   /// `progress_remaining` (1 at the start of training, 0 at the end) drives the learning-rate
   /// schedules. Allocates nothing.
@@ -416,14 +383,12 @@ class Sac {
     alpha_optimizer_.set_learning_rate(
         config_.alpha_learning_rate.checked(progress_remaining, "sac::Config::alpha_learning_rate"));
 
+    // ---- 1. noise, and the actor's sample a ~ π(·|s) (kept for steps 2 and 4)
     check(batch);
     draw_noise();
+    actor_pass(batch);
     // SB3 detaches α before its optimizer step: the old α serves the target and the actor.
     const auto alpha = static_cast<T>(this->alpha());
-
-    // ---- 1. the actor's sample a ~ π(·|s) (kept for steps 2 and 4), and 3.'s critic
-    // gradients, slice by slice: neither reads what step 2 changes (log α)
-    run_slices(batch, alpha, {.actor_pass = true, .critic = true});
 
     // ---- 2. temperature
     double alpha_loss = 0;
@@ -434,32 +399,18 @@ class Sac {
       alpha_loss = t.loss;
     }
 
-    // ---- 3. critics: the slices' gradients summed, one step each (critic i on thread i mod T)
-    const double c_loss = critic_loss_value(batch.size);
-    parallel_.for_each_task(2, [&](std::size_t i) {
-      // Already on a thread of the pool: this sum runs on it alone (in the same order).
-      auto total = critics_[i].gradients();
-      for (Replica& r : replicas_) total += r.critics[i].gradients();
-      critic_optimizers_[i].step(critics_[i].parameters(), critics_[i].gradients());
-      for (Replica& r : replicas_) r.critics[i].parameters() = critics_[i].parameters();  // for step 4
-    });
+    // ---- 3. critics
+    const double c_loss = critic_gradients(batch, alpha);
+    critic_optimizers_[0].step(critics_[0].parameters(), critics_[0].gradients());
+    critic_optimizers_[1].step(critics_[1].parameters(), critics_[1].gradients());
 
     // ---- 4. actor, against the updated critics
-    run_slices(batch, alpha, {.actor = true});
-    const double a_loss = actor_loss_value(batch.size);
+    const double a_loss = actor_gradients(batch, alpha);
+    actor_optimizer_.step(actor_.parameters(), actor_.gradients());
 
-    // ---- 5. the actor's step, and the targets' Polyak update beside it (they read the critics only)
+    // ---- 5. targets
     ++updates_;
-    const bool update_targets = updates_ % config_.target_update_interval == 0;
-    parallel_.for_each_task(2, [&](std::size_t task) {
-      if (task == 0) {
-        auto total = actor_.gradients();
-        for (Replica& r : replicas_) total += r.actor.gradients();
-        actor_optimizer_.step(actor_.parameters(), actor_.gradients());
-      } else if (update_targets) {
-        polyak_update();
-      }
-    });
+    if (updates_ % config_.target_update_interval == 0) polyak_update();
 
     const Index n = batch.size;
     Stats stats;
@@ -485,8 +436,7 @@ class Sac {
 
   // ---- The stages of `update`, public for tests and custom loops. Each recomputes what it
   // needs from the current parameters, the batch it is given and the noise of the last
-  // `draw_noise` (a batch of the shape the rule was built for, at most its batch_size), on
-  // the rule's threads.
+  // `draw_noise` (a batch of the shape the rule was built for, at most its batch_size).
 
   /// Draws the noise of the two actor samples of a gradient step (for s and for s'); `update`
   /// starts with it.
@@ -499,27 +449,21 @@ class Sac {
   /// gradients with its gradient and returns it.
   double critic_loss_and_gradient(const ReplayBatch<T>& batch) {
     check(batch);
-    run_slices(batch, static_cast<T>(alpha()), {.critic = true});
-    const double loss = critic_loss_value(batch.size);
-    for (std::size_t i = 0; i < 2; ++i)
-      sum_slices(critics_[i].gradients(), [&](std::size_t t) { return replicas_[t - 1].critics[i].gradients(); });
-    return loss;
+    return critic_gradients(batch, static_cast<T>(alpha()));
   }
 
   /// Actor loss on `batch` at the current parameters with α = alpha(), through the
   /// reparameterised sample and the twin minimum; replaces the actor's gradients and returns it.
   double actor_loss_and_gradient(const ReplayBatch<T>& batch) {
     check(batch);
-    run_slices(batch, static_cast<T>(alpha()), {.actor_pass = true, .actor = true, .copy_critics = true});
-    const double loss = actor_loss_value(batch.size);
-    sum_slices(actor_.gradients(), [&](std::size_t t) { return replicas_[t - 1].actor.gradients(); });
-    return loss;
+    actor_pass(batch);
+    return actor_gradients(batch, static_cast<T>(alpha()));
   }
 
   /// Temperature loss on `batch` at the current actor and log α, and its gradient.
   TemperatureLoss temperature_loss_and_gradient(const ReplayBatch<T>& batch) {
     check(batch);
-    run_slices(batch, static_cast<T>(alpha()), {.actor_pass = true});
+    actor_pass(batch);
     return temperature_loss<T>(log_alpha(), log_prob_.head(batch.size), target_entropy_);
   }
 
@@ -527,21 +471,6 @@ class Sac {
   [[nodiscard]] auto targets() const { return target_.head(target_size_); }
 
  private:
-  // Slice t > 0's copies of the components (slice 0 uses the rule's own).
-  struct Replica {
-    Actor actor;
-    std::array<Q, 2> critics;
-    std::array<Q, 2> targets;
-  };
-
-  // What a parallel region computes on each slice.
-  struct Stages {
-    bool actor_pass = false;    // a ~ π(·|s) and log π, recorded for the actor stage
-    bool critic = false;        // soft targets, Q_i(s, a) and the critics' gradients
-    bool actor = false;         // the actor loss's gradient (needs the actor pass of this or an earlier region)
-    bool copy_critics = false;  // the actor stage's critics are not yet copied to the slices
-  };
-
   static void check_arguments(const ReplayShape& shape, double gamma) {
     require<ConfigError>(shape.obs_dim >= 1 && shape.action_dim >= 1 && shape.batch_size >= 1,
                          "sac::Sac: obs_dim, action_dim and batch_size must be >= 1, got {}, {} and {}", shape.obs_dim,
@@ -563,123 +492,46 @@ class Sac {
       for (Index d = 0; d < out.rows(); ++d) out(d, b) = noise_rng_.normal<T>();
   }
 
-  // total (slice 0's gradient) += slice 1's + slice 2's + ..., in that order for every entry;
-  // the entries are split over the threads.
-  template <class Part>
-  void sum_slices(Eigen::Map<Vector<T>> total, Part&& part) {
-    const std::size_t slices = parallel_.threads();
-    if (slices == 1) return;
-    parallel_.for_each_slice([&](std::size_t t) {
-      const BatchSlice r = batch_slice(total.size(), slices, t);
-      auto out = total.segment(r.begin, r.size);
-      for (std::size_t k = 1; k < slices; ++k) out += part(k).segment(r.begin, r.size);
-    });
-  }
-
-  // One parallel region: slice t of the batch on thread t, with the rule's components for
-  // t = 0 and replica t - 1's otherwise, whose parameters are first copied from the rule's
-  // (only read while the region runs). Each slice writes its own columns of the rule's
-  // batch buffers and its own components' gradients.
-  void run_slices(const ReplayBatch<T>& batch, T alpha, Stages stages) {
+  void actor_pass(const ReplayBatch<T>& batch) {
     const Index n = batch.size;
-    if (stages.critic) target_size_ = n;
-    parallel_.for_each_slice([&](std::size_t t) {
-      Actor& actor = t == 0 ? actor_ : replicas_[t - 1].actor;
-      std::array<Q, 2>& critics = t == 0 ? critics_ : replicas_[t - 1].critics;
-      std::array<Q, 2>& targets = t == 0 ? targets_ : replicas_[t - 1].targets;
-      if (t > 0) {
-        if (stages.actor_pass || stages.critic) actor.parameters() = actor_.parameters();
-        for (std::size_t i = 0; i < 2; ++i) {
-          if (stages.critic || stages.copy_critics) critics[i].parameters() = critics_[i].parameters();
-          if (stages.critic) targets[i].parameters() = targets_[i].parameters();
-        }
-      }
-      const BatchSlice s = batch_slice(n, parallel_.threads(), t);
-      if (s.size == 0) {  // more threads than transitions: this slice adds nothing
-        if (stages.critic) critics[0].zero_grad(), critics[1].zero_grad();
-        if (stages.actor) actor.zero_grad();
-        if (stages.actor) actor_loss_sums_[t] = 0;
-        return;
-      }
-      if (stages.actor_pass) actor_slice_pass(actor, batch, s);
-      if (stages.critic) critic_slice(actor, critics, targets, batch, alpha, s, n);
-      if (stages.actor) actor_loss_sums_[t] = actor_slice(actor, critics, batch, alpha, s, n);
-    });
+    actor_.forward(batch.obs());
+    actor_.sample_with_noise(noise_.leftCols(n), actions_pi_.leftCols(n), log_prob_.head(n), config_.tanh_correction);
   }
 
-  void actor_slice_pass(Actor& actor, const ReplayBatch<T>& batch, BatchSlice s) {
-    actor.forward(batch.obs().middleCols(s.begin, s.size));
-    actor.sample_with_noise(noise_.middleCols(s.begin, s.size), actions_pi_.middleCols(s.begin, s.size),
-                            log_prob_.segment(s.begin, s.size), config_.tanh_correction);
-  }
-
-  // The critic loss's gradients on slice s of a batch of n (each term with 1/n), added to
-  // `critics`' zeroed gradients; Q_i and the targets go to the rule's q1_, q2_ and target_.
-  void critic_slice(Actor& actor, std::array<Q, 2>& critics, std::array<Q, 2>& targets, const ReplayBatch<T>& batch,
-                    T alpha, BatchSlice s, Index n) {
-    const auto obs = batch.obs().middleCols(s.begin, s.size);
-    const auto next_obs = batch.next_obs().middleCols(s.begin, s.size);
-    auto next_actions = next_actions_.middleCols(s.begin, s.size);
-    auto target = target_.segment(s.begin, s.size);
+  double critic_gradients(const ReplayBatch<T>& batch, T alpha) {
+    const Index n = batch.size;
+    target_size_ = n;
     // ---- target: no gradient (SB3's th.no_grad block)
-    actor.sample_no_grad(next_obs, next_noise_.middleCols(s.begin, s.size), next_actions,
-                         next_log_prob_.segment(s.begin, s.size), config_.tanh_correction);
-    targets[0].predict(next_obs, next_actions, target_q1_.segment(s.begin, s.size));
-    targets[1].predict(next_obs, next_actions, target_q2_.segment(s.begin, s.size));
-    soft_target<T>(batch.rew().segment(s.begin, s.size), batch.done().segment(s.begin, s.size),
-                   target_q1_.segment(s.begin, s.size), target_q2_.segment(s.begin, s.size),
-                   next_log_prob_.segment(s.begin, s.size), static_cast<T>(gamma_), alpha, target);
-    // ---- Q_i(s, a) on the replayed actions; ∂J_Q/∂Q_i = (Q_i - y)/n as critic_loss writes it
-    auto q1 = q1_.segment(s.begin, s.size), q2 = q2_.segment(s.begin, s.size);
-    auto grad_q1 = grad_q1_.segment(s.begin, s.size), grad_q2 = grad_q2_.segment(s.begin, s.size);
-    q1 = critics[0].forward(obs, batch.act().middleCols(s.begin, s.size));
-    q2 = critics[1].forward(obs, batch.act().middleCols(s.begin, s.size));
-    grad_q1 = q1 - target;
-    grad_q2 = q2 - target;
-    grad_q1 /= static_cast<T>(n);
-    grad_q2 /= static_cast<T>(n);
-    critics[0].zero_grad();
-    critics[1].zero_grad();
-    critics[0].backward(grad_q1);
-    critics[1].backward(grad_q2);
-  }
-
-  // The actor loss's gradient on slice s of a batch of n into `actor`'s zeroed gradients;
-  // returns the slice's sum of α log π - min Q.
-  double actor_slice(Actor& actor, std::array<Q, 2>& critics, const ReplayBatch<T>& batch, T alpha, BatchSlice s,
-                     Index n) {
-    const auto obs = batch.obs().middleCols(s.begin, s.size);
-    const auto actions = actions_pi_.middleCols(s.begin, s.size);
-    auto grad_q1 = grad_q1_.segment(s.begin, s.size), grad_q2 = grad_q2_.segment(s.begin, s.size);
-    auto grad_log_prob = grad_log_prob_.segment(s.begin, s.size);
-    auto grad_actions = grad_actions_.middleCols(s.begin, s.size);
-    auto grad_actions_scratch = grad_actions_scratch_.middleCols(s.begin, s.size);
-    const Eigen::Map<const Vector<T>> policy_q1 = critics[0].forward_policy(obs, actions);
-    const Eigen::Map<const Vector<T>> policy_q2 = critics[1].forward_policy(obs, actions);
-    const double sum = actor_loss_sum<T>(log_prob_.segment(s.begin, s.size), policy_q1, policy_q2, alpha, n,
-                                         grad_log_prob, grad_q1, grad_q2);
-    critics[0].action_gradient(grad_q1, grad_actions);
-    critics[1].action_gradient(grad_q2, grad_actions_scratch);
-    grad_actions += grad_actions_scratch;
-    actor.zero_grad();
-    actor.backward(grad_actions, grad_log_prob, config_.tanh_correction);
-    return sum;
-  }
-
-  // The critic loss of the last critic stage (q1_, q2_, target_), by critic_loss itself so that
-  // it is the serial step's to the bit; NumericalError if it is not finite.
-  double critic_loss_value(Index n) {
+    actor_.sample_no_grad(batch.next_obs(), next_noise_.leftCols(n), next_actions_.leftCols(n), next_log_prob_.head(n),
+                          config_.tanh_correction);
+    targets_[0].predict(batch.next_obs(), next_actions_.leftCols(n), target_q1_.head(n));
+    targets_[1].predict(batch.next_obs(), next_actions_.leftCols(n), target_q2_.head(n));
+    soft_target<T>(batch.rew(), batch.done(), target_q1_.head(n), target_q2_.head(n), next_log_prob_.head(n),
+                   static_cast<T>(gamma_), alpha, target_.head(n));
+    // ---- Q_i(s, a) on the replayed actions
+    q1_.head(n) = critics_[0].forward(batch.obs(), batch.act());
+    q2_.head(n) = critics_[1].forward(batch.obs(), batch.act());
     const double loss = critic_loss<T>(q1_.head(n), q2_.head(n), target_.head(n), grad_q1_.head(n), grad_q2_.head(n));
     require<NumericalError>(std::isfinite(loss), "sac: the critic loss is not finite ({}) at update {}", loss, updates_);
+    critics_[0].zero_grad();
+    critics_[1].zero_grad();
+    critics_[0].backward(grad_q1_.head(n));
+    critics_[1].backward(grad_q2_.head(n));
     return loss;
   }
 
-  // The slices' sums of the last actor stage, added in slice order, over n.
-  double actor_loss_value(Index n) {
-    double sum = 0;
-    for (const double part : actor_loss_sums_) sum += part;
-    const double loss = sum / static_cast<double>(n);
+  double actor_gradients(const ReplayBatch<T>& batch, T alpha) {
+    const Index n = batch.size;
+    const Eigen::Map<const Vector<T>> policy_q1 = critics_[0].forward_policy(batch.obs(), actions_pi_.leftCols(n));
+    const Eigen::Map<const Vector<T>> policy_q2 = critics_[1].forward_policy(batch.obs(), actions_pi_.leftCols(n));
+    const double loss = actor_loss<T>(log_prob_.head(n), policy_q1, policy_q2, alpha, grad_log_prob_.head(n),
+                                      grad_q1_.head(n), grad_q2_.head(n));
     require<NumericalError>(std::isfinite(loss), "sac: the actor loss is not finite ({}) at update {}", loss, updates_);
+    critics_[0].action_gradient(grad_q1_.head(n), grad_actions_.leftCols(n));
+    critics_[1].action_gradient(grad_q2_.head(n), grad_actions_scratch_.leftCols(n));
+    grad_actions_.leftCols(n) += grad_actions_scratch_.leftCols(n);
+    actor_.zero_grad();
+    actor_.backward(grad_actions_.leftCols(n), grad_log_prob_.head(n), config_.tanh_correction);
     return loss;
   }
 
@@ -703,9 +555,6 @@ class Sac {
   Index obs_dim_;
   Index target_size_ = 0;  // entries of target_ the last critic stage wrote
   std::int64_t updates_ = 0;
-  DataParallel parallel_;            // the threads of a gradient step (set_threads)
-  std::vector<Replica> replicas_;    // slices 1 .. threads - 1
-  std::vector<double> actor_loss_sums_ = std::vector<double>(1, 0.0);  // per slice, of the last actor stage
 };
 
 }  // namespace theta::sac

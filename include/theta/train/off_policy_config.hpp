@@ -41,11 +41,6 @@ struct OffPolicyConfig {
   std::size_t stats_window = 100;    ///< episodes averaged in rollout/ep_rew_mean, >= 1
   std::int64_t log_interval = 1000;  ///< environment steps between two logger writes, >= 1
   VectorEnvOptions env;              ///< threads stepping the environment copies
-  /// Threads of each gradient step, >= 1 (data-parallel: the batch is split in `threads`
-  /// contiguous slices whose gradients are summed in slice order; `sac::Sac::set_threads`).
-  /// 1 is the serial step; a count gives bit-identical runs; counts differ by float rounding.
-  /// Not part of a checkpoint's state: a run saved with one count resumes with another.
-  std::size_t threads = 1;
   /// After every gradient step, require its losses and every gradient and parameter of the
   /// actor and the critics to be finite, else raise NumericalError naming the algorithm, the
   /// tensor and the update.
@@ -68,7 +63,6 @@ inline void validate(const OffPolicyConfig& c) {
   require<ConfigError>(c.stats_window >= 1, "OffPolicyConfig::stats_window must be >= 1, got {}", c.stats_window);
   detail::require_at_least("OffPolicyConfig::log_interval", c.log_interval, 1);
   require<ConfigError>(c.env.threads >= 1, "OffPolicyConfig::env.threads must be >= 1, got {}", c.env.threads);
-  require<ConfigError>(c.threads >= 1, "OffPolicyConfig::threads must be >= 1, got {}", c.threads);
 }
 
 }  // namespace theta

@@ -151,12 +151,6 @@ class OffPolicyTrainer {
     offset_ = ((box.high + box.low) / 2.0).template cast<T>();
     low_ = box.low.template cast<T>();
     high_ = box.high.template cast<T>();
-    if constexpr (requires { algo_.set_threads(std::size_t{1}); }) {
-      algo_.set_threads(config.threads);
-    } else {
-      require<ConfigError>(config.threads == 1, "OffPolicyConfig::threads must be 1 for the update rule {}, which has "
-                           "no data-parallel step (set_threads), got {}", Algo::name, config.threads);
-    }
     // The correlated exploration noise starts from its stationary law N(0, 1).
     if (config.exploration_correlation > 0) {
       for (Index k = 0; k < noise_.size(); ++k) noise_.data()[k] = act_rng_.normal<T>();
@@ -380,8 +374,8 @@ class OffPolicyTrainer {
   }
 
   /// Restores the state `save` wrote. The checkpoint must come from a trainer of the same
-  /// algorithm, scalar type, shapes and settings (`env.threads`, `threads` and `log_interval`
-  /// may differ: a different `threads` continues within float rounding, not bit for bit); anything else, and any damage to the file, raises `CheckpointError` saying what
+  /// algorithm, scalar type, shapes and settings (`env.threads` and `log_interval` may
+  /// differ); anything else, and any damage to the file, raises `CheckpointError` saying what
   /// and where, and leaves this trainer exactly as it was. The result says when the
   /// environments started fresh episodes (a type that cannot be saved) or when the checkpoint
   /// held no replay buffer (the buffer is then empty).
@@ -430,9 +424,8 @@ class OffPolicyTrainer {
                        const_cast<Algo&>(algo_).actor().parameters().size());
   }
 
-  // What a checkpoint records of the trainer's config (all but env.threads, threads and
-  // log_interval, which change no state; threads changes results by float rounding only) and
-  // compares at load.
+  // What a checkpoint records of the trainer's config (all but env.threads and log_interval,
+  // which change no result) and compares at load.
   io::Settings settings() const {
     const OffPolicyConfig& c = config_;
     io::Settings s("OffPolicyConfig");
